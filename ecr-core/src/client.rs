@@ -1,0 +1,530 @@
+//! The client: validates, serializes once, signs and sends each attempt,
+//! retries, and turns responses into outputs or typed errors.
+//!
+//! Everything here is the same for every operation; the generic entry point
+//! [`Client::send`] is a thin shell over the non-generic [`Client::invoke`],
+//! so each declared operation adds little code.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use tracing::Instrument;
+
+use crate::config::Config;
+use crate::credentials::CredentialsError;
+use crate::endpoint;
+use crate::error::{Error, ErrorMeta, TransportError};
+use crate::operation::{Operation, OperationError, Service, ServiceInfo};
+use crate::protocol;
+use crate::retry::{self, RetryKind, RetryQuota};
+use crate::signing::{self, SigningError, SigningScope};
+use crate::validate::{ValidationMode, Validator};
+
+/// An Amazon ECR client (and a client for any awsJson service declared with
+/// the macros). Cheap to clone; clones share connections and the retry quota.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    http: reqwest::Client,
+    quota: RetryQuota,
+    /// Server time minus local time, in milliseconds, learned from a
+    /// clock-skew error's `Date` header.
+    clock_skew_ms: AtomicI64,
+}
+
+/// A request body with its SHA-256, computed once and reused by every attempt.
+#[derive(Debug, Clone)]
+pub struct PreparedBody {
+    /// The JSON bytes.
+    pub bytes: Bytes,
+    /// The hex SHA-256 of `bytes`.
+    pub sha256: String,
+}
+
+impl PreparedBody {
+    /// Hashes `bytes`.
+    pub fn new(bytes: Bytes) -> Self {
+        let sha256 = signing::sha256_hex(&bytes);
+        Self { bytes, sha256 }
+    }
+}
+
+/// A successful response.
+#[derive(Debug)]
+pub struct RawResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The request id.
+    pub request_id: Option<String>,
+    /// The body.
+    pub body: Bytes,
+}
+
+/// Why [`Client::invoke`] failed.
+#[derive(Debug)]
+pub enum InvokeError {
+    /// The service answered with an error.
+    Service {
+        /// Status, code, message, request id.
+        meta: ErrorMeta,
+        /// The error body, for the modeled fields.
+        body: Bytes,
+    },
+    /// The request did not complete.
+    Transport {
+        /// What failed.
+        source: TransportError,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// No credentials.
+    Credentials(CredentialsError),
+    /// Signing failed.
+    Signing(SigningError),
+    /// Misconfiguration.
+    Config(String),
+}
+
+enum AttemptError {
+    Service {
+        meta: ErrorMeta,
+        body: Bytes,
+        server_date: Option<SystemTime>,
+    },
+    Transport(TransportError),
+    Signing(SigningError),
+}
+
+const SKEW_CODES: &[&str] = &[
+    "RequestTimeTooSkewed",
+    "RequestExpired",
+    "RequestInTheFuture",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "AuthFailure",
+];
+
+impl Client {
+    /// A client with this configuration.
+    pub fn new(config: Config) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.timeouts.connect)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            .build()
+            // Building fails only if the TLS backend cannot start; fall back to
+            // the default client, which reports the same problem per request.
+            .unwrap_or_default();
+        let quota = RetryQuota::new(config.retry.quota);
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                http,
+                quota,
+                clock_skew_ms: AtomicI64::new(0),
+            }),
+        }
+    }
+
+    /// A client configured from the AWS environment variables (see
+    /// [`Config::from_env`]).
+    pub async fn from_env() -> Result<Self, Error<std::convert::Infallible>> {
+        let config = Config::from_env().build();
+        if config.region.is_none() {
+            return Err(Error::Config(
+                "no region: set AWS_REGION or AWS_DEFAULT_REGION, or call with_region on the config builder"
+                    .into(),
+            ));
+        }
+        Ok(Self::new(config))
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Validates, serializes and sends an operation.
+    pub async fn send<O: Operation>(&self, op: &O) -> Result<O::Output, Error<O::Error>> {
+        self.validate(op)?;
+        let mut buf = Vec::with_capacity(op.body_size_hint());
+        op.write_body(&mut buf);
+        let body = PreparedBody::new(Bytes::from(buf));
+        self.send_prepared::<O>(body).await
+    }
+
+    /// Validates an operation according to the configured mode.
+    pub fn validate<O: Operation>(&self, op: &O) -> Result<(), Error<O::Error>> {
+        match self.inner.config.validation {
+            ValidationMode::Off => Ok(()),
+            ValidationMode::Enforce => Ok(Validator::check(O::NAME, op)?),
+            ValidationMode::Warn => {
+                if let Err(e) = Validator::check(O::NAME, op) {
+                    for v in &e.violations {
+                        tracing::warn!(operation = O::NAME, path = %v.path, "{}", v.message);
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Sends a body already built (and hashed) for operation `O`; the body
+    /// is not validated again.
+    pub async fn send_prepared<O: Operation>(
+        &self,
+        body: PreparedBody,
+    ) -> Result<O::Output, Error<O::Error>> {
+        match self
+            .invoke(&O::Service::INFO, O::NAME, O::TARGET, body)
+            .await
+        {
+            Ok(resp) => {
+                protocol::parse_output::<O::Output>(&resp.body).map_err(|e| Error::Response {
+                    message: e.to_string(),
+                    meta: ErrorMeta {
+                        status: resp.status,
+                        request_id: resp.request_id,
+                        ..ErrorMeta::default()
+                    },
+                })
+            }
+            Err(InvokeError::Service { meta, body }) => {
+                let code = meta.code.clone().unwrap_or_default();
+                let error = O::Error::from_response(&code, &body, &meta);
+                Err(Error::Service { error, meta })
+            }
+            Err(InvokeError::Transport { source, attempts }) => {
+                Err(Error::Transport { source, attempts })
+            }
+            Err(InvokeError::Credentials(e)) => Err(Error::Credentials(e)),
+            Err(InvokeError::Signing(e)) => Err(Error::Signing(e)),
+            Err(InvokeError::Config(e)) => Err(Error::Config(e)),
+        }
+    }
+
+    /// The endpoint URL for a service.
+    pub fn endpoint_for(&self, service: &ServiceInfo) -> Result<reqwest::Url, String> {
+        let config = &self.inner.config;
+        let custom = config
+            .endpoint_url
+            .clone()
+            .or_else(|| config.env_endpoints.get(service.env_name).cloned())
+            .or_else(|| config.env_endpoints.get("").cloned());
+        let url = match custom {
+            Some(url) => url,
+            None => {
+                let region = config.region.as_deref().ok_or_else(|| {
+                    "no region: set AWS_REGION, or call with_region on the config builder"
+                        .to_owned()
+                })?;
+                endpoint::default_endpoint(service, region, config.endpoint_variant)
+            }
+        };
+        let mut url =
+            reqwest::Url::parse(&url).map_err(|e| format!("invalid endpoint {url:?}: {e}"))?;
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
+        Ok(url)
+    }
+
+    /// Sends a prepared body to `service` with `target`, retrying as configured.
+    pub async fn invoke(
+        &self,
+        service: &ServiceInfo,
+        operation: &'static str,
+        target: &str,
+        body: PreparedBody,
+    ) -> Result<RawResponse, InvokeError> {
+        let span = tracing::info_span!("aws.operation", operation, bytes = body.bytes.len());
+        let run = self.invoke_inner(service, target, body).instrument(span);
+        match self.inner.config.timeouts.operation {
+            Some(limit) => {
+                tokio::time::timeout(limit, run)
+                    .await
+                    .unwrap_or(Err(InvokeError::Transport {
+                        source: TransportError::OperationTimeout(limit),
+                        attempts: 0,
+                    }))
+            }
+            None => run.await,
+        }
+    }
+
+    async fn invoke_inner(
+        &self,
+        service: &ServiceInfo,
+        target: &str,
+        body: PreparedBody,
+    ) -> Result<RawResponse, InvokeError> {
+        let config = &self.inner.config;
+        let url = self.endpoint_for(service).map_err(InvokeError::Config)?;
+        let region = config
+            .region
+            .clone()
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        let max_attempts = config.retry.max_attempts.max(1);
+        let mut retry_cost = 0;
+        let mut attempt = 1;
+        loop {
+            let credentials = config
+                .credentials
+                .provide()
+                .await
+                .map_err(InvokeError::Credentials)?;
+            let span = tracing::debug_span!(
+                "attempt",
+                attempt,
+                status = tracing::field::Empty,
+                request_id = tracing::field::Empty
+            );
+            let result = self
+                .attempt(service, &url, &region, target, &body, &credentials)
+                .instrument(span.clone())
+                .await;
+            let error = match result {
+                Ok(resp) => {
+                    span.record("status", resp.status);
+                    if let Some(id) = &resp.request_id {
+                        span.record("request_id", id.as_str());
+                    }
+                    self.inner
+                        .quota
+                        .release(if retry_cost == 0 { 1 } else { retry_cost });
+                    return Ok(resp);
+                }
+                Err(AttemptError::Signing(e)) => return Err(InvokeError::Signing(e)),
+                Err(e) => e,
+            };
+            let kind = match &error {
+                AttemptError::Service {
+                    meta, server_date, ..
+                } => {
+                    span.record("status", meta.status);
+                    if let Some(id) = &meta.request_id {
+                        span.record("request_id", id.as_str());
+                    }
+                    if meta
+                        .code
+                        .as_deref()
+                        .is_some_and(|c| SKEW_CODES.contains(&c))
+                        && self.learn_skew(*server_date)
+                    {
+                        RetryKind::Transient
+                    } else {
+                        retry::classify(meta.status, meta.code.as_deref())
+                    }
+                }
+                AttemptError::Transport(_) | AttemptError::Signing(_) => RetryKind::Timeout,
+            };
+            let give_up = kind == RetryKind::Permanent || attempt >= max_attempts;
+            let cost = if give_up {
+                None
+            } else {
+                self.inner.quota.acquire(kind)
+            };
+            let Some(cost) = cost else {
+                return Err(match error {
+                    AttemptError::Service { meta, body, .. } => InvokeError::Service { meta, body },
+                    AttemptError::Transport(source) => InvokeError::Transport {
+                        source,
+                        attempts: attempt,
+                    },
+                    AttemptError::Signing(e) => InvokeError::Signing(e),
+                });
+            };
+            retry_cost = cost;
+            let delay = retry::backoff(&config.retry, attempt);
+            let reason = match &error {
+                AttemptError::Service { meta, .. } => {
+                    meta.code.clone().unwrap_or_else(|| meta.status.to_string())
+                }
+                AttemptError::Transport(t) => t.to_string(),
+                AttemptError::Signing(e) => e.to_string(),
+            };
+            tracing::debug!(attempt, ?delay, %reason, "retrying");
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    /// Records the offset between the server's clock and ours; true if it
+    /// changed enough to be worth a retry.
+    fn learn_skew(&self, server_date: Option<SystemTime>) -> bool {
+        let Some(server) = server_date else {
+            return false;
+        };
+        let now = SystemTime::now();
+        let skew_ms = match server.duration_since(now) {
+            Ok(ahead) => ahead.as_millis() as i64,
+            Err(behind) => -(behind.duration().as_millis() as i64),
+        };
+        let old = self.inner.clock_skew_ms.swap(skew_ms, Ordering::Relaxed);
+        (skew_ms - old).abs() > 60_000
+    }
+
+    /// The signing time: now, corrected by the learned clock skew.
+    fn signing_time(&self) -> SystemTime {
+        let skew = self.inner.clock_skew_ms.load(Ordering::Relaxed);
+        let now = SystemTime::now();
+        if skew >= 0 {
+            now + Duration::from_millis(skew as u64)
+        } else {
+            now - Duration::from_millis(skew.unsigned_abs())
+        }
+    }
+
+    async fn attempt(
+        &self,
+        service: &ServiceInfo,
+        url: &reqwest::Url,
+        region: &str,
+        target: &str,
+        body: &PreparedBody,
+        credentials: &crate::credentials::Credentials,
+    ) -> Result<RawResponse, AttemptError> {
+        let config = &self.inner.config;
+        let host = match (url.host_str(), url.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_owned(),
+            _ => String::new(),
+        };
+        let content_type = if service.json_version == "1.0" {
+            "application/x-amz-json-1.0"
+        } else {
+            "application/x-amz-json-1.1"
+        };
+        let unsigned = [
+            ("content-type", content_type),
+            ("host", host.as_str()),
+            ("x-amz-target", target),
+        ];
+        let scope = SigningScope {
+            region,
+            service: service.signing_name,
+            time: self.signing_time(),
+        };
+        let signed = signing::sign_headers(
+            "POST",
+            url.as_str(),
+            &unsigned,
+            &body.sha256,
+            credentials,
+            scope,
+        )
+        .map_err(AttemptError::Signing)?;
+        let mut request = self
+            .inner
+            .http
+            .post(url.clone())
+            .header("content-type", content_type)
+            .header("x-amz-target", target)
+            .body(body.bytes.clone());
+        for (name, value) in signed {
+            request = request.header(name, value);
+        }
+        let exchange = async {
+            let response = request.send().await.map_err(TransportError::Http)?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = read_limited(response, config.max_response_bytes).await?;
+            Ok::<_, TransportError>((status, headers, body))
+        };
+        let (status, headers, bytes) = match config.timeouts.attempt {
+            Some(limit) => tokio::time::timeout(limit, exchange)
+                .await
+                .unwrap_or(Err(TransportError::AttemptTimeout(limit))),
+            None => exchange.await,
+        }
+        .map_err(AttemptError::Transport)?;
+        if (200..300).contains(&status) {
+            return Ok(RawResponse {
+                status,
+                request_id: protocol::request_id(&headers),
+                body: bytes,
+            });
+        }
+        let server_date = headers
+            .get("date")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate_parse(v));
+        let meta = protocol::parse_error(status, &headers, &bytes);
+        Err(AttemptError::Service {
+            meta,
+            body: bytes,
+            server_date,
+        })
+    }
+}
+
+async fn read_limited(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Bytes, TransportError> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(TransportError::BodyTooLarge { limit });
+    }
+    let mut out = bytes::BytesMut::with_capacity(response.content_length().unwrap_or(0) as usize);
+    while let Some(chunk) = response.chunk().await.map_err(TransportError::Http)? {
+        if out.len() + chunk.len() > limit {
+            return Err(TransportError::BodyTooLarge { limit });
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out.freeze())
+}
+
+/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the format of
+/// the HTTP `Date` header.
+fn httpdate_parse(s: &str) -> Option<SystemTime> {
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    let day: i64 = day.parse().ok()?;
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| m == month)? as i64
+        + 1;
+    let year: i64 = year.parse().ok()?;
+    let mut hms = time.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + h * 3600 + m * 60 + sec;
+    u64::try_from(secs)
+        .ok()
+        .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_http_dates() {
+        let t = httpdate_parse("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(
+            t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(),
+            784_111_777
+        );
+        assert!(httpdate_parse("yesterday").is_none());
+    }
+}

@@ -1,0 +1,1 @@
+//! The Amazon ECR API, declared with the macros.

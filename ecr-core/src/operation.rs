@@ -1,0 +1,99 @@
+//! The traits the macros implement, and the service descriptors.
+
+use crate::error::{ErrorMeta, UnmodeledError};
+use crate::json::ToJson;
+use crate::schema::Shape;
+use crate::validate::Validate;
+
+/// What a service needs to be called: how it is signed, where it lives and
+/// which awsJson version it speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceInfo {
+    /// The SigV4 signing name (`ecr`).
+    pub signing_name: &'static str,
+    /// The endpoint prefix (`api.ecr`).
+    pub endpoint_prefix: &'static str,
+    /// `1.0` or `1.1`: the content type is `application/x-amz-json-<v>`.
+    pub json_version: &'static str,
+    /// The `X-Amz-Target` prefix (`AmazonEC2ContainerRegistry_V20150921`).
+    pub target_prefix: &'static str,
+    /// The service part of `AWS_ENDPOINT_URL_<SERVICE>` (`ECR`).
+    pub env_name: &'static str,
+}
+
+/// A service descriptor type, named by `#[aws_operation(service = S)]`.
+pub trait Service {
+    /// Its description.
+    const INFO: ServiceInfo;
+}
+
+/// Amazon Elastic Container Registry, the default service of the macros.
+#[derive(Debug, Clone, Copy)]
+pub struct Ecr;
+
+impl Service for Ecr {
+    const INFO: ServiceInfo = ServiceInfo {
+        signing_name: "ecr",
+        endpoint_prefix: "api.ecr",
+        json_version: "1.1",
+        target_prefix: "AmazonEC2ContainerRegistry_V20150921",
+        env_name: "ECR",
+    };
+}
+
+/// A request declared with `#[aws_operation]`.
+pub trait Operation: Shape + Validate + ToJson + Send + Sync {
+    /// The response.
+    type Output: serde::de::DeserializeOwned + Send;
+    /// The operation's error enum (generated as `<Name>Error`).
+    type Error: OperationError;
+    /// The service the operation belongs to.
+    type Service: Service;
+    /// The operation name (`UploadLayerPart`).
+    const NAME: &'static str;
+    /// The `X-Amz-Target` header.
+    const TARGET: &'static str;
+
+    /// The JSON body of the request, written into `buf`.
+    fn write_body(&self, buf: &mut Vec<u8>) {
+        let mut w = crate::json::JsonWriter::new(buf);
+        self.write_json(&mut w);
+    }
+
+    /// A lower bound of the body size, to size the buffer once.
+    fn body_size_hint(&self) -> usize {
+        256
+    }
+}
+
+/// The per-operation error enum: one variant per modeled exception, plus
+/// `Unmodeled`.
+pub trait OperationError: Sized + std::fmt::Debug + std::fmt::Display + Send {
+    /// Builds the error from its code and the response body.
+    fn from_response(code: &str, body: &[u8], meta: &ErrorMeta) -> Self;
+    /// The error code.
+    fn code(&self) -> &str;
+}
+
+/// An exception declared with `#[aws_error]`.
+pub trait ModeledError: serde::de::DeserializeOwned {
+    /// The error code the service sends for it.
+    const CODE: &'static str;
+}
+
+/// Parses the body of a modeled error; `None` if it does not parse, and the
+/// caller falls back to the unmodeled variant (the code and request id are
+/// kept either way).
+pub fn parse_modeled<T: ModeledError>(body: &[u8]) -> Option<T> {
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}" as &[u8]
+    } else {
+        body
+    };
+    serde_json::from_slice(body).ok()
+}
+
+/// The unmodeled variant's payload.
+pub fn unmodeled(meta: &ErrorMeta) -> UnmodeledError {
+    UnmodeledError::from_meta(meta)
+}

@@ -1,0 +1,431 @@
+//! Client-side validation of requests against the model's constraints.
+//!
+//! The macros turn each constraint into one call on a [`Validator`], which
+//! keeps the wire path of the member being checked (`imageIds[3].imageTag`)
+//! and collects every violation, so a caller sees all of them at once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::OnceLock;
+
+use crate::schema::Number;
+
+/// What the client does with a request that breaks the model's constraints.
+///
+/// AWS SDKs do not validate lengths, ranges or patterns, because a client
+/// built from an older model could reject values the service now accepts.
+/// This client validates by default and lets a caller step back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ValidationMode {
+    /// Reject the request before it is sent (the default).
+    #[default]
+    Enforce,
+    /// Log each violation with `tracing::warn!` and send anyway.
+    Warn,
+    /// Do not validate.
+    Off,
+}
+
+/// One broken constraint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The member's wire path, such as `imageIds[3].imageTag`.
+    pub path: String,
+    /// What was expected, in words: `length must be at least 2, got 1`.
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Every violation found in one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    /// The operation or shape that was validated.
+    pub shape: &'static str,
+    /// The violations, in member order.
+    pub violations: Vec<Violation>,
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid {} request: ", self.shape)?;
+        for (i, v) in self.violations.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{v}")?;
+        }
+        f.write_str(
+            " (the client checks the ECR model's constraints before sending; \
+             use ValidationMode::Warn or ValidationMode::Off in the client config to send anyway)",
+        )
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+#[derive(Debug, Clone)]
+enum Segment {
+    Field(&'static str),
+    Index(usize),
+    Key(String),
+}
+
+/// Collects violations while walking a request.
+#[derive(Debug, Default)]
+pub struct Validator {
+    path: Vec<Segment>,
+    violations: Vec<Violation>,
+}
+
+impl Validator {
+    /// A validator with no violations.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The violations found so far.
+    pub fn into_violations(self) -> Vec<Violation> {
+        self.violations
+    }
+
+    /// Validates a whole value and returns its violations.
+    pub fn check<T: Validate + ?Sized>(
+        shape: &'static str,
+        value: &T,
+    ) -> Result<(), ValidationError> {
+        let mut v = Validator::new();
+        value.validate_into(&mut v);
+        if v.violations.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationError {
+                shape,
+                violations: v.violations,
+            })
+        }
+    }
+
+    fn path_string(&self) -> String {
+        let mut out = String::new();
+        for seg in &self.path {
+            match seg {
+                Segment::Field(name) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(name);
+                }
+                Segment::Index(i) => {
+                    out.push('[');
+                    out.push_str(itoa::Buffer::new().format(*i));
+                    out.push(']');
+                }
+                Segment::Key(k) => {
+                    out.push('[');
+                    out.push_str(&format!("{k:?}"));
+                    out.push(']');
+                }
+            }
+        }
+        out
+    }
+
+    /// Records a violation at the current path.
+    pub fn report(&mut self, message: String) {
+        let path = self.path_string();
+        self.violations.push(Violation { path, message });
+    }
+
+    /// Runs `f` with `name` pushed on the path.
+    pub fn field(&mut self, name: &'static str, f: impl FnOnce(&mut Self)) {
+        self.path.push(Segment::Field(name));
+        f(self);
+        self.path.pop();
+    }
+
+    /// Checks a length constraint; `None` values are skipped.
+    pub fn length<T: HasLength + ?Sized>(&mut self, value: &T, min: Option<u64>, max: Option<u64>) {
+        let Some(len) = value.length() else { return };
+        let len = len as u64;
+        let unit = value.unit();
+        if let Some(min) = min.filter(|&m| len < m) {
+            self.report(format!("length must be at least {min} {unit}, got {len}"));
+        }
+        if let Some(max) = max.filter(|&m| len > m) {
+            self.report(format!("length must be at most {max} {unit}, got {len}"));
+        }
+    }
+
+    /// Checks an inclusive numeric range; `None` values are skipped.
+    pub fn range<T: InRange + ?Sized>(
+        &mut self,
+        value: &T,
+        min: Option<T::Num>,
+        max: Option<T::Num>,
+    ) {
+        let Some(n) = value.number() else { return };
+        if let Some(min) = min.filter(|m| n < *m) {
+            self.report(format!("must be at least {min}, got {n}"));
+        }
+        if let Some(max) = max.filter(|m| n > *m) {
+            self.report(format!("must be at most {max}, got {n}"));
+        }
+    }
+
+    /// Checks that a string matches a pattern (unanchored, as Smithy's
+    /// `pattern` trait defines it); `None` values are skipped.
+    pub fn pattern<T: AsStr + ?Sized>(&mut self, value: &T, pattern: &Pattern) {
+        let Some(s) = value.as_str() else { return };
+        if !pattern.is_match(s) {
+            self.report(format!(
+                "must match the pattern {}, got {s:?}",
+                pattern.source
+            ));
+        }
+    }
+
+    /// Runs `f` on every item of a list, with `[i]` on the path.
+    pub fn each<T, L: ListItems<T> + ?Sized>(
+        &mut self,
+        list: &L,
+        mut f: impl FnMut(&mut Self, &T),
+    ) {
+        for (i, item) in list.items().iter().enumerate() {
+            self.path.push(Segment::Index(i));
+            f(self, item);
+            self.path.pop();
+        }
+    }
+
+    /// Validates a nested value (a shape, list of shapes, map of shapes, enum).
+    pub fn nested<T: Validate + ?Sized>(&mut self, value: &T) {
+        value.validate_into(self);
+    }
+}
+
+/// A type whose values can break constraints of their own: shapes, enums,
+/// and containers of them.
+pub trait Validate {
+    /// Adds this value's violations to `v`.
+    fn validate_into(&self, v: &mut Validator);
+}
+
+macro_rules! no_nested_rules {
+    ($($t:ty),*) => {$( impl Validate for $t { fn validate_into(&self, _: &mut Validator) {} } )*};
+}
+no_nested_rules!(
+    String,
+    str,
+    bool,
+    i8,
+    i16,
+    i32,
+    i64,
+    u8,
+    u16,
+    u32,
+    u64,
+    f32,
+    f64,
+    bytes::Bytes,
+    crate::types::Timestamp
+);
+
+impl<T: Validate> Validate for Option<T> {
+    fn validate_into(&self, v: &mut Validator) {
+        if let Some(x) = self {
+            x.validate_into(v)
+        }
+    }
+}
+impl<T: Validate + ?Sized> Validate for Box<T> {
+    fn validate_into(&self, v: &mut Validator) {
+        (**self).validate_into(v)
+    }
+}
+impl<T: Validate> Validate for Vec<T> {
+    fn validate_into(&self, v: &mut Validator) {
+        for (i, item) in self.iter().enumerate() {
+            v.path.push(Segment::Index(i));
+            item.validate_into(v);
+            v.path.pop();
+        }
+    }
+}
+impl<T: Validate> Validate for HashMap<String, T> {
+    fn validate_into(&self, v: &mut Validator) {
+        for (k, item) in self {
+            v.path.push(Segment::Key(k.clone()));
+            item.validate_into(v);
+            v.path.pop();
+        }
+    }
+}
+impl<T: Validate> Validate for BTreeMap<String, T> {
+    fn validate_into(&self, v: &mut Validator) {
+        for (k, item) in self {
+            v.path.push(Segment::Key(k.clone()));
+            item.validate_into(v);
+            v.path.pop();
+        }
+    }
+}
+
+/// A value with a length: strings count Unicode scalar values, blobs bytes,
+/// lists and maps entries (as Smithy's `length` trait defines them).
+pub trait HasLength {
+    /// The length, or `None` for an absent value.
+    fn length(&self) -> Option<usize>;
+    /// The unit, for messages.
+    fn unit(&self) -> &'static str;
+}
+impl HasLength for String {
+    fn length(&self) -> Option<usize> {
+        Some(self.chars().count())
+    }
+    fn unit(&self) -> &'static str {
+        "characters"
+    }
+}
+impl HasLength for bytes::Bytes {
+    fn length(&self) -> Option<usize> {
+        Some(self.len())
+    }
+    fn unit(&self) -> &'static str {
+        "bytes"
+    }
+}
+impl<T> HasLength for Vec<T> {
+    fn length(&self) -> Option<usize> {
+        Some(self.len())
+    }
+    fn unit(&self) -> &'static str {
+        if std::any::type_name::<T>() == "u8" {
+            "bytes"
+        } else {
+            "items"
+        }
+    }
+}
+impl<T> HasLength for HashMap<String, T> {
+    fn length(&self) -> Option<usize> {
+        Some(self.len())
+    }
+    fn unit(&self) -> &'static str {
+        "entries"
+    }
+}
+impl<T> HasLength for BTreeMap<String, T> {
+    fn length(&self) -> Option<usize> {
+        Some(self.len())
+    }
+    fn unit(&self) -> &'static str {
+        "entries"
+    }
+}
+impl<T: HasLength> HasLength for Option<T> {
+    fn length(&self) -> Option<usize> {
+        self.as_ref().and_then(HasLength::length)
+    }
+    fn unit(&self) -> &'static str {
+        self.as_ref().map_or("", HasLength::unit)
+    }
+}
+
+/// A numeric value with bounds of type `Num`.
+pub trait InRange {
+    /// The bound type.
+    type Num: PartialOrd + fmt::Display + Copy;
+    /// The value, or `None` for an absent value.
+    fn number(&self) -> Option<Self::Num>;
+}
+macro_rules! in_range {
+    ($($t:ty),*) => {$(
+        impl InRange for $t {
+            type Num = $t;
+            fn number(&self) -> Option<$t> { Some(*self) }
+        }
+    )*};
+}
+in_range!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
+impl<T: InRange> InRange for Option<T> {
+    type Num = T::Num;
+    fn number(&self) -> Option<T::Num> {
+        self.as_ref().and_then(InRange::number)
+    }
+}
+
+/// A string value for `pattern`.
+pub trait AsStr {
+    /// The string, or `None` for an absent value.
+    fn as_str(&self) -> Option<&str>;
+}
+impl AsStr for String {
+    fn as_str(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+impl<T: AsStr> AsStr for Option<T> {
+    fn as_str(&self) -> Option<&str> {
+        self.as_ref().and_then(AsStr::as_str)
+    }
+}
+
+/// A list, for `#[each(..)]`; `None` gives no items.
+pub trait ListItems<T> {
+    /// The items.
+    fn items(&self) -> &[T];
+}
+impl<T> ListItems<T> for Vec<T> {
+    fn items(&self) -> &[T] {
+        self
+    }
+}
+impl<T> ListItems<T> for Option<Vec<T>> {
+    fn items(&self) -> &[T] {
+        self.as_deref().unwrap_or(&[])
+    }
+}
+
+/// A regex compiled on first use; the macros check at expansion time that it
+/// compiles.
+#[derive(Debug)]
+pub struct Pattern {
+    source: &'static str,
+    compiled: OnceLock<Option<regex::Regex>>,
+}
+
+impl Pattern {
+    /// A pattern from its source text.
+    pub const fn new(source: &'static str) -> Self {
+        Self {
+            source,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// Whether `s` contains a match. A regex that the runtime's engine cannot
+    /// compile (the macro checked it with the same parser) matches everything,
+    /// so that a client never rejects a value on its own mistake.
+    pub fn is_match(&self, s: &str) -> bool {
+        self.compiled
+            .get_or_init(|| regex::Regex::new(self.source).ok())
+            .as_ref()
+            .is_none_or(|re| re.is_match(s))
+    }
+}
+
+/// Formats a [`Number`] bound.
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Number::Int(i) => write!(f, "{i}"),
+            Number::Float(x) => write!(f, "{x}"),
+        }
+    }
+}
