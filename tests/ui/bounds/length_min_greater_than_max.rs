@@ -1,0 +1,9 @@
+use ecr_core::aws_shape;
+
+#[aws_shape]
+pub struct Repo {
+    #[length(min = 256, max = 2)]
+    pub repository_name: String,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use ecr_core::aws_shape;
+
+#[aws_shape]
+pub struct Repo {
+    #[length(-1, 256)]
+    pub repository_name: String,
+}
+
+fn main() {}

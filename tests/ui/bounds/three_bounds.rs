@@ -1,0 +1,9 @@
+use ecr_core::aws_shape;
+
+#[aws_shape]
+pub struct Page {
+    #[range(1, 100, 1000)]
+    pub max_results: Option<i32>,
+}
+
+fn main() {}

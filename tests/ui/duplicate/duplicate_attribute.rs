@@ -1,0 +1,10 @@
+use ecr_core::aws_shape;
+
+#[aws_shape]
+pub struct Repo {
+    #[length(min = 2)]
+    #[length(max = 256)]
+    pub repository_name: String,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use ecr_core::aws_shape;
+
+#[aws_shape]
+pub struct Repo {
+    pub repository_name: String,
+    #[rename = "repositoryName"]
+    pub name: String,
+}
+
+fn main() {}

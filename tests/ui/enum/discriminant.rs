@@ -1,0 +1,10 @@
+use ecr_core::aws_enum;
+
+#[aws_enum]
+pub enum Mutability {
+    Mutable = 1,
+    Immutable = 2,
+    Unknown(String),
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use ecr_core::aws_enum;
+
+#[aws_enum]
+pub enum Mutability {
+    #[rename = "MUTABLE"]
+    Mutable,
+    #[rename = "MUTABLE"]
+    Immutable,
+    Unknown(String),
+}
+
+fn main() {}

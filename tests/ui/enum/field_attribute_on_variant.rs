@@ -1,0 +1,10 @@
+use ecr_core::aws_enum;
+
+#[aws_enum]
+pub enum Mutability {
+    #[length(1, 10)]
+    Mutable,
+    Unknown(String),
+}
+
+fn main() {}

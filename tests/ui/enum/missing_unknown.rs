@@ -1,0 +1,11 @@
+use ecr_core::aws_enum;
+
+#[aws_enum]
+pub enum Mutability {
+    #[rename = "MUTABLE"]
+    Mutable,
+    #[rename = "IMMUTABLE"]
+    Immutable,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use ecr_core::aws_enum;
+
+#[aws_enum]
+pub enum Mutability {
+    Mutable,
+    Immutable { since: String },
+    Unknown(String),
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use ecr_core::aws_shape;
+
+#[aws_shape]
+pub struct Part {
+    #[base64]
+    pub part_first_byte: i64,
+}
+
+fn main() {}

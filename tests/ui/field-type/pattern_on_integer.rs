@@ -1,0 +1,9 @@
+use ecr_core::aws_shape;
+
+#[aws_shape]
+pub struct Registry {
+    #[pattern("[0-9]{12}")]
+    pub registry_id: u64,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use ecr_core::aws_shape;
+
+#[aws_shape]
+pub struct Part {
+    #[base64(standard)]
+    pub blob: Vec<u8>,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use ecr_core::aws_shape;
+
+#[aws_shape]
+pub struct Repo {
+    #[rename("repoName")]
+    pub repository_name: String,
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+use ecr_core::{aws_operation, aws_shape};
+
+#[aws_shape]
+pub struct Out {
+    pub x: Option<String>,
+}
+
+#[aws_operation(output = Out, errors())]
+pub struct Ping;
+
+fn main() {}

@@ -1,0 +1,9 @@
+use ecr_core::aws_shape;
+
+#[aws_shape]
+pub struct Tag {
+    #[length(minimum = 1)]
+    pub key: String,
+}
+
+fn main() {}

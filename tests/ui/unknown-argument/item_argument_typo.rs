@@ -1,0 +1,20 @@
+use ecr_core::{aws_error, aws_operation, aws_shape};
+
+#[aws_shape]
+pub struct Out {
+    pub x: Option<String>,
+}
+
+#[aws_error]
+pub struct ServerException {
+    pub message: Option<String>,
+}
+
+#[aws_operation(
+    target = "AmazonEC2ContainerRegistry_V20150921.Ping",
+    outptu = Out,
+    errors(ServerException),
+)]
+pub struct Ping;
+
+fn main() {}

@@ -1,0 +1,8 @@
+use ecr_core::aws_enum;
+
+#[aws_enum]
+pub struct Mutability {
+    pub value: String,
+}
+
+fn main() {}
