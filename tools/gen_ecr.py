@@ -342,10 +342,37 @@ class Gen:
             f.write("\n")
             for mod in mods:
                 f.write(f"pub use {mod}::*;\n")
+            ops = sorted(self.ops)
+            f.write("\n/// The schema of every operation, in name order.\n")
+            f.write("pub const OPERATIONS: &[&crate::Schema] = &[\n")
+            for op in ops:
+                f.write(f"    {op}::SCHEMA,\n")
+            f.write("];\n")
+            f.write(REQUEST_JSON_HEAD)
+            for op in ops:
+                f.write(f'        "{op}" => check::<{op}>(json),\n')
+            f.write("        _ => return None,\n    })\n}\n")
         return files
 
 
 OP_DOCS = {}
+
+REQUEST_JSON_HEAD = """
+/// Reads the request of `operation` from the JSON an AWS CLI user would
+/// write (`--cli-input-json`; blobs in base64) and validates it. `None` for an
+/// unknown operation name.
+pub fn validate_request_json(
+    operation: &str,
+    json: &[u8],
+) -> Option<Result<Result<(), crate::ValidationError>, serde_json::Error>> {
+    fn check<O: crate::Operation + serde::de::DeserializeOwned>(
+        json: &[u8],
+    ) -> Result<Result<(), crate::ValidationError>, serde_json::Error> {
+        let request: O = serde_json::from_slice(json)?;
+        Ok(crate::validate::Validator::check(O::NAME, &request))
+    }
+    Some(match operation {
+"""
 
 
 def main():

@@ -1,0 +1,40 @@
+//! A shape nested in a list, and `each(..)` on a list of strings; the
+//! violations carry the wire path down to the item.
+
+use ecr_core::validate::Validator;
+use ecr_core::aws_shape;
+
+#[aws_shape]
+pub struct Tag {
+    #[length(1, 128)]
+    #[rename = "Key"]
+    pub key: String,
+    #[length(0, 256)]
+    #[rename = "Value"]
+    pub value: String,
+}
+
+#[aws_shape]
+pub struct Tagged {
+    #[length(max = 2)]
+    pub tags: Option<Vec<Tag>>,
+    #[each(length(1, 4), pattern("^[a-z]+$"))]
+    pub names: Vec<String>,
+}
+
+fn tag(key: &str) -> Tag {
+    Tag { key: key.into(), value: String::new() }
+}
+
+fn main() {
+    let ok = Tagged { tags: Some(vec![tag("a")]), names: vec!["abc".into()] };
+    assert!(Validator::check("Tagged", &ok).is_ok());
+
+    let bad = Tagged {
+        tags: Some(vec![tag("a"), tag(""), tag("c")]),
+        names: vec!["ok".into(), "TOOLONG".into()],
+    };
+    let err = Validator::check("Tagged", &bad).unwrap_err();
+    let paths: Vec<_> = err.violations.iter().map(|v| v.path.as_str()).collect();
+    assert_eq!(paths, ["tags", "tags[1].Key", "names[1]", "names[1]"], "{err}");
+}
