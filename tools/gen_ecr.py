@@ -243,6 +243,22 @@ class Gen:
         text = words(mname[0].upper() + mname[1:]).capitalize()
         return f"{text}{'' if required else ' (optional)'}."
 
+    def defaultable(self, name, seen=()):
+        """Whether every required member has a `Default` (enums have none)."""
+        sh = self.shapes[name]
+        if "enum" in sh:
+            return False
+        if sh["type"] != "structure":
+            return True
+        if name in seen:
+            return True
+        req = set(sh.get("required", []))
+        return all(self.defaultable(m["shape"], seen + (name,)) for k, m in sh["members"].items() if k in req)
+
+    def derives(self, name):
+        extra = ", Default" if self.defaultable(name) else ""
+        return f"#[derive(Debug, Clone, PartialEq{extra})]"
+
     def structure(self, name):
         sh = self.shapes[name]
         rust = self.type_name(name)
@@ -260,11 +276,11 @@ class Gen:
             err_line = ", ".join(errs)
             lines.append(f"    errors({err_line}),")
             lines.append(")]")
-            lines.append("#[derive(Debug, Clone, PartialEq)]")
+            lines.append(self.derives(name))
         elif sh.get("exception"):
             lines.append(f"/// `{name}`: {words(name.removesuffix('Exception'))}.")
             lines.append("#[aws_error]")
-            lines.append("#[derive(Debug, Clone, PartialEq)]")
+            lines.append(self.derives(name))
         else:
             what = "The response of" if name.endswith("Response") else "A"
             if name.endswith("Response"):
@@ -272,7 +288,7 @@ class Gen:
             else:
                 lines.append(f"/// {words(name).capitalize()}.")
             lines.append("#[aws_shape]")
-            lines.append("#[derive(Debug, Clone, PartialEq)]")
+            lines.append(self.derives(name))
         if not sh["members"]:
             lines.append(f"pub struct {rust};")
             return lines

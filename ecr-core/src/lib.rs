@@ -68,7 +68,8 @@ pub mod __private {
     pub use crate::error::{ErrorMeta, UnmodeledError};
     pub use crate::json::{AsBlob, JsonWriter, ToJson};
     pub use crate::operation::{
-        Ecr, ModeledError, Operation, OperationError, Service, parse_modeled, unmodeled,
+        Ecr, MessageSlot, ModeledError, Operation, OperationError, Service, parse_modeled,
+        unmodeled,
     };
     pub use crate::schema::{Constraint, Kind, Member, Number, Schema, SchemaType, Shape};
     pub use crate::types::{de_base64, de_base64_opt};

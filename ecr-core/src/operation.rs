@@ -79,21 +79,71 @@ pub trait OperationError: Sized + std::fmt::Debug + std::fmt::Display + Send {
 pub trait ModeledError: serde::de::DeserializeOwned {
     /// The error code the service sends for it.
     const CODE: &'static str;
+    /// Sets the `message` field from the message the runtime found (under
+    /// `message`, `Message` or `errorMessage`) when the body's key differed.
+    fn fill_message(&mut self, _message: Option<&str>) {}
+}
+
+/// A `message` field of a modeled error.
+pub trait MessageSlot {
+    /// Fills the field if it is empty.
+    fn fill(&mut self, message: Option<&str>);
+}
+
+impl MessageSlot for Option<String> {
+    fn fill(&mut self, message: Option<&str>) {
+        if self.is_none() {
+            *self = message.map(str::to_owned);
+        }
+    }
+}
+
+impl MessageSlot for String {
+    fn fill(&mut self, message: Option<&str>) {
+        if self.is_empty() {
+            if let Some(m) = message {
+                m.clone_into(self);
+            }
+        }
+    }
 }
 
 /// Parses the body of a modeled error; `None` if it does not parse, and the
 /// caller falls back to the unmodeled variant (the code and request id are
 /// kept either way).
-pub fn parse_modeled<T: ModeledError>(body: &[u8]) -> Option<T> {
+pub fn parse_modeled<T: ModeledError>(body: &[u8], meta: &ErrorMeta) -> Option<T> {
     let body = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}" as &[u8]
     } else {
         body
     };
-    serde_json::from_slice(body).ok()
+    let mut error: T = serde_json::from_slice(body).ok()?;
+    error.fill_message(meta.message.as_deref());
+    Some(error)
 }
 
 /// The unmodeled variant's payload.
 pub fn unmodeled(meta: &ErrorMeta) -> UnmodeledError {
     UnmodeledError::from_meta(meta)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn parses_modeled_error_with_type_field() {
+        // moto sends both `message` and `Message`.
+        let body =
+            br#"{"__type": "RepositoryNotFoundException", "message": "nope", "Message": "nope"}"#;
+        let meta = crate::ErrorMeta::default();
+        let e: Option<crate::ecr::RepositoryNotFoundException> = super::parse_modeled(body, &meta);
+        assert_eq!(e.and_then(|e| e.message).as_deref(), Some("nope"));
+        // Only `Message`: the runtime's message fills the field.
+        let body = br#"{"__type": "RepositoryNotFoundException", "Message": "upper"}"#;
+        let meta = crate::ErrorMeta {
+            message: Some("upper".into()),
+            ..Default::default()
+        };
+        let e: Option<crate::ecr::RepositoryNotFoundException> = super::parse_modeled(body, &meta);
+        assert_eq!(e.and_then(|e| e.message).as_deref(), Some("upper"));
+    }
 }

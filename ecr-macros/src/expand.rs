@@ -235,12 +235,7 @@ fn struct_tokens(m: &StructModel) -> TokenStream {
             }
             _ => quote!(),
         };
-        let alias = if m.kind == ItemKind::Error && f.wire_name == "message" {
-            quote!(#[serde(alias = "Message", alias = "errorMessage")])
-        } else {
-            quote!()
-        };
-        quote!(#(#fattrs)* #[serde(rename = #wire)] #de #alias #fvis #fident: #fty)
+        quote!(#(#fattrs)* #[serde(rename = #wire)] #de #fvis #fident: #fty)
     });
     let definition = if m.unit {
         quote! {
@@ -327,9 +322,20 @@ fn struct_tokens(m: &StructModel) -> TokenStream {
                 }
             }
         });
+        // The message may arrive as `message`, `Message` or `errorMessage`;
+        // the runtime finds it and fills the field if the body's key differed.
+        let fill = m.fields.iter().find(|f| f.wire_name == "message").map(|f| {
+            let fident = &f.ident;
+            quote! {
+                fn fill_message(&mut self, __ecr_m: ::core::option::Option<&str>) {
+                    #p::MessageSlot::fill(&mut self.#fident, __ecr_m);
+                }
+            }
+        });
         quote! {
             impl #p::ModeledError for #ident {
                 const CODE: &'static str = #code;
+                #fill
             }
             impl ::core::fmt::Display for #ident {
                 fn fmt(&self, __ecr_f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -413,7 +419,7 @@ fn operation_tokens(
             fn from_response(__ecr_code: &str, __ecr_body: &[u8], __ecr_meta: &#p::ErrorMeta) -> Self {
                 #(
                     if __ecr_code == <#errors as #p::ModeledError>::CODE {
-                        if let ::core::option::Option::Some(__ecr_e) = #p::parse_modeled::<#errors>(__ecr_body) {
+                        if let ::core::option::Option::Some(__ecr_e) = #p::parse_modeled::<#errors>(__ecr_body, __ecr_meta) {
                             return Self::#variant_idents(__ecr_e);
                         }
                     }

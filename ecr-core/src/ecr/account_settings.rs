@@ -14,7 +14,7 @@ use crate::{aws_operation, aws_shape};
     output = GetAccountSettingResponse,
     errors(ServerException, ValidationException, InvalidParameterException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetAccountSetting {
     /// Name.
     #[length(1, 64)]
@@ -23,7 +23,7 @@ pub struct GetAccountSetting {
 
 /// The response of `GetAccountSetting`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetAccountSettingResponse {
     /// Name (optional).
     #[length(1, 64)]
@@ -39,7 +39,7 @@ pub struct GetAccountSettingResponse {
     output = PutAccountSettingResponse,
     errors(ServerException, ValidationException, InvalidParameterException, LimitExceededException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutAccountSetting {
     /// Name.
     #[length(1, 64)]
@@ -50,7 +50,7 @@ pub struct PutAccountSetting {
 
 /// The response of `PutAccountSetting`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutAccountSettingResponse {
     /// Name (optional).
     #[length(1, 64)]

@@ -8,7 +8,7 @@ use crate::{aws_enum, aws_shape};
 
 /// Image identifier.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageIdentifier {
     /// Image digest (optional).
     pub image_digest: Option<String>,
@@ -36,7 +36,7 @@ pub enum TagStatus {
 
 /// Image scan status.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageScanStatus {
     /// Status (optional).
     pub status: Option<ScanStatus>,
@@ -147,7 +147,7 @@ pub enum EncryptionType {
 
 /// Image scanning configuration.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageScanningConfiguration {
     /// Scan on push (optional).
     pub scan_on_push: Option<bool>,
@@ -155,7 +155,7 @@ pub struct ImageScanningConfiguration {
 
 /// Tag.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Tag {
     /// Key.
     #[rename = "Key"]
@@ -167,7 +167,7 @@ pub struct Tag {
 
 /// Delete replication.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteReplication {
     /// Enabled.
     pub enabled: bool,
@@ -175,7 +175,7 @@ pub struct DeleteReplication {
 
 /// Replication configuration.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReplicationConfiguration {
     /// Rules.
     #[length(0, 25)]
@@ -184,7 +184,7 @@ pub struct ReplicationConfiguration {
 
 /// Replication destination.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReplicationDestination {
     /// Region.
     #[length(2, 25)]
@@ -197,7 +197,7 @@ pub struct ReplicationDestination {
 
 /// Replication rule.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReplicationRule {
     /// Destinations.
     #[length(0, 100)]

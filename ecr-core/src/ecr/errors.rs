@@ -6,7 +6,7 @@ use crate::aws_error;
 
 /// `BlockedByOrganizationPolicyException`: blocked by organization policy.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct BlockedByOrganizationPolicyException {
     /// Message (optional).
     pub message: Option<String>,
@@ -14,7 +14,7 @@ pub struct BlockedByOrganizationPolicyException {
 
 /// `EmptyUploadException`: empty upload.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EmptyUploadException {
     /// Message (optional).
     pub message: Option<String>,
@@ -22,7 +22,7 @@ pub struct EmptyUploadException {
 
 /// `ExclusionAlreadyExistsException`: exclusion already exists.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ExclusionAlreadyExistsException {
     /// Message (optional).
     pub message: Option<String>,
@@ -30,7 +30,7 @@ pub struct ExclusionAlreadyExistsException {
 
 /// `ExclusionNotFoundException`: exclusion not found.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ExclusionNotFoundException {
     /// Message (optional).
     pub message: Option<String>,
@@ -38,7 +38,7 @@ pub struct ExclusionNotFoundException {
 
 /// `ImageAlreadyExistsException`: image already exists.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageAlreadyExistsException {
     /// Message (optional).
     pub message: Option<String>,
@@ -46,7 +46,7 @@ pub struct ImageAlreadyExistsException {
 
 /// `ImageArchivedException`: image archived.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageArchivedException {
     /// Message (optional).
     pub message: Option<String>,
@@ -54,7 +54,7 @@ pub struct ImageArchivedException {
 
 /// `ImageDigestDoesNotMatchException`: image digest does not match.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageDigestDoesNotMatchException {
     /// Message (optional).
     pub message: Option<String>,
@@ -62,7 +62,7 @@ pub struct ImageDigestDoesNotMatchException {
 
 /// `ImageNotFoundException`: image not found.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageNotFoundException {
     /// Message (optional).
     pub message: Option<String>,
@@ -70,7 +70,7 @@ pub struct ImageNotFoundException {
 
 /// `ImageStorageClassUpdateNotSupportedException`: image storage class update not supported.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageStorageClassUpdateNotSupportedException {
     /// Message (optional).
     pub message: Option<String>,
@@ -78,7 +78,7 @@ pub struct ImageStorageClassUpdateNotSupportedException {
 
 /// `ImageTagAlreadyExistsException`: image tag already exists.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageTagAlreadyExistsException {
     /// Message (optional).
     pub message: Option<String>,
@@ -86,7 +86,7 @@ pub struct ImageTagAlreadyExistsException {
 
 /// `InvalidLayerException`: invalid layer.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct InvalidLayerException {
     /// Message (optional).
     pub message: Option<String>,
@@ -94,7 +94,7 @@ pub struct InvalidLayerException {
 
 /// `InvalidLayerPartException`: invalid layer part.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct InvalidLayerPartException {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -115,7 +115,7 @@ pub struct InvalidLayerPartException {
 
 /// `InvalidParameterException`: invalid parameter.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct InvalidParameterException {
     /// Message (optional).
     pub message: Option<String>,
@@ -123,7 +123,7 @@ pub struct InvalidParameterException {
 
 /// `InvalidTagParameterException`: invalid tag parameter.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct InvalidTagParameterException {
     /// Message (optional).
     pub message: Option<String>,
@@ -131,7 +131,7 @@ pub struct InvalidTagParameterException {
 
 /// `KmsException`: kms.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct KmsException {
     /// Message (optional).
     pub message: Option<String>,
@@ -141,7 +141,7 @@ pub struct KmsException {
 
 /// `LayerAlreadyExistsException`: layer already exists.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct LayerAlreadyExistsException {
     /// Message (optional).
     pub message: Option<String>,
@@ -149,7 +149,7 @@ pub struct LayerAlreadyExistsException {
 
 /// `LayerInaccessibleException`: layer inaccessible.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct LayerInaccessibleException {
     /// Message (optional).
     pub message: Option<String>,
@@ -157,7 +157,7 @@ pub struct LayerInaccessibleException {
 
 /// `LayerPartTooSmallException`: layer part too small.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct LayerPartTooSmallException {
     /// Message (optional).
     pub message: Option<String>,
@@ -165,7 +165,7 @@ pub struct LayerPartTooSmallException {
 
 /// `LayersNotFoundException`: layers not found.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct LayersNotFoundException {
     /// Message (optional).
     pub message: Option<String>,
@@ -173,7 +173,7 @@ pub struct LayersNotFoundException {
 
 /// `LifecyclePolicyNotFoundException`: lifecycle policy not found.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct LifecyclePolicyNotFoundException {
     /// Message (optional).
     pub message: Option<String>,
@@ -181,7 +181,7 @@ pub struct LifecyclePolicyNotFoundException {
 
 /// `LifecyclePolicyPreviewInProgressException`: lifecycle policy preview in progress.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct LifecyclePolicyPreviewInProgressException {
     /// Message (optional).
     pub message: Option<String>,
@@ -189,7 +189,7 @@ pub struct LifecyclePolicyPreviewInProgressException {
 
 /// `LifecyclePolicyPreviewNotFoundException`: lifecycle policy preview not found.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct LifecyclePolicyPreviewNotFoundException {
     /// Message (optional).
     pub message: Option<String>,
@@ -197,7 +197,7 @@ pub struct LifecyclePolicyPreviewNotFoundException {
 
 /// `LimitExceededException`: limit exceeded.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct LimitExceededException {
     /// Message (optional).
     pub message: Option<String>,
@@ -205,7 +205,7 @@ pub struct LimitExceededException {
 
 /// `PullThroughCacheRuleAlreadyExistsException`: pull through cache rule already exists.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PullThroughCacheRuleAlreadyExistsException {
     /// Message (optional).
     pub message: Option<String>,
@@ -213,7 +213,7 @@ pub struct PullThroughCacheRuleAlreadyExistsException {
 
 /// `PullThroughCacheRuleNotFoundException`: pull through cache rule not found.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PullThroughCacheRuleNotFoundException {
     /// Message (optional).
     pub message: Option<String>,
@@ -221,7 +221,7 @@ pub struct PullThroughCacheRuleNotFoundException {
 
 /// `ReferencedImagesNotFoundException`: referenced images not found.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReferencedImagesNotFoundException {
     /// Message (optional).
     pub message: Option<String>,
@@ -229,7 +229,7 @@ pub struct ReferencedImagesNotFoundException {
 
 /// `RegistryPolicyNotFoundException`: registry policy not found.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RegistryPolicyNotFoundException {
     /// Message (optional).
     pub message: Option<String>,
@@ -237,7 +237,7 @@ pub struct RegistryPolicyNotFoundException {
 
 /// `ReplicationBackfillInProgressException`: replication backfill in progress.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReplicationBackfillInProgressException {
     /// Message (optional).
     pub message: Option<String>,
@@ -245,7 +245,7 @@ pub struct ReplicationBackfillInProgressException {
 
 /// `ReplicationBackfillInvalidStatusException`: replication backfill invalid status.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReplicationBackfillInvalidStatusException {
     /// Message (optional).
     pub message: Option<String>,
@@ -253,7 +253,7 @@ pub struct ReplicationBackfillInvalidStatusException {
 
 /// `ReplicationBackfillNotFoundException`: replication backfill not found.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReplicationBackfillNotFoundException {
     /// Message (optional).
     pub message: Option<String>,
@@ -261,7 +261,7 @@ pub struct ReplicationBackfillNotFoundException {
 
 /// `RepositoryAlreadyExistsException`: repository already exists.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RepositoryAlreadyExistsException {
     /// Message (optional).
     pub message: Option<String>,
@@ -269,7 +269,7 @@ pub struct RepositoryAlreadyExistsException {
 
 /// `RepositoryNotEmptyException`: repository not empty.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RepositoryNotEmptyException {
     /// Message (optional).
     pub message: Option<String>,
@@ -277,7 +277,7 @@ pub struct RepositoryNotEmptyException {
 
 /// `RepositoryNotFoundException`: repository not found.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RepositoryNotFoundException {
     /// Message (optional).
     pub message: Option<String>,
@@ -285,7 +285,7 @@ pub struct RepositoryNotFoundException {
 
 /// `RepositoryPolicyNotFoundException`: repository policy not found.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RepositoryPolicyNotFoundException {
     /// Message (optional).
     pub message: Option<String>,
@@ -293,7 +293,7 @@ pub struct RepositoryPolicyNotFoundException {
 
 /// `ScanNotFoundException`: scan not found.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ScanNotFoundException {
     /// Message (optional).
     pub message: Option<String>,
@@ -301,7 +301,7 @@ pub struct ScanNotFoundException {
 
 /// `SecretNotFoundException`: secret not found.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SecretNotFoundException {
     /// Message (optional).
     pub message: Option<String>,
@@ -309,7 +309,7 @@ pub struct SecretNotFoundException {
 
 /// `ServerException`: server.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServerException {
     /// Message (optional).
     pub message: Option<String>,
@@ -317,7 +317,7 @@ pub struct ServerException {
 
 /// `SigningConfigurationNotFoundException`: signing configuration not found.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SigningConfigurationNotFoundException {
     /// Message (optional).
     pub message: Option<String>,
@@ -325,7 +325,7 @@ pub struct SigningConfigurationNotFoundException {
 
 /// `TemplateAlreadyExistsException`: template already exists.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TemplateAlreadyExistsException {
     /// Message (optional).
     pub message: Option<String>,
@@ -333,7 +333,7 @@ pub struct TemplateAlreadyExistsException {
 
 /// `TemplateNotFoundException`: template not found.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TemplateNotFoundException {
     /// Message (optional).
     pub message: Option<String>,
@@ -341,7 +341,7 @@ pub struct TemplateNotFoundException {
 
 /// `TooManyTagsException`: too many tags.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TooManyTagsException {
     /// Message (optional).
     pub message: Option<String>,
@@ -349,7 +349,7 @@ pub struct TooManyTagsException {
 
 /// `UnableToAccessSecretException`: unable to access secret.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UnableToAccessSecretException {
     /// Message (optional).
     pub message: Option<String>,
@@ -357,7 +357,7 @@ pub struct UnableToAccessSecretException {
 
 /// `UnableToDecryptSecretValueException`: unable to decrypt secret value.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UnableToDecryptSecretValueException {
     /// Message (optional).
     pub message: Option<String>,
@@ -365,7 +365,7 @@ pub struct UnableToDecryptSecretValueException {
 
 /// `UnableToGetUpstreamImageException`: unable to get upstream image.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UnableToGetUpstreamImageException {
     /// Message (optional).
     pub message: Option<String>,
@@ -373,7 +373,7 @@ pub struct UnableToGetUpstreamImageException {
 
 /// `UnableToGetUpstreamLayerException`: unable to get upstream layer.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UnableToGetUpstreamLayerException {
     /// Message (optional).
     pub message: Option<String>,
@@ -381,7 +381,7 @@ pub struct UnableToGetUpstreamLayerException {
 
 /// `UnableToListUpstreamImageReferrersException`: unable to list upstream image referrers.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UnableToListUpstreamImageReferrersException {
     /// Message (optional).
     pub message: Option<String>,
@@ -389,7 +389,7 @@ pub struct UnableToListUpstreamImageReferrersException {
 
 /// `UnsupportedImageTypeException`: unsupported image type.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UnsupportedImageTypeException {
     /// Message (optional).
     pub message: Option<String>,
@@ -397,7 +397,7 @@ pub struct UnsupportedImageTypeException {
 
 /// `UnsupportedUpstreamRegistryException`: unsupported upstream registry.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UnsupportedUpstreamRegistryException {
     /// Message (optional).
     pub message: Option<String>,
@@ -405,7 +405,7 @@ pub struct UnsupportedUpstreamRegistryException {
 
 /// `UploadNotFoundException`: upload not found.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UploadNotFoundException {
     /// Message (optional).
     pub message: Option<String>,
@@ -413,7 +413,7 @@ pub struct UploadNotFoundException {
 
 /// `ValidationException`: validation.
 #[aws_error]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ValidationException {
     /// Message (optional).
     pub message: Option<String>,

@@ -16,7 +16,7 @@ use std::collections::HashMap;
     output = PutImageResponse,
     errors(ServerException, InvalidParameterException, RepositoryNotFoundException, ImageAlreadyExistsException, LayersNotFoundException, ReferencedImagesNotFoundException, LimitExceededException, ImageTagAlreadyExistsException, ImageDigestDoesNotMatchException, KmsException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutImage {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -39,7 +39,7 @@ pub struct PutImage {
 
 /// The response of `PutImage`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutImageResponse {
     /// Image (optional).
     pub image: Option<Image>,
@@ -47,7 +47,7 @@ pub struct PutImageResponse {
 
 /// Image.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Image {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -71,7 +71,7 @@ pub struct Image {
     output = BatchGetImageResponse,
     errors(ServerException, InvalidParameterException, RepositoryNotFoundException, LimitExceededException, UnableToGetUpstreamImageException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchGetImage {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -90,7 +90,7 @@ pub struct BatchGetImage {
 
 /// The response of `BatchGetImage`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchGetImageResponse {
     /// Images (optional).
     pub images: Option<Vec<Image>>,
@@ -100,7 +100,7 @@ pub struct BatchGetImageResponse {
 
 /// Image failure.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageFailure {
     /// Image id (optional).
     pub image_id: Option<ImageIdentifier>,
@@ -146,7 +146,7 @@ pub enum ImageFailureCode {
     output = BatchDeleteImageResponse,
     errors(ServerException, InvalidParameterException, RepositoryNotFoundException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchDeleteImage {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -162,7 +162,7 @@ pub struct BatchDeleteImage {
 
 /// The response of `BatchDeleteImage`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchDeleteImageResponse {
     /// Image ids (optional).
     #[length(1, 100)]
@@ -177,7 +177,7 @@ pub struct BatchDeleteImageResponse {
     output = DescribeImagesResponse,
     errors(ServerException, InvalidParameterException, RepositoryNotFoundException, ImageNotFoundException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImages {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -200,7 +200,7 @@ pub struct DescribeImages {
 
 /// Describe images filter.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImagesFilter {
     /// Tag status (optional).
     pub tag_status: Option<TagStatus>,
@@ -230,7 +230,7 @@ pub enum ImageStatusFilter {
 
 /// The response of `DescribeImages`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImagesResponse {
     /// Image details (optional).
     pub image_details: Option<Vec<ImageDetail>>,
@@ -240,7 +240,7 @@ pub struct DescribeImagesResponse {
 
 /// Image detail.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageDetail {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -280,7 +280,7 @@ pub struct ImageDetail {
 
 /// Image scan findings summary.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageScanFindingsSummary {
     /// Image scan completed at (optional).
     pub image_scan_completed_at: Option<Timestamp>,
@@ -313,7 +313,7 @@ pub enum ImageStatus {
     output = ListImagesResponse,
     errors(ServerException, InvalidParameterException, RepositoryNotFoundException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListImages {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -333,7 +333,7 @@ pub struct ListImages {
 
 /// List images filter.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListImagesFilter {
     /// Tag status (optional).
     pub tag_status: Option<TagStatus>,
@@ -343,7 +343,7 @@ pub struct ListImagesFilter {
 
 /// The response of `ListImages`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListImagesResponse {
     /// Image ids (optional).
     #[length(1, 100)]
@@ -358,7 +358,7 @@ pub struct ListImagesResponse {
     output = ListImageReferrersResponse,
     errors(ServerException, InvalidParameterException, RepositoryNotFoundException, ValidationException, UnableToListUpstreamImageReferrersException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListImageReferrers {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -400,7 +400,7 @@ pub enum ArtifactStatusFilter {
 
 /// List image referrers filter.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListImageReferrersFilter {
     /// Artifact types (optional).
     #[length(0, 5)]
@@ -412,7 +412,7 @@ pub struct ListImageReferrersFilter {
 
 /// Subject identifier.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SubjectIdentifier {
     /// Image digest.
     pub image_digest: String,
@@ -420,7 +420,7 @@ pub struct SubjectIdentifier {
 
 /// The response of `ListImageReferrers`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListImageReferrersResponse {
     /// Referrers (optional).
     pub referrers: Option<Vec<ImageReferrer>>,
@@ -447,7 +447,7 @@ pub enum ArtifactStatus {
 
 /// Image referrer.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageReferrer {
     /// Digest.
     pub digest: String,
@@ -488,7 +488,7 @@ pub struct PutImageTagMutability {
 
 /// The response of `PutImageTagMutability`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutImageTagMutabilityResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -541,7 +541,7 @@ pub enum TargetStorageClass {
 
 /// The response of `UpdateImageStorageClass`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UpdateImageStorageClassResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -562,7 +562,7 @@ pub struct UpdateImageStorageClassResponse {
     output = DescribeImageSigningStatusResponse,
     errors(ServerException, InvalidParameterException, ValidationException, ImageNotFoundException, RepositoryNotFoundException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImageSigningStatus {
     /// Repository name.
     #[length(2, 256)]
@@ -577,7 +577,7 @@ pub struct DescribeImageSigningStatus {
 
 /// The response of `DescribeImageSigningStatus`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImageSigningStatusResponse {
     /// Repository name (optional).
     #[length(2, 256)]
@@ -594,7 +594,7 @@ pub struct DescribeImageSigningStatusResponse {
 
 /// Image signing status.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageSigningStatus {
     /// Signing profile arn (optional).
     #[length(max = 200)]

@@ -14,7 +14,7 @@ use crate::{aws_enum, aws_operation, aws_shape};
     output = BatchCheckLayerAvailabilityResponse,
     errors(RepositoryNotFoundException, InvalidParameterException, ServerException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchCheckLayerAvailability {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -31,7 +31,7 @@ pub struct BatchCheckLayerAvailability {
 
 /// The response of `BatchCheckLayerAvailability`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchCheckLayerAvailabilityResponse {
     /// Layers (optional).
     pub layers: Option<Vec<Layer>>,
@@ -41,7 +41,7 @@ pub struct BatchCheckLayerAvailabilityResponse {
 
 /// Layer.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Layer {
     /// Layer digest (optional).
     #[pattern("[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+")]
@@ -73,7 +73,7 @@ pub enum LayerAvailability {
 
 /// Layer failure.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct LayerFailure {
     /// Layer digest (optional).
     #[length(0, 1000)]
@@ -102,7 +102,7 @@ pub enum LayerFailureCode {
     output = InitiateLayerUploadResponse,
     errors(ServerException, InvalidParameterException, RepositoryNotFoundException, KmsException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct InitiateLayerUpload {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -115,7 +115,7 @@ pub struct InitiateLayerUpload {
 
 /// The response of `InitiateLayerUpload`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct InitiateLayerUploadResponse {
     /// Upload id (optional).
     #[pattern("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
@@ -131,7 +131,7 @@ pub struct InitiateLayerUploadResponse {
     output = UploadLayerPartResponse,
     errors(ServerException, InvalidParameterException, InvalidLayerPartException, RepositoryNotFoundException, UploadNotFoundException, LimitExceededException, KmsException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UploadLayerPart {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -157,7 +157,7 @@ pub struct UploadLayerPart {
 
 /// The response of `UploadLayerPart`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UploadLayerPartResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -180,7 +180,7 @@ pub struct UploadLayerPartResponse {
     output = CompleteLayerUploadResponse,
     errors(ServerException, InvalidParameterException, RepositoryNotFoundException, UploadNotFoundException, InvalidLayerException, LayerPartTooSmallException, LayerAlreadyExistsException, EmptyUploadException, KmsException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CompleteLayerUpload {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -200,7 +200,7 @@ pub struct CompleteLayerUpload {
 
 /// The response of `CompleteLayerUpload`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CompleteLayerUploadResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -223,7 +223,7 @@ pub struct CompleteLayerUploadResponse {
     output = GetDownloadUrlForLayerResponse,
     errors(ServerException, InvalidParameterException, LayersNotFoundException, LayerInaccessibleException, RepositoryNotFoundException, UnableToGetUpstreamLayerException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetDownloadUrlForLayer {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -239,7 +239,7 @@ pub struct GetDownloadUrlForLayer {
 
 /// The response of `GetDownloadUrlForLayer`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetDownloadUrlForLayerResponse {
     /// Download url (optional).
     pub download_url: Option<String>,

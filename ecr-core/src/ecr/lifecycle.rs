@@ -15,7 +15,7 @@ use crate::{aws_enum, aws_operation, aws_shape};
     output = PutLifecyclePolicyResponse,
     errors(ServerException, InvalidParameterException, RepositoryNotFoundException, ValidationException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutLifecyclePolicy {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -31,7 +31,7 @@ pub struct PutLifecyclePolicy {
 
 /// The response of `PutLifecyclePolicy`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutLifecyclePolicyResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -51,7 +51,7 @@ pub struct PutLifecyclePolicyResponse {
     output = GetLifecyclePolicyResponse,
     errors(ServerException, InvalidParameterException, RepositoryNotFoundException, LifecyclePolicyNotFoundException, ValidationException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetLifecyclePolicy {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -64,7 +64,7 @@ pub struct GetLifecyclePolicy {
 
 /// The response of `GetLifecyclePolicy`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetLifecyclePolicyResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -86,7 +86,7 @@ pub struct GetLifecyclePolicyResponse {
     output = DeleteLifecyclePolicyResponse,
     errors(ServerException, InvalidParameterException, RepositoryNotFoundException, LifecyclePolicyNotFoundException, ValidationException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteLifecyclePolicy {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -99,7 +99,7 @@ pub struct DeleteLifecyclePolicy {
 
 /// The response of `DeleteLifecyclePolicy`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteLifecyclePolicyResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -121,7 +121,7 @@ pub struct DeleteLifecyclePolicyResponse {
     output = StartLifecyclePolicyPreviewResponse,
     errors(ServerException, InvalidParameterException, RepositoryNotFoundException, LifecyclePolicyNotFoundException, LifecyclePolicyPreviewInProgressException, ValidationException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct StartLifecyclePolicyPreview {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -137,7 +137,7 @@ pub struct StartLifecyclePolicyPreview {
 
 /// The response of `StartLifecyclePolicyPreview`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct StartLifecyclePolicyPreviewResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -179,7 +179,7 @@ pub enum LifecyclePolicyPreviewStatus {
     output = GetLifecyclePolicyPreviewResponse,
     errors(ServerException, InvalidParameterException, RepositoryNotFoundException, LifecyclePolicyPreviewNotFoundException, ValidationException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetLifecyclePolicyPreview {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -202,7 +202,7 @@ pub struct GetLifecyclePolicyPreview {
 
 /// Lifecycle policy preview filter.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct LifecyclePolicyPreviewFilter {
     /// Tag status (optional).
     pub tag_status: Option<TagStatus>,
@@ -210,7 +210,7 @@ pub struct LifecyclePolicyPreviewFilter {
 
 /// The response of `GetLifecyclePolicyPreview`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetLifecyclePolicyPreviewResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -248,7 +248,7 @@ pub enum ImageActionType {
 
 /// Lifecycle policy preview result.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct LifecyclePolicyPreviewResult {
     /// Image tags (optional).
     #[each(length(1, 300))]
@@ -268,7 +268,7 @@ pub struct LifecyclePolicyPreviewResult {
 
 /// Lifecycle policy preview summary.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct LifecyclePolicyPreviewSummary {
     /// Expiring image total count (optional).
     #[range(min = 0)]
@@ -279,7 +279,7 @@ pub struct LifecyclePolicyPreviewSummary {
 
 /// Lifecycle policy rule action.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct LifecyclePolicyRuleAction {
     /// Type (optional).
     pub r#type: Option<ImageActionType>,
@@ -314,7 +314,7 @@ pub enum LifecyclePolicyTargetStorageClass {
 
 /// Transitioning image total count.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TransitioningImageTotalCount {
     /// Target storage class (optional).
     pub target_storage_class: Option<LifecyclePolicyTargetStorageClass>,

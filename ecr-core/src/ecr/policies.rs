@@ -14,7 +14,7 @@ use crate::{aws_operation, aws_shape};
     output = SetRepositoryPolicyResponse,
     errors(ServerException, InvalidParameterException, RepositoryNotFoundException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SetRepositoryPolicy {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -32,7 +32,7 @@ pub struct SetRepositoryPolicy {
 
 /// The response of `SetRepositoryPolicy`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SetRepositoryPolicyResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -52,7 +52,7 @@ pub struct SetRepositoryPolicyResponse {
     output = GetRepositoryPolicyResponse,
     errors(ServerException, InvalidParameterException, RepositoryNotFoundException, RepositoryPolicyNotFoundException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetRepositoryPolicy {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -65,7 +65,7 @@ pub struct GetRepositoryPolicy {
 
 /// The response of `GetRepositoryPolicy`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetRepositoryPolicyResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -85,7 +85,7 @@ pub struct GetRepositoryPolicyResponse {
     output = DeleteRepositoryPolicyResponse,
     errors(ServerException, InvalidParameterException, RepositoryNotFoundException, RepositoryPolicyNotFoundException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRepositoryPolicy {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -98,7 +98,7 @@ pub struct DeleteRepositoryPolicy {
 
 /// The response of `DeleteRepositoryPolicy`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRepositoryPolicyResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -118,7 +118,7 @@ pub struct DeleteRepositoryPolicyResponse {
     output = PutRegistryPolicyResponse,
     errors(ServerException, InvalidParameterException, ValidationException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutRegistryPolicy {
     /// Policy text.
     #[length(0, 10240)]
@@ -127,7 +127,7 @@ pub struct PutRegistryPolicy {
 
 /// The response of `PutRegistryPolicy`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutRegistryPolicyResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -143,12 +143,12 @@ pub struct PutRegistryPolicyResponse {
     output = GetRegistryPolicyResponse,
     errors(ServerException, InvalidParameterException, RegistryPolicyNotFoundException, ValidationException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetRegistryPolicy;
 
 /// The response of `GetRegistryPolicy`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetRegistryPolicyResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -164,12 +164,12 @@ pub struct GetRegistryPolicyResponse {
     output = DeleteRegistryPolicyResponse,
     errors(ServerException, InvalidParameterException, RegistryPolicyNotFoundException, ValidationException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRegistryPolicy;
 
 /// The response of `DeleteRegistryPolicy`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRegistryPolicyResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]

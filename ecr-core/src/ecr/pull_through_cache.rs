@@ -15,7 +15,7 @@ use crate::{aws_enum, aws_operation, aws_shape};
     output = CreatePullThroughCacheRuleResponse,
     errors(ServerException, InvalidParameterException, ValidationException, PullThroughCacheRuleAlreadyExistsException, UnsupportedUpstreamRegistryException, LimitExceededException, UnableToAccessSecretException, SecretNotFoundException, UnableToDecryptSecretValueException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatePullThroughCacheRule {
     /// Ecr repository prefix.
     #[length(2, 30)]
@@ -82,7 +82,7 @@ pub enum UpstreamRegistry {
 
 /// The response of `CreatePullThroughCacheRule`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatePullThroughCacheRuleResponse {
     /// Ecr repository prefix (optional).
     #[length(2, 30)]
@@ -120,7 +120,7 @@ pub struct CreatePullThroughCacheRuleResponse {
     output = DeletePullThroughCacheRuleResponse,
     errors(ServerException, InvalidParameterException, ValidationException, PullThroughCacheRuleNotFoundException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeletePullThroughCacheRule {
     /// Ecr repository prefix.
     #[length(2, 30)]
@@ -135,7 +135,7 @@ pub struct DeletePullThroughCacheRule {
 
 /// The response of `DeletePullThroughCacheRule`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeletePullThroughCacheRuleResponse {
     /// Ecr repository prefix (optional).
     #[length(2, 30)]
@@ -171,7 +171,7 @@ pub struct DeletePullThroughCacheRuleResponse {
     output = DescribePullThroughCacheRulesResponse,
     errors(ServerException, InvalidParameterException, ValidationException, PullThroughCacheRuleNotFoundException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribePullThroughCacheRules {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -189,7 +189,7 @@ pub struct DescribePullThroughCacheRules {
 
 /// The response of `DescribePullThroughCacheRules`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribePullThroughCacheRulesResponse {
     /// Pull through cache rules (optional).
     pub pull_through_cache_rules: Option<Vec<PullThroughCacheRule>>,
@@ -199,7 +199,7 @@ pub struct DescribePullThroughCacheRulesResponse {
 
 /// Pull through cache rule.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PullThroughCacheRule {
     /// Ecr repository prefix (optional).
     #[length(2, 30)]
@@ -239,7 +239,7 @@ pub struct PullThroughCacheRule {
     output = UpdatePullThroughCacheRuleResponse,
     errors(ServerException, InvalidParameterException, ValidationException, UnableToAccessSecretException, PullThroughCacheRuleNotFoundException, SecretNotFoundException, UnableToDecryptSecretValueException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UpdatePullThroughCacheRule {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -261,7 +261,7 @@ pub struct UpdatePullThroughCacheRule {
 
 /// The response of `UpdatePullThroughCacheRule`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UpdatePullThroughCacheRuleResponse {
     /// Ecr repository prefix (optional).
     #[length(2, 30)]
@@ -295,7 +295,7 @@ pub struct UpdatePullThroughCacheRuleResponse {
     output = ValidatePullThroughCacheRuleResponse,
     errors(ServerException, InvalidParameterException, ValidationException, PullThroughCacheRuleNotFoundException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ValidatePullThroughCacheRule {
     /// Ecr repository prefix.
     #[length(2, 30)]
@@ -310,7 +310,7 @@ pub struct ValidatePullThroughCacheRule {
 
 /// The response of `ValidatePullThroughCacheRule`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ValidatePullThroughCacheRuleResponse {
     /// Ecr repository prefix (optional).
     #[length(2, 30)]
@@ -348,7 +348,7 @@ pub struct ValidatePullThroughCacheRuleResponse {
     output = RegisterPullTimeUpdateExclusionResponse,
     errors(InvalidParameterException, ExclusionAlreadyExistsException, LimitExceededException, ValidationException, ServerException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RegisterPullTimeUpdateExclusion {
     /// Principal arn.
     #[length(max = 200)]
@@ -358,7 +358,7 @@ pub struct RegisterPullTimeUpdateExclusion {
 
 /// The response of `RegisterPullTimeUpdateExclusion`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RegisterPullTimeUpdateExclusionResponse {
     /// Principal arn (optional).
     #[length(max = 200)]
@@ -374,7 +374,7 @@ pub struct RegisterPullTimeUpdateExclusionResponse {
     output = DeregisterPullTimeUpdateExclusionResponse,
     errors(InvalidParameterException, ExclusionNotFoundException, LimitExceededException, ValidationException, ServerException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeregisterPullTimeUpdateExclusion {
     /// Principal arn.
     #[length(max = 200)]
@@ -384,7 +384,7 @@ pub struct DeregisterPullTimeUpdateExclusion {
 
 /// The response of `DeregisterPullTimeUpdateExclusion`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeregisterPullTimeUpdateExclusionResponse {
     /// Principal arn (optional).
     #[length(max = 200)]
@@ -398,7 +398,7 @@ pub struct DeregisterPullTimeUpdateExclusionResponse {
     output = ListPullTimeUpdateExclusionsResponse,
     errors(InvalidParameterException, ValidationException, LimitExceededException, ServerException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListPullTimeUpdateExclusions {
     /// Max results (optional).
     #[range(1, 1000)]
@@ -409,7 +409,7 @@ pub struct ListPullTimeUpdateExclusions {
 
 /// The response of `ListPullTimeUpdateExclusions`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListPullTimeUpdateExclusionsResponse {
     /// Pull time update exclusions (optional).
     #[length(0, 100)]

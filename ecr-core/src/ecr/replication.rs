@@ -15,7 +15,7 @@ use crate::{aws_enum, aws_operation, aws_shape};
     output = PutReplicationConfigurationResponse,
     errors(ServerException, InvalidParameterException, ValidationException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutReplicationConfiguration {
     /// Replication configuration.
     pub replication_configuration: ReplicationConfiguration,
@@ -23,7 +23,7 @@ pub struct PutReplicationConfiguration {
 
 /// The response of `PutReplicationConfiguration`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutReplicationConfigurationResponse {
     /// Replication configuration (optional).
     pub replication_configuration: Option<ReplicationConfiguration>,
@@ -35,7 +35,7 @@ pub struct PutReplicationConfigurationResponse {
     output = DescribeImageReplicationStatusResponse,
     errors(ServerException, InvalidParameterException, ImageNotFoundException, RepositoryNotFoundException, ValidationException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImageReplicationStatus {
     /// Repository name.
     #[length(2, 256)]
@@ -50,7 +50,7 @@ pub struct DescribeImageReplicationStatus {
 
 /// The response of `DescribeImageReplicationStatus`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImageReplicationStatusResponse {
     /// Repository name (optional).
     #[length(2, 256)]
@@ -64,7 +64,7 @@ pub struct DescribeImageReplicationStatusResponse {
 
 /// Image replication status.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageReplicationStatus {
     /// Region (optional).
     #[length(2, 25)]
@@ -102,7 +102,7 @@ pub enum ReplicationStatus {
     output = StartReplicationBackfillResponse,
     errors(ServerException, InvalidParameterException, ValidationException, LimitExceededException, ReplicationBackfillInProgressException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct StartReplicationBackfill {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -113,7 +113,7 @@ pub struct StartReplicationBackfill {
 
 /// The response of `StartReplicationBackfill`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct StartReplicationBackfillResponse {
     /// Replication backfill id (optional).
     #[pattern("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
@@ -161,7 +161,7 @@ pub enum ReplicationBackfillStatus {
     output = StopReplicationBackfillResponse,
     errors(ServerException, InvalidParameterException, ValidationException, ReplicationBackfillNotFoundException, ReplicationBackfillInvalidStatusException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct StopReplicationBackfill {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -173,7 +173,7 @@ pub struct StopReplicationBackfill {
 
 /// The response of `StopReplicationBackfill`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct StopReplicationBackfillResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -195,7 +195,7 @@ pub struct StopReplicationBackfillResponse {
     output = DescribeReplicationBackfillResultsResponse,
     errors(ServerException, InvalidParameterException, ValidationException, ReplicationBackfillNotFoundException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeReplicationBackfillResults {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -228,7 +228,7 @@ pub enum ReplicationBackfillResultStatus {
 
 /// The response of `DescribeReplicationBackfillResults`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeReplicationBackfillResultsResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -256,7 +256,7 @@ pub struct DescribeReplicationBackfillResultsResponse {
 
 /// Replication backfill progress.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReplicationBackfillProgress {
     /// Total replication count.
     #[range(min = 0)]
@@ -295,7 +295,7 @@ pub struct ReplicationBackfillResult {
     output = ListReplicationBackfillsResponse,
     errors(ServerException, InvalidParameterException, ValidationException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListReplicationBackfills {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -309,7 +309,7 @@ pub struct ListReplicationBackfills {
 
 /// The response of `ListReplicationBackfills`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListReplicationBackfillsResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]

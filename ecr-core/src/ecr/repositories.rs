@@ -15,7 +15,7 @@ use crate::{aws_operation, aws_shape};
     output = CreateRepositoryResponse,
     errors(ServerException, InvalidParameterException, InvalidTagParameterException, TooManyTagsException, RepositoryAlreadyExistsException, LimitExceededException, KmsException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateRepository {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -50,7 +50,7 @@ pub struct EncryptionConfiguration {
 
 /// The response of `CreateRepository`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateRepositoryResponse {
     /// Repository (optional).
     pub repository: Option<Repository>,
@@ -58,7 +58,7 @@ pub struct CreateRepositoryResponse {
 
 /// Repository.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Repository {
     /// Repository arn (optional).
     pub repository_arn: Option<String>,
@@ -90,7 +90,7 @@ pub struct Repository {
     output = DeleteRepositoryResponse,
     errors(ServerException, InvalidParameterException, RepositoryNotFoundException, RepositoryNotEmptyException, KmsException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRepository {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -105,7 +105,7 @@ pub struct DeleteRepository {
 
 /// The response of `DeleteRepository`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRepositoryResponse {
     /// Repository (optional).
     pub repository: Option<Repository>,
@@ -117,7 +117,7 @@ pub struct DeleteRepositoryResponse {
     output = DescribeRepositoriesResponse,
     errors(ServerException, InvalidParameterException, RepositoryNotFoundException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeRepositories {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -138,7 +138,7 @@ pub struct DescribeRepositories {
 
 /// The response of `DescribeRepositories`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeRepositoriesResponse {
     /// Repositories (optional).
     pub repositories: Option<Vec<Repository>>,
@@ -152,12 +152,12 @@ pub struct DescribeRepositoriesResponse {
     output = DescribeRegistryResponse,
     errors(ServerException, InvalidParameterException, ValidationException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeRegistry;
 
 /// The response of `DescribeRegistry`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeRegistryResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -172,7 +172,7 @@ pub struct DescribeRegistryResponse {
     output = GetAuthorizationTokenResponse,
     errors(ServerException, InvalidParameterException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetAuthorizationToken {
     /// Registry ids (optional).
     #[length(1, 10)]
@@ -182,7 +182,7 @@ pub struct GetAuthorizationToken {
 
 /// The response of `GetAuthorizationToken`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetAuthorizationTokenResponse {
     /// Authorization data (optional).
     pub authorization_data: Option<Vec<AuthorizationData>>,
@@ -190,7 +190,7 @@ pub struct GetAuthorizationTokenResponse {
 
 /// Authorization data.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AuthorizationData {
     /// Authorization token (optional).
     #[pattern(r#"^\S+$"#)]

@@ -16,7 +16,7 @@ use std::collections::HashMap;
     output = StartImageScanResponse,
     errors(ServerException, InvalidParameterException, UnsupportedImageTypeException, LimitExceededException, RepositoryNotFoundException, ImageNotFoundException, ValidationException, ImageArchivedException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct StartImageScan {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -31,7 +31,7 @@ pub struct StartImageScan {
 
 /// The response of `StartImageScan`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct StartImageScanResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -52,7 +52,7 @@ pub struct StartImageScanResponse {
     output = DescribeImageScanFindingsResponse,
     errors(ServerException, InvalidParameterException, RepositoryNotFoundException, ImageNotFoundException, ScanNotFoundException, ValidationException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImageScanFindings {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -72,7 +72,7 @@ pub struct DescribeImageScanFindings {
 
 /// The response of `DescribeImageScanFindings`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImageScanFindingsResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -93,7 +93,7 @@ pub struct DescribeImageScanFindingsResponse {
 
 /// Attribute.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Attribute {
     /// Key.
     #[length(1, 128)]
@@ -105,7 +105,7 @@ pub struct Attribute {
 
 /// Aws ecr container image details.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AwsEcrContainerImageDetails {
     /// Architecture (optional).
     pub architecture: Option<String>,
@@ -136,7 +136,7 @@ pub struct AwsEcrContainerImageDetails {
 
 /// Cvss score.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CvssScore {
     /// Base score (optional).
     pub base_score: Option<f64>,
@@ -150,7 +150,7 @@ pub struct CvssScore {
 
 /// Cvss score adjustment.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CvssScoreAdjustment {
     /// Metric (optional).
     pub metric: Option<String>,
@@ -160,7 +160,7 @@ pub struct CvssScoreAdjustment {
 
 /// Cvss score details.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CvssScoreDetails {
     /// Adjustments (optional).
     pub adjustments: Option<Vec<CvssScoreAdjustment>>,
@@ -176,7 +176,7 @@ pub struct CvssScoreDetails {
 
 /// Enhanced image scan finding.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EnhancedImageScanFinding {
     /// Aws account id (optional).
     #[pattern("[0-9]{12}")]
@@ -243,7 +243,7 @@ pub enum FindingSeverity {
 
 /// Image scan finding.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageScanFinding {
     /// Name (optional).
     pub name: Option<String>,
@@ -260,7 +260,7 @@ pub struct ImageScanFinding {
 
 /// Image scan findings.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageScanFindings {
     /// Image scan completed at (optional).
     pub image_scan_completed_at: Option<Timestamp>,
@@ -276,7 +276,7 @@ pub struct ImageScanFindings {
 
 /// Package vulnerability details.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PackageVulnerabilityDetails {
     /// Cvss (optional).
     pub cvss: Option<Vec<CvssScore>>,
@@ -302,7 +302,7 @@ pub struct PackageVulnerabilityDetails {
 
 /// Recommendation.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Recommendation {
     /// Url (optional).
     pub url: Option<String>,
@@ -312,7 +312,7 @@ pub struct Recommendation {
 
 /// Remediation.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Remediation {
     /// Recommendation (optional).
     pub recommendation: Option<Recommendation>,
@@ -320,7 +320,7 @@ pub struct Remediation {
 
 /// Resource.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Resource {
     /// Details (optional).
     pub details: Option<ResourceDetails>,
@@ -334,7 +334,7 @@ pub struct Resource {
 
 /// Resource details.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResourceDetails {
     /// Aws ecr container image (optional).
     pub aws_ecr_container_image: Option<AwsEcrContainerImageDetails>,
@@ -342,7 +342,7 @@ pub struct ResourceDetails {
 
 /// Score details.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ScoreDetails {
     /// Cvss (optional).
     pub cvss: Option<CvssScoreDetails>,
@@ -350,7 +350,7 @@ pub struct ScoreDetails {
 
 /// Vulnerable package.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct VulnerablePackage {
     /// Arch (optional).
     pub arch: Option<String>,
@@ -378,7 +378,7 @@ pub struct VulnerablePackage {
     output = PutImageScanningConfigurationResponse,
     errors(ServerException, InvalidParameterException, RepositoryNotFoundException, ValidationException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutImageScanningConfiguration {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -393,7 +393,7 @@ pub struct PutImageScanningConfiguration {
 
 /// The response of `PutImageScanningConfiguration`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutImageScanningConfigurationResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -412,7 +412,7 @@ pub struct PutImageScanningConfigurationResponse {
     output = PutRegistryScanningConfigurationResponse,
     errors(ServerException, InvalidParameterException, ValidationException, BlockedByOrganizationPolicyException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutRegistryScanningConfiguration {
     /// Scan type (optional).
     pub scan_type: Option<ScanType>,
@@ -488,7 +488,7 @@ pub enum ScanningRepositoryFilterType {
 
 /// The response of `PutRegistryScanningConfiguration`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutRegistryScanningConfigurationResponse {
     /// Registry scanning configuration (optional).
     pub registry_scanning_configuration: Option<RegistryScanningConfiguration>,
@@ -496,7 +496,7 @@ pub struct PutRegistryScanningConfigurationResponse {
 
 /// Registry scanning configuration.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RegistryScanningConfiguration {
     /// Scan type (optional).
     pub scan_type: Option<ScanType>,
@@ -511,12 +511,12 @@ pub struct RegistryScanningConfiguration {
     output = GetRegistryScanningConfigurationResponse,
     errors(ServerException, InvalidParameterException, ValidationException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetRegistryScanningConfiguration;
 
 /// The response of `GetRegistryScanningConfiguration`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetRegistryScanningConfigurationResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -531,7 +531,7 @@ pub struct GetRegistryScanningConfigurationResponse {
     output = BatchGetRepositoryScanningConfigurationResponse,
     errors(ServerException, InvalidParameterException, RepositoryNotFoundException, ValidationException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchGetRepositoryScanningConfiguration {
     /// Repository names.
     #[length(1, 25)]
@@ -544,7 +544,7 @@ pub struct BatchGetRepositoryScanningConfiguration {
 
 /// The response of `BatchGetRepositoryScanningConfiguration`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchGetRepositoryScanningConfigurationResponse {
     /// Scanning configurations (optional).
     pub scanning_configurations: Option<Vec<RepositoryScanningConfiguration>>,
@@ -554,7 +554,7 @@ pub struct BatchGetRepositoryScanningConfigurationResponse {
 
 /// Repository scanning configuration.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RepositoryScanningConfiguration {
     /// Repository arn (optional).
     pub repository_arn: Option<String>,
@@ -573,7 +573,7 @@ pub struct RepositoryScanningConfiguration {
 
 /// Repository scanning configuration failure.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RepositoryScanningConfigurationFailure {
     /// Repository name (optional).
     #[length(2, 256)]

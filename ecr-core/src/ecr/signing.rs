@@ -14,7 +14,7 @@ use crate::{aws_enum, aws_operation, aws_shape};
     output = PutSigningConfigurationResponse,
     errors(ServerException, InvalidParameterException, ValidationException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutSigningConfiguration {
     /// Signing configuration.
     pub signing_configuration: SigningConfiguration,
@@ -22,7 +22,7 @@ pub struct PutSigningConfiguration {
 
 /// Signing configuration.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SigningConfiguration {
     /// Rules.
     #[length(0, 10)]
@@ -54,7 +54,7 @@ pub enum SigningRepositoryFilterType {
 
 /// Signing rule.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SigningRule {
     /// Signing profile arn.
     #[length(max = 200)]
@@ -69,7 +69,7 @@ pub struct SigningRule {
 
 /// The response of `PutSigningConfiguration`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutSigningConfigurationResponse {
     /// Signing configuration (optional).
     pub signing_configuration: Option<SigningConfiguration>,
@@ -81,12 +81,12 @@ pub struct PutSigningConfigurationResponse {
     output = GetSigningConfigurationResponse,
     errors(ServerException, InvalidParameterException, ValidationException, SigningConfigurationNotFoundException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetSigningConfiguration;
 
 /// The response of `GetSigningConfiguration`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetSigningConfigurationResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -101,12 +101,12 @@ pub struct GetSigningConfigurationResponse {
     output = DeleteSigningConfigurationResponse,
     errors(ServerException, ValidationException, SigningConfigurationNotFoundException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteSigningConfiguration;
 
 /// The response of `DeleteSigningConfiguration`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteSigningConfigurationResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]

@@ -14,7 +14,7 @@ use crate::{aws_operation, aws_shape};
     output = TagResourceResponse,
     errors(InvalidParameterException, InvalidTagParameterException, TooManyTagsException, RepositoryNotFoundException, ServerException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TagResource {
     /// Resource arn.
     pub resource_arn: String,
@@ -24,7 +24,7 @@ pub struct TagResource {
 
 /// The response of `TagResource`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TagResourceResponse;
 
 /// The `UntagResource` request: untag resource.
@@ -33,7 +33,7 @@ pub struct TagResourceResponse;
     output = UntagResourceResponse,
     errors(InvalidParameterException, InvalidTagParameterException, TooManyTagsException, RepositoryNotFoundException, ServerException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UntagResource {
     /// Resource arn.
     pub resource_arn: String,
@@ -43,7 +43,7 @@ pub struct UntagResource {
 
 /// The response of `UntagResource`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UntagResourceResponse;
 
 /// The `ListTagsForResource` request: list tags for resource.
@@ -52,7 +52,7 @@ pub struct UntagResourceResponse;
     output = ListTagsForResourceResponse,
     errors(InvalidParameterException, RepositoryNotFoundException, ServerException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListTagsForResource {
     /// Resource arn.
     pub resource_arn: String,
@@ -60,7 +60,7 @@ pub struct ListTagsForResource {
 
 /// The response of `ListTagsForResource`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListTagsForResourceResponse {
     /// Tags (optional).
     pub tags: Option<Vec<Tag>>,

@@ -15,7 +15,7 @@ use crate::{aws_enum, aws_operation, aws_shape};
     output = CreateRepositoryCreationTemplateResponse,
     errors(ServerException, ValidationException, InvalidParameterException, LimitExceededException, TemplateAlreadyExistsException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateRepositoryCreationTemplate {
     /// Prefix.
     #[length(1, 256)]
@@ -79,7 +79,7 @@ pub enum RCTAppliedFor {
 
 /// The response of `CreateRepositoryCreationTemplate`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateRepositoryCreationTemplateResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -90,7 +90,7 @@ pub struct CreateRepositoryCreationTemplateResponse {
 
 /// Repository creation template.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RepositoryCreationTemplate {
     /// Prefix (optional).
     #[length(1, 256)]
@@ -133,7 +133,7 @@ pub struct RepositoryCreationTemplate {
     output = DeleteRepositoryCreationTemplateResponse,
     errors(ServerException, ValidationException, InvalidParameterException, TemplateNotFoundException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRepositoryCreationTemplate {
     /// Prefix.
     #[length(1, 256)]
@@ -145,7 +145,7 @@ pub struct DeleteRepositoryCreationTemplate {
 
 /// The response of `DeleteRepositoryCreationTemplate`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRepositoryCreationTemplateResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -160,7 +160,7 @@ pub struct DeleteRepositoryCreationTemplateResponse {
     output = DescribeRepositoryCreationTemplatesResponse,
     errors(ServerException, ValidationException, InvalidParameterException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeRepositoryCreationTemplates {
     /// Prefixes (optional).
     #[each(length(1, 256), pattern(r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#))]
@@ -174,7 +174,7 @@ pub struct DescribeRepositoryCreationTemplates {
 
 /// The response of `DescribeRepositoryCreationTemplates`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeRepositoryCreationTemplatesResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
@@ -191,7 +191,7 @@ pub struct DescribeRepositoryCreationTemplatesResponse {
     output = UpdateRepositoryCreationTemplateResponse,
     errors(ServerException, ValidationException, InvalidParameterException, TemplateNotFoundException),
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UpdateRepositoryCreationTemplate {
     /// Prefix.
     #[length(1, 256)]
@@ -226,7 +226,7 @@ pub struct UpdateRepositoryCreationTemplate {
 
 /// The response of `UpdateRepositoryCreationTemplate`.
 #[aws_shape]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UpdateRepositoryCreationTemplateResponse {
     /// Registry id (optional).
     #[pattern("[0-9]{12}")]
