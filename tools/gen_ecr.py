@@ -11,6 +11,7 @@ import json
 import keyword
 import os
 import re
+import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -224,8 +225,8 @@ class Gen:
             cons = ["length(max = 20971520)"]
         for c in cons:
             attrs.append(f"#[{c}]")
-        if sh["type"] == "list":
-            item = self.shapes[sh["member"]["shape"]]
+        if sh["type"] in ("list", "map"):
+            item = self.shapes[sh["member" if sh["type"] == "list" else "value"]["shape"]]
             if "enum" not in item and item["type"] != "structure":
                 ic = self.constraints(item)
                 if ic:
@@ -398,6 +399,9 @@ def main():
     g = Gen(model)
     g.assign()
     files = g.write()
+    # Keep the output as `cargo fmt` leaves it, so regenerating is a no-op diff.
+    paths = [os.path.join(OUT, f"{area}.rs") for area in files] + [os.path.join(OUT, "mod.rs")]
+    subprocess.run(["rustfmt", "--edition", "2024", *paths], check=True)
     print(f"gen_ecr: {len(model['operations'])} operations in {len(files)} files")
 
 

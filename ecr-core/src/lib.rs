@@ -46,6 +46,7 @@ pub mod error;
 pub mod json;
 pub mod operation;
 pub mod protocol;
+pub mod push;
 pub mod retry;
 pub mod schema;
 pub mod signing;

@@ -68,10 +68,14 @@ impl fmt::Display for ValidationError {
 
 impl std::error::Error for ValidationError {}
 
+/// One step of a member's wire path.
 #[derive(Debug, Clone)]
-enum Segment {
+pub enum Segment {
+    /// A structure member.
     Field(&'static str),
+    /// A list index.
     Index(usize),
+    /// A map key.
     Key(String),
 }
 
@@ -189,17 +193,14 @@ impl Validator {
         }
     }
 
-    /// Runs `f` on every item of a list, with `[i]` on the path.
-    pub fn each<T, L: ListItems<T> + ?Sized>(
-        &mut self,
-        list: &L,
-        mut f: impl FnMut(&mut Self, &T),
-    ) {
-        for (i, item) in list.items().iter().enumerate() {
-            self.path.push(Segment::Index(i));
+    /// Runs `f` on every item of a list (`[i]` on the path) or every value
+    /// of a map (`["key"]` on the path), for `#[each(..)]`.
+    pub fn each<T, L: Items<T> + ?Sized>(&mut self, items: &L, mut f: impl FnMut(&mut Self, &T)) {
+        items.visit(&mut |segment, item| {
+            self.path.push(segment);
             f(self, item);
             self.path.pop();
-        }
+        });
     }
 
     /// Validates a nested value (a shape, list of shapes, map of shapes, enum).
@@ -376,19 +377,37 @@ impl<T: AsStr> AsStr for Option<T> {
     }
 }
 
-/// A list, for `#[each(..)]`; `None` gives no items.
-pub trait ListItems<T> {
-    /// The items.
-    fn items(&self) -> &[T];
+/// A list or map, for `#[each(..)]`; `None` gives no items.
+pub trait Items<T> {
+    /// Calls `f` with each item and its path segment.
+    fn visit(&self, f: &mut dyn FnMut(Segment, &T));
 }
-impl<T> ListItems<T> for Vec<T> {
-    fn items(&self) -> &[T] {
-        self
+impl<T> Items<T> for Vec<T> {
+    fn visit(&self, f: &mut dyn FnMut(Segment, &T)) {
+        for (i, item) in self.iter().enumerate() {
+            f(Segment::Index(i), item);
+        }
     }
 }
-impl<T> ListItems<T> for Option<Vec<T>> {
-    fn items(&self) -> &[T] {
-        self.as_deref().unwrap_or(&[])
+impl<T> Items<T> for HashMap<String, T> {
+    fn visit(&self, f: &mut dyn FnMut(Segment, &T)) {
+        for (k, item) in self {
+            f(Segment::Key(k.clone()), item);
+        }
+    }
+}
+impl<T> Items<T> for BTreeMap<String, T> {
+    fn visit(&self, f: &mut dyn FnMut(Segment, &T)) {
+        for (k, item) in self {
+            f(Segment::Key(k.clone()), item);
+        }
+    }
+}
+impl<T, L: Items<T>> Items<T> for Option<L> {
+    fn visit(&self, f: &mut dyn FnMut(Segment, &T)) {
+        if let Some(items) = self {
+            items.visit(f);
+        }
     }
 }
 

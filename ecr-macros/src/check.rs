@@ -112,6 +112,7 @@ fn unique_wire_names(cx: &Ctxt, fields: &[Field]) {
 /// Rule: an operation names its target (`Prefix.Name`), output and errors.
 fn operation(cx: &Ctxt, args: &ItemArgs, item: &syn::ItemStruct) -> Option<OperationModel> {
     let target = match &args.target {
+        None if args.missing_is_explained("target") => None,
         None => {
             cx.error_at(
                 Span::call_site(),
@@ -142,13 +143,13 @@ fn operation(cx: &Ctxt, args: &ItemArgs, item: &syn::ItemStruct) -> Option<Opera
             }
         }
     };
-    if args.output.is_none() {
+    if args.output.is_none() && !args.missing_is_explained("output") {
         cx.error_at(
             Span::call_site(),
             "missing `output`: write `output = YourResponse`, a type declared with `#[aws_shape]`",
         );
     }
-    if args.errors.is_none() {
+    if args.errors.is_none() && !args.missing_is_explained("errors") {
         cx.error_at(
             Span::call_site(),
             "missing `errors(..)`: list the modeled exceptions, `errors(ServerException, ..)`, or write `errors()` if there are none",
@@ -180,7 +181,10 @@ fn field(cx: &Ctxt, f: &syn::Field) -> Field {
             None => {
                 cx.error_spanned_by(
                     &each.name,
-                    "`each` constrains the items of a list: the field must be a `Vec<T>`",
+                    format!(
+                        "`each` constrains the items of a list, and `{}` is not a `Vec<T>`; to constrain the field itself, write the rule on it, such as `#[length(..)]`",
+                        type_name(&f.ty)
+                    ),
                 );
                 Rules::default()
             }
@@ -190,7 +194,10 @@ fn field(cx: &Ctxt, f: &syn::Field) -> Field {
         if !ftype.shape.is_blob() {
             cx.error_spanned_by(
                 b,
-                "`#[base64]` goes on a blob field: `bytes::Bytes` or `Vec<u8>`, optionally in `Option`",
+                format!(
+                    "`#[base64]` goes on a blob field (`bytes::Bytes` or `Vec<u8>`, optionally in `Option`), not `{}`; other types are written as JSON without it",
+                    type_name(&f.ty)
+                ),
             );
         }
     }
@@ -261,29 +268,33 @@ fn length(
             None => Some(None),
             Some(attr::Bound {
                 value: Num::Int(v),
-                span,
+                tokens,
             }) => match u64::try_from(*v) {
                 Ok(v) => Some(Some(v)),
                 Err(_) => {
-                    cx.error_at(
-                        *span,
-                        "a length bound is a count: it must be a non-negative integer",
+                    cx.error_spanned_by(
+                        tokens,
+                        "a length bound is a count: it must be a non-negative integer, such as `0`",
                     );
                     None
                 }
             },
-            Some(attr::Bound { span, .. }) => {
-                cx.error_at(*span, "a length bound is a count: it must be an integer");
+            Some(attr::Bound { tokens, .. }) => {
+                cx.error_spanned_by(
+                    tokens,
+                    "a length bound is a count: it must be an integer, such as `1`",
+                );
                 None
             }
         }
     };
-    let (min, max) = (count(&b.min)?, count(&b.max)?);
+    let (min, max) = (count(&b.min), count(&b.max));
+    let (min, max) = (min?, max?);
     if let (Some(lo), Some(hi)) = (min, max) {
         if lo > hi {
             cx.error_spanned_by(
                 &b.name,
-                format!("`length` min ({lo}) is greater than max ({hi})"),
+                format!("`length` min ({lo}) is greater than max ({hi}); the smaller bound comes first: `length({hi}, {lo})`"),
             );
             return None;
         }
@@ -317,20 +328,31 @@ fn range(
     for bound in [&b.min, &b.max].into_iter().flatten() {
         match (shape, bound.value) {
             (TypeShape::Int { name, min, max }, Num::Int(v)) if v < *min || v > *max => {
-                cx.error_at(bound.span, format!("bound {v} does not fit in `{name}` ({min}..={max}); use a wider integer type"));
+                let hint = if v < 0 && *min == 0 {
+                    "use a signed integer type, such as `i64`"
+                } else {
+                    "use a wider integer type, such as `i64`"
+                };
+                cx.error_spanned_by(
+                    &bound.tokens,
+                    format!("bound {v} does not fit in `{name}` ({min}..={max}); {hint}"),
+                );
                 ok = false;
             }
             (TypeShape::Int { name, .. }, Num::Float(v)) => {
-                cx.error_at(
-                    bound.span,
-                    format!("bound {v} is not an integer, but the field is `{name}`"),
+                cx.error_spanned_by(
+                    &bound.tokens,
+                    format!("bound {v} is not an integer, but the field is `{name}`; write an integer bound, or make the field `f64`"),
                 );
                 ok = false;
             }
             (TypeShape::Float { name }, Num::Float(v))
                 if name == "f32" && v.is_finite() && (v as f32).is_infinite() =>
             {
-                cx.error_at(bound.span, format!("bound {v} does not fit in `f32`"));
+                cx.error_spanned_by(
+                    &bound.tokens,
+                    format!("bound {v} does not fit in `f32`; make the field `f64`"),
+                );
                 ok = false;
             }
             _ => {}
@@ -340,7 +362,7 @@ fn range(
         Num::Int(i) => i as f64,
         Num::Float(f) => f,
     };
-    if let (Some(lo), Some(hi)) = (b.min, b.max) {
+    if let (Some(lo), Some(hi)) = (&b.min, &b.max) {
         let greater = match (lo.value, hi.value) {
             (Num::Int(a), Num::Int(c)) => a > c,
             (a, c) => as_f64(a) > as_f64(c),
@@ -349,22 +371,36 @@ fn range(
             cx.error_spanned_by(
                 &b.name,
                 format!(
-                    "`range` min ({}) is greater than max ({})",
-                    lo.value, hi.value
+                    "`range` min ({lo}) is greater than max ({hi}); the smaller bound comes first: `range({hi}, {lo})`",
+                    lo = lo.value,
+                    hi = hi.value
                 ),
             );
             ok = false;
         }
     }
-    ok.then(|| (b.min.map(|x| x.value), b.max.map(|x| x.value)))
+    ok.then(|| {
+        (
+            b.min.as_ref().map(|x| x.value),
+            b.max.as_ref().map(|x| x.value),
+        )
+    })
 }
 
 /// Rule: `pattern` needs a string, and its regex must compile.
 fn pattern(cx: &Ctxt, p: &attr::PatternAttr, shape: &TypeShape, ty: &syn::Type) -> Option<String> {
     if *shape != TypeShape::String {
+        let hint = if shape.is_numeric() {
+            "; for a number use `range(..)`"
+        } else {
+            ""
+        };
         cx.error_spanned_by(
             &p.name,
-            format!("`pattern` needs a `String` field, not `{}`", type_name(ty)),
+            format!(
+                "`pattern` needs a `String` field, not `{}`{hint}",
+                type_name(ty)
+            ),
         );
         return None;
     }
@@ -372,11 +408,52 @@ fn pattern(cx: &Ctxt, p: &attr::PatternAttr, shape: &TypeShape, ty: &syn::Type) 
     match regex_syntax::Parser::new().parse(&source) {
         Ok(_) => Some(source),
         Err(e) => {
-            let detail = e.to_string();
-            let last = detail.lines().last().unwrap_or("").trim().to_owned();
-            cx.error_spanned_by(&p.regex, format!("this regex does not compile: {last}"));
+            cx.error_spanned_by(&p.regex, regex_error(&source, &e));
             None
         }
+    }
+}
+
+/// Says what is wrong with a regex and where, since the span cannot point
+/// inside the string literal.
+fn regex_error(source: &str, e: &regex_syntax::Error) -> String {
+    use regex_syntax::hir::ErrorKind as Hir;
+    let (kind, span) = match e {
+        regex_syntax::Error::Parse(e) => (e.kind().to_string(), *e.span()),
+        regex_syntax::Error::Translate(e) => {
+            // Neither the macro nor the runtime carries Unicode tables beyond
+            // the Perl classes, so say what to write instead.
+            let advice = match e.kind() {
+                Hir::UnicodeCaseUnavailable => Some(
+                    "Unicode case-insensitive matching is not available; write `(?i-u)` for ASCII case-insensitivity, or spell out both cases: `[aA]`",
+                ),
+                Hir::UnicodePropertyNotFound | Hir::UnicodePropertyValueNotFound => Some(
+                    "Unicode properties (`\\p{..}`) are not available; write the class out, such as `[a-zA-Z]`, or use `\\w`, `\\d`, `\\s`",
+                ),
+                _ => None,
+            };
+            match advice {
+                Some(advice) => return format!("this regex does not compile: {advice}"),
+                None => (e.kind().to_string(), *e.span()),
+            }
+        }
+        other => return format!("this regex does not compile: {other}"),
+    };
+    let (start, end) = (span.start.offset, span.end.offset);
+    let at = match source.get(start..end).filter(|s| !s.is_empty()) {
+        Some(s) => s,
+        None => source[start..]
+            .chars()
+            .next()
+            .map_or("", |c| &source[start..start + c.len_utf8()]),
+    };
+    if at.is_empty() {
+        format!("this regex does not compile: {kind}, at its end")
+    } else {
+        format!(
+            "this regex does not compile: {kind}, at `{at}` (character {})",
+            source[..start].chars().count() + 1
+        )
     }
 }
 

@@ -75,10 +75,10 @@ impl TypeShape {
             _ => false,
         }
     }
-    /// The list item type, for `each`.
+    /// The list item or map value type, for `each`.
     pub fn item(&self) -> Option<TypeShape> {
         match self {
-            TypeShape::List(t) => Some((**t).clone()),
+            TypeShape::List(t) | TypeShape::Map(t) => Some((**t).clone()),
             TypeShape::VecU8 => Some(TypeShape::Int {
                 name: "u8".into(),
                 min: 0,

@@ -287,6 +287,7 @@ pub struct ImageScanFindingsSummary {
     /// Vulnerability source updated at (optional).
     pub vulnerability_source_updated_at: Option<Timestamp>,
     /// Finding severity counts (optional).
+    #[each(range(min = 0))]
     pub finding_severity_counts: Option<HashMap<String, i32>>,
 }
 

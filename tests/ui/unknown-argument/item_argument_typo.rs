@@ -6,6 +6,7 @@ pub struct Out {
 }
 
 #[aws_error]
+#[derive(Debug)]
 pub struct ServerException {
     pub message: Option<String>,
 }

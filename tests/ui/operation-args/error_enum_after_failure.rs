@@ -1,0 +1,16 @@
+use ecr_core::{aws_operation, aws_shape};
+
+#[aws_shape]
+pub struct Out {
+    pub x: Option<String>,
+}
+
+#[aws_operation(output = Out, errors())]
+pub struct Ping;
+
+// Code that names what the macro generates should not add errors of its own.
+pub fn code(e: &PingError) -> &str {
+    ecr_core::OperationError::code(e)
+}
+
+fn main() {}
