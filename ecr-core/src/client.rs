@@ -20,7 +20,7 @@ use crate::operation::{Operation, OperationError, Service, ServiceInfo};
 use crate::protocol;
 use crate::retry::{self, RetryKind, RetryQuota};
 use crate::signing::{self, SigningError, SigningScope};
-use crate::validate::{ValidationMode, Validator};
+use crate::validate::{ValidationError, ValidationMode, Validator};
 
 /// An Amazon ECR client (and a client for any awsJson service declared with
 /// the macros). Cheap to clone; clones share connections and the retry quota.
@@ -135,10 +135,10 @@ impl Client {
 
     /// A client configured from the AWS environment variables (see
     /// [`Config::from_env`]).
-    pub async fn from_env() -> Result<Self, Error<std::convert::Infallible>> {
+    pub async fn from_env() -> Result<Self, crate::config::ConfigError> {
         let config = Config::from_env().build();
         if config.region.is_none() {
-            return Err(Error::Config(
+            return Err(crate::config::ConfigError(
                 "no region: set AWS_REGION or AWS_DEFAULT_REGION, or call with_region on the config builder"
                     .into(),
             ));
@@ -161,10 +161,10 @@ impl Client {
     }
 
     /// Validates an operation according to the configured mode.
-    pub fn validate<O: Operation>(&self, op: &O) -> Result<(), Error<O::Error>> {
+    pub fn validate<O: Operation>(&self, op: &O) -> Result<(), ValidationError> {
         match self.inner.config.validation {
             ValidationMode::Off => Ok(()),
-            ValidationMode::Enforce => Ok(Validator::check(O::NAME, op)?),
+            ValidationMode::Enforce => Validator::check(O::NAME, op),
             ValidationMode::Warn => {
                 if let Err(e) = Validator::check(O::NAME, op) {
                     for v in &e.violations {
@@ -398,10 +398,9 @@ impl Client {
             (Some(h), None) => h.to_owned(),
             _ => String::new(),
         };
-        let content_type = if service.json_version == "1.0" {
-            "application/x-amz-json-1.0"
-        } else {
-            "application/x-amz-json-1.1"
+        let content_type = match service.json_version {
+            "1.0" => "application/x-amz-json-1.0",
+            _ => "application/x-amz-json-1.1",
         };
         let unsigned = [
             ("content-type", content_type),
@@ -456,7 +455,7 @@ impl Client {
         let server_date = headers
             .get("date")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| httpdate_parse(v));
+            .and_then(httpdate_parse);
         let meta = protocol::parse_error(status, &headers, &bytes);
         Err(AttemptError::Service {
             meta,

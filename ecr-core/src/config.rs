@@ -9,6 +9,11 @@ use crate::endpoint::EndpointVariant;
 use crate::retry::RetryConfig;
 use crate::validate::ValidationMode;
 
+/// A client that cannot be configured (no region, for one).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("client configuration: {0}")]
+pub struct ConfigError(pub String);
+
 /// Timeouts. The defaults suit 20 MiB request bodies on a slow uplink.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeoutConfig {

@@ -58,6 +58,8 @@ pub use config::{Config, ConfigBuilder, TimeoutConfig};
 pub use credentials::Credentials;
 pub use ecr_macros::{aws_enum, aws_error, aws_operation, aws_shape};
 pub use error::{Error, ErrorMeta, UnmodeledError};
+/// The `http` crate, whose `HeaderMap` the protocol functions take.
+pub use http;
 pub use operation::{Ecr, ModeledError, Operation, OperationError, Service, ServiceInfo};
 pub use schema::{Schema, Shape};
 pub use types::Timestamp;
@@ -73,7 +75,7 @@ pub mod __private {
         unmodeled,
     };
     pub use crate::schema::{Constraint, Kind, Member, Number, Schema, SchemaType, Shape};
-    pub use crate::types::{de_base64, de_base64_opt};
+    pub use crate::types::{de_base64, de_base64_opt, de_float, de_float_opt};
     pub use crate::validate::{Pattern, Validate, Validator};
     pub use crate::{Client, Error};
     pub use serde;

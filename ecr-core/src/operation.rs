@@ -100,10 +100,8 @@ impl MessageSlot for Option<String> {
 
 impl MessageSlot for String {
     fn fill(&mut self, message: Option<&str>) {
-        if self.is_empty() {
-            if let Some(m) = message {
-                m.clone_into(self);
-            }
+        if let Some(m) = message.filter(|_| self.is_empty()) {
+            m.clone_into(self);
         }
     }
 }

@@ -174,15 +174,15 @@ impl LayerPush {
         client: &Client,
         mut reader: R,
     ) -> Result<PushedLayer, PushError> {
-        if let Some(digest) = &self.known_digest {
-            if self.is_present(client, digest).await? {
-                return Ok(PushedLayer {
-                    digest: digest.clone(),
-                    size: self.known_size.unwrap_or(0),
-                    already_present: true,
-                    parts_sent: 0,
-                });
-            }
+        if let Some(digest) = &self.known_digest
+            && self.is_present(client, digest).await?
+        {
+            return Ok(PushedLayer {
+                digest: digest.clone(),
+                size: self.known_size.unwrap_or(0),
+                already_present: true,
+                parts_sent: 0,
+            });
         }
         let initiated = InitiateLayerUpload {
             registry_id: self.registry_id.clone(),

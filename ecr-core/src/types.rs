@@ -176,3 +176,58 @@ pub fn de_base64_opt<'de, D: Deserializer<'de>, T: FromBase64>(
         Some(text) => decode_base64(&text).map(|b| Some(T::from_decoded(b))),
     }
 }
+
+/// A float member: awsJson sends NaN and the infinities as the strings
+/// `"NaN"`, `"Infinity"` and `"-Infinity"`.
+pub trait FromF64: Sized {
+    /// Narrows the parsed value.
+    fn from_f64(value: f64) -> Self;
+}
+
+impl FromF64 for f64 {
+    fn from_f64(value: f64) -> Self {
+        value
+    }
+}
+
+impl FromF64 for f32 {
+    fn from_f64(value: f64) -> Self {
+        value as f32
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum FloatText<'a> {
+    Number(f64),
+    #[serde(borrow)]
+    Text(std::borrow::Cow<'a, str>),
+}
+
+fn float_from<E: de::Error>(v: FloatText<'_>) -> Result<f64, E> {
+    match v {
+        FloatText::Number(n) => Ok(n),
+        FloatText::Text(t) => match t.as_ref() {
+            "NaN" => Ok(f64::NAN),
+            "Infinity" => Ok(f64::INFINITY),
+            "-Infinity" => Ok(f64::NEG_INFINITY),
+            other => Err(E::custom(format!(
+                "expected a number, \"NaN\", \"Infinity\" or \"-Infinity\", got {other:?}"
+            ))),
+        },
+    }
+}
+
+/// The `deserialize_with` target of float fields.
+pub fn de_float<'de, D: Deserializer<'de>, T: FromF64>(d: D) -> Result<T, D::Error> {
+    let v = <FloatText<'de> as serde::Deserialize>::deserialize(d)?;
+    float_from(v).map(T::from_f64)
+}
+
+/// The `deserialize_with` target of optional float fields.
+pub fn de_float_opt<'de, D: Deserializer<'de>, T: FromF64>(d: D) -> Result<Option<T>, D::Error> {
+    match <Option<FloatText<'de>> as serde::Deserialize>::deserialize(d)? {
+        None => Ok(None),
+        Some(v) => float_from(v).map(|f| Some(T::from_f64(f))),
+    }
+}

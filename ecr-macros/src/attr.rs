@@ -338,7 +338,7 @@ fn rule(cx: &Ctxt, name: &Ident, input: ParseStream) -> syn::Result<Rule> {
                 cx.error_spanned_by(
                     key,
                     format!(
-                        "unknown argument `{key}` in `{name}`; {hint}write `{name}(min = ..)`, `{name}(max = ..)` or `{name}(min, max)`"
+                        "unknown argument `{key}` in `{name}`; {hint}Write `{name}(min = ..)`, `{name}(max = ..)` or `{name}(min, max)`"
                     ),
                 );
                 bad_arg = true;
@@ -496,11 +496,13 @@ fn arg_usage(key: &str) -> &'static str {
 /// typo of, if any.
 fn unknown_arg(key: &Ident, macro_name: &str, allowed: &[&str]) -> (String, Option<String>) {
     let k = key.to_string();
-    let list = if let [only] = allowed {
-        format!("`#[{macro_name}]` takes only `{only}`")
-    } else {
-        let keys = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>();
-        format!("expected one of {}", keys.join(", "))
+    let list = match allowed {
+        [only] => format!("`#[{macro_name}]` takes only `{only}`"),
+        [init @ .., last] => {
+            let init = init.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>();
+            format!("`#[{macro_name}]` takes {} and `{last}`", init.join(", "))
+        }
+        [] => format!("`#[{macro_name}]` takes no arguments"),
     };
     if let Some((_, home)) = ARG_HOMES.iter().find(|(a, _)| *a == k) {
         return (
@@ -510,13 +512,10 @@ fn unknown_arg(key: &Ident, macro_name: &str, allowed: &[&str]) -> (String, Opti
     }
     match closest(&k, allowed) {
         Some(meant) => (
-            format!("unknown argument `{k}` in `#[{macro_name}]`; did you mean `{meant}`? {list}"),
+            format!("unknown argument `{k}`; did you mean `{meant}`? {list}"),
             Some(meant.to_owned()),
         ),
-        None => (
-            format!("unknown argument `{k}` in `#[{macro_name}]`; {list}"),
-            None,
-        ),
+        None => (format!("unknown argument `{k}`; {list}"), None),
     }
 }
 

@@ -46,7 +46,7 @@ fn no_generics(cx: &Ctxt, kind: ItemKind, generics: &syn::Generics) {
         cx.error_spanned_by(
             w,
             format!(
-                "`#[{}]` does not support `where` clauses",
+                "`#[{}]` does not support `where` clauses: remove it and declare a concrete type",
                 kind.macro_name()
             ),
         );
@@ -182,7 +182,7 @@ fn field(cx: &Ctxt, f: &syn::Field) -> Field {
                 cx.error_spanned_by(
                     &each.name,
                     format!(
-                        "`each` constrains the items of a list, and `{}` is not a `Vec<T>`; to constrain the field itself, write the rule on it, such as `#[length(..)]`",
+                        "`each` constrains the items of a `Vec` or the values of a map, and `{}` is neither; to constrain the field itself, write the rule on it, such as `#[length(..)]`",
                         type_name(&f.ty)
                     ),
                 );

@@ -233,6 +233,16 @@ fn struct_tokens(m: &StructModel) -> TokenStream {
                 let path = format!("{root_str}::__private::de_base64");
                 quote!(#[serde(deserialize_with = #path)])
             }
+            // awsJson sends NaN and the infinities as strings.
+            _ if matches!(f.ftype.shape, TypeShape::Float { .. }) => {
+                let (function, default) = if f.ftype.optional {
+                    ("de_float_opt", quote!(default,))
+                } else {
+                    ("de_float", quote!())
+                };
+                let path = format!("{root_str}::__private::{function}");
+                quote!(#[serde(#default deserialize_with = #path)])
+            }
             _ => quote!(),
         };
         quote!(#(#fattrs)* #[serde(rename = #wire)] #de #fvis #fident: #fty)
