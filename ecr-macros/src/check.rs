@@ -190,16 +190,14 @@ fn field(cx: &Ctxt, f: &syn::Field) -> Field {
             }
         },
     };
-    if let Some(b) = &raw.base64 {
-        if !ftype.shape.is_blob() {
-            cx.error_spanned_by(
-                b,
-                format!(
-                    "`#[base64]` goes on a blob field (`bytes::Bytes` or `Vec<u8>`, optionally in `Option`), not `{}`; other types are written as JSON without it",
-                    type_name(&f.ty)
-                ),
-            );
-        }
+    if let Some(b) = raw.base64.as_ref().filter(|_| !ftype.shape.is_blob()) {
+        cx.error_spanned_by(
+            b,
+            format!(
+                "`#[base64]` goes on a blob field (`bytes::Bytes` or `Vec<u8>`, optionally in `Option`), not `{}`; other types are written as JSON without it",
+                type_name(&f.ty)
+            ),
+        );
     }
     let wire_name = match &raw.rename {
         Some(lit) if lit.value().is_empty() => {
@@ -290,14 +288,14 @@ fn length(
     };
     let (min, max) = (count(&b.min), count(&b.max));
     let (min, max) = (min?, max?);
-    if let (Some(lo), Some(hi)) = (min, max) {
-        if lo > hi {
-            cx.error_spanned_by(
-                &b.name,
-                format!("`length` min ({lo}) is greater than max ({hi}); the smaller bound comes first: `length({hi}, {lo})`"),
-            );
-            return None;
-        }
+    if let (Some(lo), Some(hi)) = (min, max)
+        && lo > hi
+    {
+        cx.error_spanned_by(
+            &b.name,
+            format!("`length` min ({lo}) is greater than max ({hi}); the smaller bound comes first: `length({hi}, {lo})`"),
+        );
+        return None;
     }
     Some((min, max))
 }

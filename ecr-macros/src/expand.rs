@@ -30,7 +30,8 @@ pub fn run(kind: ItemKind, args: TokenStream, item: TokenStream) -> TokenStream 
             let model = check::enum_item(&cx, &args, &e);
             if cx.has_errors() {
                 let errors = cx.into_compile_errors();
-                return quote!(#errors #e);
+                let stripped = strip_enum_helpers(e);
+                return quote!(#errors #stripped);
             }
             enum_tokens(&model)
         }
@@ -72,7 +73,10 @@ pub fn run(kind: ItemKind, args: TokenStream, item: TokenStream) -> TokenStream 
 
 fn item_keyword(item: &syn::Item) -> TokenStream {
     match item {
-        syn::Item::Enum(e) => quote!(#e.enum_token),
+        syn::Item::Enum(e) => {
+            let t = e.enum_token;
+            quote!(#t)
+        }
         syn::Item::Struct(s) => {
             let t = s.struct_token;
             quote!(#t)
@@ -99,6 +103,17 @@ fn strip_helpers(mut s: syn::ItemStruct) -> syn::ItemStruct {
         f.attrs.retain(|a| !attr::is_helper(a));
     }
     s
+}
+
+/// The enum as written, minus `rename` and discriminants, so a failed
+/// `#[aws_enum]` reports only its own errors.
+fn strip_enum_helpers(mut e: syn::ItemEnum) -> syn::ItemEnum {
+    for v in e.variants.iter_mut() {
+        v.attrs
+            .retain(|a| !a.path().is_ident("rename") && !attr::is_helper(a));
+        v.discriminant = None;
+    }
+    e
 }
 
 fn serde_crate(root: &TokenStream) -> String {

@@ -40,7 +40,8 @@ pub fn aws_enum(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::run(ItemKind::Enum, args.into(), item.into()).into()
 }
 
-/// Declares a modeled exception with its fields.
+/// Declares a modeled exception with its fields. It implements
+/// `std::error::Error`, so the struct needs `#[derive(Debug)]`.
 #[proc_macro_attribute]
 pub fn aws_error(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::run(ItemKind::Error, args.into(), item.into()).into()
