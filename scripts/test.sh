@@ -12,5 +12,5 @@ status=${PIPESTATUS[0]}
 echo
 echo "== Suite summaries"
 grep -E "^(awsJson1.1 (input|output) suite|SigV4 suite|ECR model conformance|bad-input catalog):" target/test-output.txt || true
-grep -E "^test result:" target/test-output.txt | awk '{p+=$4; f+=$6} END {print "workspace tests: " p " passed, " f " failed"}'
+grep -E "^test result:" target/test-output.txt | awk '{p+=$4; f+=$6} END {print "tests: " p " passed, " f " failed"}'
 exit "$status"
