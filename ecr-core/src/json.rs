@@ -128,9 +128,18 @@ impl<'a> JsonWriter<'a> {
     /// Writes bytes as a base64 JSON string, encoding straight into the buffer.
     pub fn base64(&mut self, bytes: &[u8]) {
         self.begin_value();
-        let encoded = base64_simd::STANDARD.encoded_length(bytes.len());
-        self.buf.reserve(encoded + 2);
+        self.buf
+            .reserve(base64_simd::STANDARD.encoded_length(bytes.len()) + 2);
         self.buf.push(b'"');
+        self.base64_raw(bytes);
+        self.buf.push(b'"');
+    }
+
+    /// Appends the base64 text of `bytes` with no quotes, encoding into the
+    /// buffer's spare capacity (for a blob written in pieces).
+    pub fn base64_raw(&mut self, bytes: &[u8]) {
+        let encoded = base64_simd::STANDARD.encoded_length(bytes.len());
+        self.buf.reserve(encoded);
         let start = self.buf.len();
         let spare = self.buf.spare_capacity_mut();
         let written = base64_simd::STANDARD
@@ -141,7 +150,6 @@ impl<'a> JsonWriter<'a> {
             .len();
         // SAFETY: `encode` initialised exactly `written` bytes after `start`.
         unsafe { self.buf.set_len(start + written) };
-        self.buf.push(b'"');
     }
 
     /// Writes a timestamp as epoch seconds (awsJson's default format).

@@ -2,9 +2,13 @@
 //! the way, parts of the size the service asks for, progress reporting, and
 //! resume from what the service acknowledged.
 //!
-//! Memory stays bounded by about three part bodies whatever the layer size:
-//! the part being sent, the next part being read and encoded while it is
-//! sent, and that part's raw bytes.
+//! The hot path is one pass over each byte: the source is read in small
+//! chunks; each chunk goes into the layer's SHA-256, is base64-encoded
+//! straight into the part's request body, and the encoded bytes go into the
+//! body's SHA-256 while still in cache. The body buffer is handed to the
+//! transport without a copy and recycled once the part is acknowledged, so
+//! a steady-state push allocates nothing. Reading and encoding part N+1
+//! overlaps with sending part N; memory is about two part bodies.
 
 use std::sync::Arc;
 
@@ -22,6 +26,11 @@ use crate::json::JsonWriter;
 
 /// The largest part the API accepts (the model's blob maximum).
 pub const MAX_PART_SIZE: usize = 20_971_520;
+
+/// Raw bytes read and encoded at a time: a multiple of 3, so base64 needs
+/// no padding between chunks, and small enough to stay in cache between
+/// hashing, encoding and hashing again.
+const CHUNK: usize = 3 * 256 * 1024;
 
 /// Progress of one layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,12 +53,12 @@ pub struct PushedLayer {
     pub size: u64,
     /// Whether the layer was already in the repository (no part was sent).
     pub already_present: bool,
-    /// Parts sent (retries and resends included).
+    /// `UploadLayerPart` calls made (resends included).
     pub parts_sent: u32,
 }
 
 /// A push that stopped. It says how far it got and carries what a caller
-/// needs to resume: the upload id and the last byte the service holds.
+/// needs to resume: the upload id and the bytes the service holds.
 #[derive(Debug, thiserror::Error)]
 #[error(
     "layer push failed during {stage} (upload {upload_id:?}, {bytes_acknowledged} bytes acknowledged): {message}"
@@ -68,7 +77,7 @@ pub struct PushError {
 }
 
 /// Options of a layer push.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct LayerPush {
     /// The repository.
     pub repository_name: String,
@@ -85,6 +94,24 @@ pub struct LayerPush {
     pub max_part_size: Option<usize>,
     /// Resends of one part after a failure, beyond the client's own retries.
     pub part_resends: u32,
+    /// Resume an upload already started: its id and the bytes the service
+    /// holds. The reader must then start at that offset.
+    pub resume: Option<(String, u64)>,
+}
+
+impl Default for LayerPush {
+    fn default() -> Self {
+        Self {
+            repository_name: String::new(),
+            registry_id: None,
+            known_digest: None,
+            known_size: None,
+            progress: None,
+            max_part_size: None,
+            part_resends: 3,
+            resume: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for LayerPush {
@@ -94,15 +121,9 @@ impl std::fmt::Debug for LayerPush {
             .field("registry_id", &self.registry_id)
             .field("known_digest", &self.known_digest)
             .field("known_size", &self.known_size)
+            .field("resume", &self.resume)
             .finish_non_exhaustive()
     }
-}
-
-/// One part read from the source: its raw bytes (kept to resend a tail)
-/// and its request body, built and hashed once.
-struct Part {
-    first: u64,
-    raw: Bytes,
 }
 
 fn fail<E: std::fmt::Display>(
@@ -120,42 +141,150 @@ fn fail<E: std::fmt::Display>(
     }
 }
 
-/// Builds the `UploadLayerPart` body in one pass: JSON head, base64 straight
-/// from the part's bytes, JSON tail; then hashes it once.
-pub fn part_body(
-    buf: Vec<u8>,
-    repository_name: &str,
-    registry_id: Option<&str>,
-    upload_id: &str,
-    first: u64,
-    raw: &[u8],
-) -> PreparedBody {
-    let mut buf = buf;
-    buf.clear();
-    buf.reserve(raw.len().div_ceil(3) * 4 + 256 + repository_name.len());
-    {
-        let mut w = JsonWriter::new(&mut buf);
-        w.begin_object();
-        w.key("layerPartBlob");
-        w.base64(raw);
-        w.member("partFirstByte", &(first as i64));
-        w.member(
-            "partLastByte",
-            &((first + raw.len() as u64).saturating_sub(1) as i64),
-        );
-        w.member("registryId", &registry_id);
-        w.member("repositoryName", repository_name);
-        w.member("uploadId", upload_id);
-        w.end_object();
-    }
-    PreparedBody::new(Bytes::from(buf))
+/// The fixed members of every part's body.
+#[derive(Debug, Clone)]
+pub struct PartHeader {
+    /// The repository.
+    pub repository_name: String,
+    /// The registry, if not the caller's.
+    pub registry_id: Option<String>,
+    /// The upload.
+    pub upload_id: String,
 }
 
-async fn read_part<R: AsyncRead + Unpin>(reader: &mut R, size: usize) -> std::io::Result<Vec<u8>> {
-    let mut buf = Vec::with_capacity(size);
-    let mut limited = reader.take(size as u64);
-    limited.read_to_end(&mut buf).await?;
-    Ok(buf)
+/// One part's request body, built and hashed once.
+#[derive(Debug)]
+pub struct EncodedPart {
+    /// The body and its SHA-256.
+    pub body: PreparedBody,
+    /// The first layer byte of the part.
+    pub first: u64,
+    /// Raw bytes in the part.
+    pub len: u64,
+    /// Where the base64 text starts in the body.
+    blob_start: usize,
+}
+
+impl PartHeader {
+    /// Writes everything before the blob's text: the fixed members, the
+    /// first byte, and the opening of `layerPartBlob`.
+    fn write_head(&self, buf: &mut Vec<u8>, first: u64) {
+        let mut w = JsonWriter::new(buf);
+        w.begin_object();
+        w.member("partFirstByte", &(first as i64));
+        w.member("registryId", &self.registry_id);
+        w.member("repositoryName", &self.repository_name);
+        w.member("uploadId", &self.upload_id);
+        // The blob's text is appended by the caller; `partLastByte`, known
+        // only once the part is read, follows it.
+        buf.extend_from_slice(b",\"layerPartBlob\":\"");
+    }
+
+    fn write_tail(buf: &mut Vec<u8>, first: u64, len: u64) {
+        let last = (first + len).saturating_sub(1) as i64;
+        buf.extend_from_slice(b"\",\"partLastByte\":");
+        buf.extend_from_slice(itoa::Buffer::new().format(last).as_bytes());
+        buf.push(b'}');
+    }
+
+    /// Builds a part body from bytes in memory, in one pass, into `buf`
+    /// (cleared first; its capacity is reused).
+    pub fn encode(&self, mut buf: Vec<u8>, first: u64, raw: &[u8]) -> EncodedPart {
+        buf.clear();
+        buf.reserve(raw.len().div_ceil(3) * 4 + 256 + self.repository_name.len());
+        self.write_head(&mut buf, first);
+        let blob_start = buf.len();
+        let mut hasher = Sha256::new();
+        hasher.update(&buf);
+        for chunk in raw.chunks(CHUNK) {
+            let at = buf.len();
+            append_base64(&mut buf, chunk);
+            hasher.update(&buf[at..]);
+        }
+        let at = buf.len();
+        Self::write_tail(&mut buf, first, raw.len() as u64);
+        hasher.update(&buf[at..]);
+        finish(buf, hasher, first, raw.len() as u64, blob_start)
+    }
+}
+
+fn finish(buf: Vec<u8>, hasher: Sha256, first: u64, len: u64, blob_start: usize) -> EncodedPart {
+    let sha256 = hex::encode(hasher.finalize());
+    EncodedPart {
+        body: PreparedBody {
+            bytes: Bytes::from(buf),
+            sha256,
+        },
+        first,
+        len,
+        blob_start,
+    }
+}
+
+/// Appends the base64 of `raw` to `buf`, encoding into its spare capacity.
+fn append_base64(buf: &mut Vec<u8>, raw: &[u8]) {
+    let mut w = JsonWriter::new(buf);
+    w.base64_raw(raw);
+}
+
+/// Reads up to `part_size` bytes from `reader` in chunks, feeding each chunk
+/// to the layer digest and encoding it straight into the part body.
+async fn read_and_encode<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    header: &PartHeader,
+    part_size: usize,
+    first: u64,
+    mut buf: Vec<u8>,
+    chunk: &mut Vec<u8>,
+    layer_hasher: &mut Sha256,
+) -> std::io::Result<EncodedPart> {
+    buf.clear();
+    buf.reserve(part_size.div_ceil(3) * 4 + 256 + header.repository_name.len());
+    header.write_head(&mut buf, first);
+    let blob_start = buf.len();
+    let mut body_hasher = Sha256::new();
+    body_hasher.update(&buf);
+    let mut len = 0usize;
+    if chunk.len() < CHUNK {
+        chunk.resize(CHUNK, 0);
+    }
+    while len < part_size {
+        // Fill a whole chunk (a multiple of 3 bytes) unless the source or
+        // the part ends: base64 then needs no padding between chunks.
+        let want = CHUNK.min(part_size - len);
+        let mut filled = 0;
+        while filled < want {
+            let n = reader.read(&mut chunk[filled..want]).await?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        if filled == 0 {
+            break;
+        }
+        let piece = &chunk[..filled];
+        layer_hasher.update(piece);
+        let at = buf.len();
+        append_base64(&mut buf, piece);
+        body_hasher.update(&buf[at..]);
+        len += filled;
+        if filled < want {
+            break;
+        }
+    }
+    let at = buf.len();
+    PartHeader::write_tail(&mut buf, first, len as u64);
+    body_hasher.update(&buf[at..]);
+    Ok(finish(buf, body_hasher, first, len as u64, blob_start))
+}
+
+/// Takes back a body buffer once the transport has dropped its references.
+fn reclaim(bytes: Bytes) -> Vec<u8> {
+    match bytes.try_into_mut() {
+        Ok(unique) => Vec::from(unique),
+        Err(_) => Vec::new(),
+    }
 }
 
 impl LayerPush {
@@ -163,7 +292,6 @@ impl LayerPush {
     pub fn new(repository_name: impl Into<String>) -> Self {
         Self {
             repository_name: repository_name.into(),
-            part_resends: 3,
             ..Self::default()
         }
     }
@@ -175,6 +303,7 @@ impl LayerPush {
         mut reader: R,
     ) -> Result<PushedLayer, PushError> {
         if let Some(digest) = &self.known_digest
+            && self.resume.is_none()
             && self.is_present(client, digest).await?
         {
             return Ok(PushedLayer {
@@ -184,60 +313,111 @@ impl LayerPush {
                 parts_sent: 0,
             });
         }
-        let initiated = InitiateLayerUpload {
-            registry_id: self.registry_id.clone(),
-            repository_name: self.repository_name.clone(),
-        }
-        .send(client)
-        .await
-        .map_err(|e| fail("InitiateLayerUpload", None, 0, &e))?;
-        let upload_id = initiated.upload_id.ok_or_else(|| PushError {
-            stage: "InitiateLayerUpload",
-            upload_id: None,
-            bytes_acknowledged: 0,
-            message: "the response has no uploadId".into(),
-            request_id: None,
-        })?;
-        let service_part = initiated
-            .part_size
-            .and_then(|s| usize::try_from(s).ok())
-            .filter(|s| *s > 0);
+        let (upload_id, service_part, start) = match &self.resume {
+            Some((id, acked)) => (id.clone(), None, *acked),
+            None => {
+                let initiated = InitiateLayerUpload {
+                    registry_id: self.registry_id.clone(),
+                    repository_name: self.repository_name.clone(),
+                }
+                .send(client)
+                .await
+                .map_err(|e| fail("InitiateLayerUpload", None, 0, &e))?;
+                let id = initiated.upload_id.ok_or_else(|| PushError {
+                    stage: "InitiateLayerUpload",
+                    upload_id: None,
+                    bytes_acknowledged: 0,
+                    message: "the response has no uploadId".into(),
+                    request_id: None,
+                })?;
+                let part = initiated
+                    .part_size
+                    .and_then(|s| usize::try_from(s).ok())
+                    .filter(|s| *s > 0);
+                (id, part, 0)
+            }
+        };
         let part_size = service_part
             .unwrap_or(10 << 20)
             .min(MAX_PART_SIZE)
             .min(self.max_part_size.unwrap_or(MAX_PART_SIZE))
             .max(1);
-
-        let mut hasher = Sha256::new();
-        let mut acked: u64 = 0;
-        let mut parts_sent = 0u32;
-        let first_raw = read_part(&mut reader, part_size)
-            .await
-            .map_err(|e| self.io_fail(&upload_id, acked, &e))?;
-        hasher.update(&first_raw);
-        let mut current = Some(Part {
-            first: 0,
-            raw: Bytes::from(first_raw),
-        });
-        while let Some(part) = current.take() {
-            if part.raw.is_empty() {
-                break;
-            }
-            let next_first = part.first + part.raw.len() as u64;
-            // Send this part while the next one is read from the source.
-            let (sent, next) = tokio::join!(
-                self.send_part(client, &upload_id, &part, &mut acked, &mut parts_sent),
-                read_part(&mut reader, part_size)
-            );
-            sent?;
-            let next = next.map_err(|e| self.io_fail(&upload_id, acked, &e))?;
-            hasher.update(&next);
-            current = Some(Part {
-                first: next_first,
-                raw: Bytes::from(next),
+        let header = PartHeader {
+            repository_name: self.repository_name.clone(),
+            registry_id: self.registry_id.clone(),
+            upload_id: upload_id.clone(),
+        };
+        if self.resume.is_some() && self.known_digest.is_none() {
+            return Err(PushError {
+                stage: "resume",
+                upload_id: Some(upload_id),
+                bytes_acknowledged: start,
+                message: "resuming needs the layer's digest (known_digest): the bytes before the \
+                          resume point are not read again"
+                    .into(),
+                request_id: None,
             });
         }
-        let digest = format!("sha256:{}", hex::encode(hasher.finalize()));
+
+        let mut layer_hasher = Sha256::new();
+        let mut chunk = Vec::new();
+        let mut acked = start;
+        let mut parts_sent = 0u32;
+        let mut spare = Vec::new();
+        let io_fail = |acked: u64, e: std::io::Error| PushError {
+            stage: "reading the layer",
+            upload_id: Some(upload_id.clone()),
+            bytes_acknowledged: acked,
+            message: e.to_string(),
+            request_id: None,
+        };
+        let mut current = read_and_encode(
+            &mut reader,
+            &header,
+            part_size,
+            start,
+            Vec::new(),
+            &mut chunk,
+            &mut layer_hasher,
+        )
+        .await
+        .map_err(|e| io_fail(acked, e))?;
+        while current.len > 0 {
+            let next_first = current.first + current.len;
+            let buf = std::mem::take(&mut spare);
+            // Send this part while the next one is read and encoded.
+            let (sent, next) = tokio::join!(
+                self.send_part(client, &header, &current, &mut acked, &mut parts_sent),
+                read_and_encode(
+                    &mut reader,
+                    &header,
+                    part_size,
+                    next_first,
+                    buf,
+                    &mut chunk,
+                    &mut layer_hasher,
+                )
+            );
+            sent?;
+            let next = next.map_err(|e| io_fail(acked, e))?;
+            spare = reclaim(std::mem::replace(&mut current, next).body.bytes);
+        }
+        drop(spare);
+        let digest = match (&self.resume, &self.known_digest) {
+            (Some(_), Some(d)) => d.clone(),
+            _ => format!("sha256:{}", hex::encode(layer_hasher.finalize())),
+        };
+        if let Some(known) = self.known_digest.as_ref().filter(|_| self.resume.is_none())
+            && *known != digest
+        {
+            return Err(PushError {
+                stage: "reading the layer",
+                upload_id: Some(upload_id),
+                bytes_acknowledged: acked,
+                message: format!("the layer's digest is {digest}, not the expected {known}"),
+                request_id: None,
+            });
+        }
         let completed = CompleteLayerUpload {
             registry_id: self.registry_id.clone(),
             repository_name: self.repository_name.clone(),
@@ -247,8 +427,8 @@ impl LayerPush {
         .send(client)
         .await;
         match completed {
-            Ok(_) => {}
-            Err(Error::Service {
+            Ok(_)
+            | Err(Error::Service {
                 error: CompleteLayerUploadError::LayerAlreadyExistsException(_),
                 ..
             }) => {}
@@ -260,16 +440,6 @@ impl LayerPush {
             already_present: false,
             parts_sent,
         })
-    }
-
-    fn io_fail(&self, upload_id: &str, acked: u64, e: &std::io::Error) -> PushError {
-        PushError {
-            stage: "reading the layer",
-            upload_id: Some(upload_id.to_owned()),
-            bytes_acknowledged: acked,
-            message: e.to_string(),
-            request_id: None,
-        }
     }
 
     async fn is_present(&self, client: &Client, digest: &str) -> Result<bool, PushError> {
@@ -288,29 +458,24 @@ impl LayerPush {
     }
 
     /// Sends one part; after a failure, resumes from the byte after what the
-    /// service acknowledged, resending only the tail it lacks.
+    /// service acknowledged, resending only the tail it lacks (decoded back
+    /// from the part's own body, so the source is not read again).
     async fn send_part(
         &self,
         client: &Client,
-        upload_id: &str,
-        part: &Part,
+        header: &PartHeader,
+        part: &EncodedPart,
         acked: &mut u64,
         parts_sent: &mut u32,
     ) -> Result<(), PushError> {
-        let end = part.first + part.raw.len() as u64;
+        let end = part.first + part.len;
         let mut resends = 0;
-        let mut body_buf = Vec::new();
         while *acked < end {
-            let from = (*acked).max(part.first);
-            let offset = (from - part.first) as usize;
-            let body = part_body(
-                std::mem::take(&mut body_buf),
-                &self.repository_name,
-                self.registry_id.as_deref(),
-                upload_id,
-                from,
-                &part.raw[offset..],
-            );
+            let body = if *acked <= part.first {
+                part.body.clone()
+            } else {
+                tail_body(header, part, *acked)
+            };
             *parts_sent += 1;
             let result = client.send_prepared::<UploadLayerPart>(body).await;
             let failure = match result {
@@ -321,64 +486,66 @@ impl LayerPush {
                         .unwrap_or(end - 1);
                     *acked = (last + 1).min(end).max(*acked);
                     if *acked < end {
-                        // The service kept less than it was sent: send the rest.
-                        continue;
+                        Some(format!("the service holds {} of {end} bytes", *acked))
+                    } else {
+                        None
                     }
-                    None
                 }
                 Err(Error::Service {
                     error: UploadLayerPartError::InvalidLayerPartException(e),
                     meta,
-                }) => {
-                    match e
-                        .last_valid_byte_received
-                        .and_then(|b| u64::try_from(b).ok())
-                    {
-                        Some(last) if last + 1 >= part.first && last < end => {
-                            // A resend of bytes the service already holds, or a
-                            // gap: continue from the byte after its last one.
-                            *acked = last + 1;
-                            Some(format!(
-                                "InvalidLayerPartException, resuming at byte {}",
-                                last + 1
-                            ))
-                        }
-                        Some(last) if last + 1 >= end => {
-                            *acked = end;
-                            None
-                        }
-                        _ => {
-                            return Err(PushError {
-                                stage: "UploadLayerPart",
-                                upload_id: Some(upload_id.to_owned()),
-                                bytes_acknowledged: *acked,
-                                message: format!("InvalidLayerPartException: {:?}", e.message),
-                                request_id: meta.request_id,
-                            });
-                        }
+                }) => match e
+                    .last_valid_byte_received
+                    .and_then(|b| u64::try_from(b).ok())
+                {
+                    // The service already holds this part (a resend after a
+                    // lost response).
+                    Some(last) if last + 1 >= end => {
+                        *acked = end;
+                        None
                     }
-                }
+                    // It holds a prefix: continue from the byte after.
+                    Some(last) if last + 1 >= part.first => {
+                        *acked = last + 1;
+                        Some(format!(
+                            "InvalidLayerPartException: resuming at byte {}",
+                            last + 1
+                        ))
+                    }
+                    _ => {
+                        return Err(PushError {
+                            stage: "UploadLayerPart",
+                            upload_id: Some(header.upload_id.clone()),
+                            bytes_acknowledged: *acked,
+                            message: format!(
+                                "InvalidLayerPartException with lastValidByteReceived {:?}: {}",
+                                e.last_valid_byte_received,
+                                e.message.unwrap_or_default()
+                            ),
+                            request_id: meta.request_id,
+                        });
+                    }
+                },
                 Err(e) => {
                     if resends >= self.part_resends {
-                        return Err(fail("UploadLayerPart", Some(upload_id), *acked, &e));
+                        return Err(fail("UploadLayerPart", Some(&header.upload_id), *acked, &e));
                     }
                     Some(e.to_string())
                 }
             };
             if let Some(reason) = failure {
                 resends += 1;
-                tracing::warn!(upload_id, from = *acked, %reason, "resending layer part");
+                tracing::warn!(upload_id = %header.upload_id, from = *acked, %reason, "resending layer part");
                 if resends > self.part_resends + 1 {
                     return Err(PushError {
                         stage: "UploadLayerPart",
-                        upload_id: Some(upload_id.to_owned()),
+                        upload_id: Some(header.upload_id.clone()),
                         bytes_acknowledged: *acked,
                         message: reason,
                         request_id: None,
                     });
                 }
             }
-            body_buf = Vec::new();
         }
         if let Some(progress) = &self.progress {
             progress(Progress {
@@ -387,5 +554,99 @@ impl LayerPush {
             });
         }
         Ok(())
+    }
+}
+
+/// The body for the part's bytes from `from` on: the blob is decoded back
+/// from the part's body (a rare path, taken only after a partial failure).
+fn tail_body(header: &PartHeader, part: &EncodedPart, from: u64) -> PreparedBody {
+    let text_len = part.len.div_ceil(3) as usize * 4;
+    let text = &part.body.bytes[part.blob_start..part.blob_start + text_len];
+    let raw = base64_simd::STANDARD
+        .decode_to_vec(text)
+        .unwrap_or_default();
+    let skip = ((from - part.first) as usize).min(raw.len());
+    header.encode(Vec::new(), from, &raw[skip..]).body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> PartHeader {
+        PartHeader {
+            repository_name: "repo".into(),
+            registry_id: None,
+            upload_id: "u-1".into(),
+        }
+    }
+
+    #[test]
+    fn part_body_is_valid_json_with_every_member() {
+        let raw: Vec<u8> = (0..1000u32).map(|i| (i * 7) as u8).collect();
+        let part = header().encode(Vec::new(), 5, &raw);
+        let v: serde_json::Value = serde_json::from_slice(&part.body.bytes).unwrap();
+        assert_eq!(v["partFirstByte"], 5);
+        assert_eq!(v["partLastByte"], 1004);
+        assert_eq!(v["repositoryName"], "repo");
+        assert_eq!(v["uploadId"], "u-1");
+        assert!(v.get("registryId").is_none());
+        let blob = base64_simd::STANDARD
+            .decode_to_vec(v["layerPartBlob"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(blob, raw);
+        assert_eq!(
+            part.body.sha256,
+            crate::signing::sha256_hex(&part.body.bytes)
+        );
+    }
+
+    #[tokio::test]
+    async fn streamed_encoding_matches_in_memory_encoding() {
+        // 1 MiB + 1 byte, read through a reader that returns odd-sized pieces.
+        let raw: Vec<u8> = (0..(1 << 20) + 1).map(|i: u32| (i % 251) as u8).collect();
+        let mut reader = tokio_test_reader(&raw);
+        let mut hasher = Sha256::new();
+        let mut chunk = Vec::new();
+        let streamed = read_and_encode(
+            &mut reader,
+            &header(),
+            1 << 20,
+            0,
+            Vec::new(),
+            &mut chunk,
+            &mut hasher,
+        )
+        .await
+        .unwrap();
+        let direct = header().encode(Vec::new(), 0, &raw[..1 << 20]);
+        assert_eq!(streamed.len, 1 << 20);
+        assert_eq!(streamed.body.bytes, direct.body.bytes);
+        assert_eq!(streamed.body.sha256, direct.body.sha256);
+        let tail = tail_body(&header(), &streamed, 1000);
+        let expected = header().encode(Vec::new(), 1000, &raw[1000..1 << 20]);
+        assert_eq!(tail.bytes, expected.body.bytes);
+    }
+
+    /// A reader that hands out 7, 1000, 7, 1000, ... bytes per read.
+    fn tokio_test_reader(data: &[u8]) -> impl AsyncRead + Unpin + '_ {
+        struct Odd<'a>(&'a [u8], bool);
+        impl AsyncRead for Odd<'_> {
+            fn poll_read(
+                mut self: std::pin::Pin<&mut Self>,
+                _: &mut std::task::Context<'_>,
+                buf: &mut tokio::io::ReadBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let n = if self.1 { 7 } else { 1000 }
+                    .min(self.0.len())
+                    .min(buf.remaining());
+                self.1 = !self.1;
+                let (head, rest) = self.0.split_at(n);
+                buf.put_slice(head);
+                self.0 = rest;
+                std::task::Poll::Ready(Ok(()))
+            }
+        }
+        Odd(data, true)
     }
 }
