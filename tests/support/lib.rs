@@ -112,7 +112,7 @@ pub fn client_for(endpoint: &str) -> Client {
 
 /// Deterministic pseudo-random bytes (xorshift64*), so tests need no RNG crate.
 pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed | 1;
+    let mut state = seed.wrapping_mul(2).wrapping_add(1);
     let mut out = Vec::with_capacity(len + 8);
     while out.len() < len {
         state ^= state >> 12;

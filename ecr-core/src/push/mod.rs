@@ -16,6 +16,9 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
+mod image;
+pub use image::{ImageProgress, ImagePush, ImagePushError, ImageSource, PushedImage};
+
 use crate::client::{Client, PreparedBody};
 use crate::ecr::{
     BatchCheckLayerAvailability, CompleteLayerUpload, CompleteLayerUploadError,
