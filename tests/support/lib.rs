@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use ecr_core::{Client, Config, Credentials};
 
+pub mod fault_proxy;
+
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,0 +1,113 @@
+//! Building one signed UploadLayerPart request (JSON head, base64 straight
+//! from the part's bytes, JSON tail, SHA-256 of the body, SigV4 signature)
+//! next to the floor: base64-encoding and hashing the same bytes and
+//! nothing else. The ratio floor/ours is what we aim to keep near 1.
+//! Also measures the two base64 encoders the hot path could use.
+
+use std::time::SystemTime;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use ecr_core::Credentials;
+use ecr_core::push::PartHeader;
+use ecr_core::signing::{SigningScope, sign_headers};
+use sha2::{Digest, Sha256};
+
+const SIZES: [(usize, &str); 3] = [(1 << 20, "1MiB"), (10 << 20, "10MiB"), (20 << 20, "20MiB")];
+
+fn part(len: usize) -> Vec<u8> {
+    let mut layer = ecr_bench_common::GeneratedLayer::new(len as u64, 3);
+    let mut v = vec![0u8; len];
+    layer.fill(&mut v);
+    v
+}
+
+fn request_build(c: &mut Criterion) {
+    let header = PartHeader {
+        repository_name: "bench/layers".into(),
+        registry_id: None,
+        upload_id: "0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f".into(),
+    };
+    let creds = Credentials::new("AKIDBENCH", "bench-secret", None, None, "bench");
+    let mut group = c.benchmark_group("upload_layer_part");
+    group.sample_size(20);
+    for (len, name) in SIZES {
+        let raw = part(len);
+        group.throughput(Throughput::Bytes(len as u64));
+        // A reused buffer, as the uploader does in steady state.
+        let mut buf = Vec::with_capacity(len / 3 * 4 + 1024);
+        group.bench_with_input(BenchmarkId::new("signed_request", name), &raw, |b, raw| {
+            b.iter(|| {
+                let encoded = header.encode(std::mem::take(&mut buf), 0, raw);
+                let headers = [
+                    ("content-type", "application/x-amz-json-1.1"),
+                    ("host", "api.ecr.us-east-1.amazonaws.com"),
+                    (
+                        "x-amz-target",
+                        "AmazonEC2ContainerRegistry_V20150921.UploadLayerPart",
+                    ),
+                ];
+                let scope = SigningScope {
+                    region: "us-east-1",
+                    service: "ecr",
+                    time: SystemTime::now(),
+                };
+                let signed = sign_headers(
+                    "POST",
+                    "https://api.ecr.us-east-1.amazonaws.com/",
+                    &headers,
+                    &encoded.body.sha256,
+                    &creds,
+                    scope,
+                )
+                .expect("sign");
+                std::hint::black_box(signed);
+                buf = Vec::from(encoded.body.bytes.try_into_mut().expect("unique"));
+            })
+        });
+        let mut out = vec![0u8; base64_simd::STANDARD.encoded_length(len)];
+        group.bench_with_input(
+            BenchmarkId::new("floor_base64_simd_sha256", name),
+            &raw,
+            |b, raw| {
+                b.iter(|| {
+                    let text =
+                        base64_simd::STANDARD.encode(raw, base64_simd::Out::from_slice(&mut out));
+                    std::hint::black_box(Sha256::digest(&*text));
+                })
+            },
+        );
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("base64_encoders");
+    group.sample_size(20);
+    let raw = part(10 << 20);
+    group.throughput(Throughput::Bytes(raw.len() as u64));
+    let mut out = vec![0u8; base64_simd::STANDARD.encoded_length(raw.len())];
+    group.bench_function("base64_simd", |b| {
+        b.iter(|| {
+            std::hint::black_box(
+                base64_simd::STANDARD
+                    .encode(&raw, base64_simd::Out::from_slice(&mut out))
+                    .len(),
+            )
+        })
+    });
+    group.bench_function("base64_crate", |b| {
+        use base64::Engine;
+        b.iter(|| {
+            std::hint::black_box(
+                base64::engine::general_purpose::STANDARD
+                    .encode_slice(&raw, &mut out)
+                    .unwrap_or(0),
+            )
+        })
+    });
+    group.bench_function("sha256_of_10MiB", |b| {
+        b.iter(|| std::hint::black_box(Sha256::digest(&raw)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, request_build);
+criterion_main!(benches);

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Benchmarks, side by side with aws-sdk-ecr (bench/peer, outside the
+# workspace) against the same loopback sink. Not part of the test command.
+#
+#   bash scripts/bench.sh            # push 512 MiB and 1 GiB, 10 MiB parts; 10,000 small calls
+#   bash scripts/bench.sh build      # clean release builds and stripped sizes, ours vs the peer
+#   cargo bench -p ecr-bench         # criterion: signed request build vs the base64+SHA-256 floor
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-run}
+
+if [ "$mode" = build ]; then
+  for side in ours peer; do
+    dir=$(mktemp -d)
+    if [ $side = ours ]; then
+      start=$(date +%s.%N)
+      CARGO_TARGET_DIR=$dir cargo build --quiet --release -p ecr-examples --example push_image
+      end=$(date +%s.%N)
+      bin=$dir/release/examples/push_image
+    else
+      start=$(date +%s.%N)
+      (cd bench/peer && CARGO_TARGET_DIR=$dir cargo build --quiet --release)
+      end=$(date +%s.%N)
+      bin=$dir/release/peer-bench
+    fi
+    strip -o "$dir/stripped" "$bin"
+    printf '%s clean_release_build_s=%.0f stripped_bytes=%s crates=%s\n' $side \
+      "$(echo "$end - $start" | bc)" "$(stat -c %s "$dir/stripped")" "$(ls "$dir/release/deps" | grep -c '\.rlib$')"
+    rm -rf "$dir"
+  done
+  exit 0
+fi
+
+cargo build --quiet --release -p ecr-bench --bins
+(cd bench/peer && cargo build --quiet --release --target-dir ../../target/peer)
+OURS=target/release/push_bench
+PEER=target/peer/release/peer-bench
+
+target/release/sink 0 10485760 > target/sink.out &
+sink=$!
+trap 'kill $sink 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do grep -q listening target/sink.out 2>/dev/null && break; sleep 0.1; done
+endpoint="http://$(sed -n 's/listening on //p' target/sink.out)"
+
+field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$2"; }
+pair() {
+  local ours peer
+  ours=$($OURS "$1" "$endpoint" "${@:2}")
+  peer=$($PEER "$1" "$endpoint" "${@:2}")
+  echo "$ours"
+  echo "$peer"
+  if [ "$1" = push ]; then
+    printf '  ratio: throughput %.2fx, cpu %.2fx, peak rss %.2fx\n' \
+      "$(echo "$(field mb_per_s "$ours") / $(field mb_per_s "$peer")" | bc -l)" \
+      "$(echo "$(field cpu_s "$ours") / $(field cpu_s "$peer")" | bc -l)" \
+      "$(echo "$(field peak_rss_mib "$ours") / $(field peak_rss_mib "$peer")" | bc -l)"
+  else
+    printf '  ratio: calls/s %.2fx, cpu per call %.2fx\n' \
+      "$(echo "$(field calls_per_s "$ours") / $(field calls_per_s "$peer")" | bc -l)" \
+      "$(echo "$(field cpu_us_per_call "$ours") / $(field cpu_us_per_call "$peer")" | bc -l)"
+  fi
+}
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+pair push 512 10
+pair push 1024 10
+pair push 512 20
+pair calls 10000
