@@ -13,7 +13,7 @@ use ecr_core::ecr::{BatchCheckLayerAvailability, CreateRepository, LayerAvailabi
 use ecr_core::push::{ImagePush, ImageSource, LayerPush};
 use ecr_core::retry::RetryConfig;
 use ecr_core::{Client, Config, Credentials, TimeoutConfig};
-use ecr_tests::fault_proxy::{Fault, FaultProxy, RequestInfo};
+use ecr_tests::fault_proxy::{Fault, FaultProxy, RequestInfo, Schedule};
 use ecr_tests::{Moto, random_bytes, sha256_digest};
 
 const MIB: usize = 1 << 20;
@@ -41,7 +41,7 @@ fn client(endpoint: &str) -> Client {
 
 /// A seeded schedule: about half the requests get a fault, the classes in
 /// turn so each is injected about as often as the others.
-fn schedule(seed: u64) -> Box<dyn FnMut(&RequestInfo) -> Option<Fault> + Send> {
+fn schedule(seed: u64) -> Schedule {
     let mut state = seed;
     let mut turn = 0usize;
     Box::new(move |req: &RequestInfo| {

@@ -2,8 +2,9 @@
 """Writes ecr-core/src/ecr/*.rs: the Amazon ECR API declared with the DSL.
 
 Reads botocore's ECR model (service-2.json from the pinned botocore sdist that
-scripts/setup.sh extracts) and emits one readable file per area. The model's
-documentation is not copied; doc comments are short lines of our own.
+scripts/setup.sh extracts) and emits one readable file per area, plus
+paginators.rs from paginators-1.json beside it. The model's documentation is
+not copied; doc comments are short lines of our own (OP_DOCS, MEMBER_DOCS).
 
     python3 tools/gen_ecr.py [path/to/service-2.json]
 """
@@ -94,6 +95,20 @@ def words(name):
     return re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name).lower()
 
 
+def doc_lines(text, indent, width=96):
+    """`text` as `///` lines of at most `width` characters."""
+    out, line = [], ""
+    for word in text.split():
+        if line and len(indent) + 4 + len(line) + 1 + len(word) > width:
+            out.append(f"{indent}/// {line}")
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    if line:
+        out.append(f"{indent}/// {line}")
+    return out
+
+
 def rust_str(s):
     if '"' in s or "\\" in s:
         hashes = "#"
@@ -104,8 +119,9 @@ def rust_str(s):
 
 
 class Gen:
-    def __init__(self, model):
+    def __init__(self, model, paginators):
         self.m = model
+        self.pag = paginators
         self.shapes = model["shapes"]
         self.ops = model["operations"]
         self.owner = {}  # structure/enum shape -> area
@@ -117,6 +133,12 @@ class Gen:
         extra = sorted(set(listed) - set(self.ops))
         if missing or extra:
             sys.exit(f"gen_ecr: operations not assigned to an area: {missing}; unknown: {extra}")
+        undocumented = sorted(set(self.ops) - set(OP_DOCS))
+        if undocumented:
+            sys.exit(f"gen_ecr: operations without an OP_DOCS entry: {undocumented}")
+        unknown_pag = sorted(set(self.pag) - set(self.ops))
+        if unknown_pag:
+            sys.exit(f"gen_ecr: paginators for unknown operations: {unknown_pag}")
         users = {}
         for area, ops in AREAS.items():
             for op in ops:
@@ -210,7 +232,7 @@ class Gen:
     def field_lines(self, container, mname, member, required, op_name):
         sh = self.shapes[member["shape"]]
         field = snake(mname)
-        lines = [f"    /// {self.member_doc(mname, member['shape'], required)}"]
+        lines = [f"    /// {self.member_doc(mname, member['shape'], required, op_name is not None)}"]
         attrs = []
         if sh["type"] == "blob":
             attrs.append("#[base64]")
@@ -240,9 +262,13 @@ class Gen:
         lines.append(f"    pub {field}: {ty},")
         return lines
 
-    def member_doc(self, mname, shape, required):
-        text = words(mname[0].upper() + mname[1:]).capitalize()
-        return f"{text}{'' if required else ' (optional)'}."
+    def member_doc(self, mname, shape, required, request):
+        text = (MEMBER_DOCS_IN if request else MEMBER_DOCS_OUT).get(mname) or MEMBER_DOCS.get(mname)
+        if text is None:
+            text = words(mname[0].upper() + mname[1:]).capitalize()
+        # "`None` means ..." already says the member is optional.
+        optional = not required and "`None`" not in text
+        return f"{text}{' (optional)' if optional else ''}."
 
     def defaultable(self, name, seen=()):
         """Whether every required member has a `Default` (enums have none)."""
@@ -270,7 +296,17 @@ class Gen:
             op = self.ops[op_name]
             errs = [e["shape"] for e in op.get("errors", [])]
             out = self.type_name(op["output"]["shape"]) if "output" in op else "()"
-            lines.append(f"/// The `{op_name}` request: {OP_DOCS.get(op_name, words(op_name) + '.')}")
+            lines += doc_lines(OP_DOCS[op_name], "")
+            lines.append("///")
+            lines += doc_lines(f"The `{op_name}` request: send it with `.send(&client)`; the response is [`{out}`].", "")
+            if op_name in self.pag:
+                item = self.pager_item(op_name)
+                # The item enum lives in paginators.rs, out of this file's scope.
+                link = f"(crate::ecr::{item})" if len(self.result_keys(op_name)) > 1 else ""
+                lines.append("///")
+                lines += doc_lines(
+                    f"Paginated: [`pages`](Self::pages) streams every page and [`items`](Self::items) "
+                    f"every [`{item}`]{link}, following `nextToken`.", "")
             lines.append("#[aws_operation(")
             lines.append(f'    target = "{self.m["metadata"]["targetPrefix"]}.{op_name}",')
             lines.append(f"    output = {out},")
@@ -314,6 +350,169 @@ class Gen:
         lines.append("}")
         return lines
 
+    # Paginators (paginators-1.json): one `Paginated` impl per operation, plus
+    # `pages`/`items` methods on the request. Tokens and limits are top-level
+    # members; result keys are at most one level deep.
+
+    def member(self, shape_name, wire):
+        """(field, required, shape) of member `wire` of a structure."""
+        sh = self.shapes[shape_name]
+        if wire not in sh["members"]:
+            sys.exit(f"gen_ecr: paginator names {wire!r}, not a member of {shape_name}")
+        return snake(wire), wire in sh.get("required", []), sh["members"][wire]["shape"]
+
+    def result_keys(self, op_name):
+        keys = self.pag[op_name]["result_key"]
+        return keys if isinstance(keys, list) else [keys]
+
+    def key_list(self, op_name, key):
+        """(path of (field, required), Rust item type) of a result key."""
+        shape = self.ops[op_name]["output"]["shape"]
+        parts = key.split(".")
+        if len(parts) > 2:
+            sys.exit(f"gen_ecr: result key {key!r} of {op_name} is nested too deep")
+        path = []
+        for part in parts:
+            field, required, shape = self.member(shape, part)
+            path.append((field, required))
+        sh = self.shapes[shape]
+        if sh["type"] != "list":
+            sys.exit(f"gen_ecr: result key {key!r} of {op_name} is not a list")
+        return path, self.rust_type(sh["member"]["shape"])
+
+    def pager_item(self, op_name):
+        keys = self.result_keys(op_name)
+        if len(keys) == 1:
+            return self.key_list(op_name, keys[0])[1]
+        return f"{op_name}Item"
+
+    @staticmethod
+    def variant(key):
+        last = key.split(".")[-1]
+        last = last[:-1] if last.endswith("s") else last
+        return last[0].upper() + last[1:]
+
+    def paginator(self, op_name):
+        cfg = self.pag[op_name]
+        op = self.ops[op_name]
+        inp, outp = op["input"]["shape"], op["output"]["shape"]
+        out_ty = self.type_name(outp)
+        for key in ("input_token", "output_token", "limit_key"):
+            if not isinstance(cfg[key], str) or "." in cfg[key]:
+                sys.exit(f"gen_ecr: {key} of {op_name} is not a top-level member")
+        in_tok, req_in, _ = self.member(inp, cfg["input_token"])
+        out_tok, req_out, _ = self.member(outp, cfg["output_token"])
+        limit, req_limit, limit_shape = self.member(inp, cfg["limit_key"])
+        if req_in or req_out or req_limit or self.shapes[limit_shape]["type"] != "integer":
+            sys.exit(f"gen_ecr: tokens and limit of {op_name} must be optional, the limit an integer")
+        keys = self.result_keys(op_name)
+        item = self.pager_item(op_name)
+        lines = []
+        if len(keys) > 1:
+            # Boxed: the kinds of item can differ a lot in size.
+            lines.append(f"/// An item of a `{op_name}` page: one of its result lists.")
+            lines.append("#[derive(Debug, Clone, PartialEq)]")
+            lines.append(f"pub enum {item} {{")
+            for key in keys:
+                lines.append(f"    /// An item of `{key}`.")
+                lines.append(f"    {self.variant(key)}(Box<{self.key_list(op_name, key)[1]}>),")
+            lines.append("}")
+            lines.append("")
+        key_strs = ", ".join(rust_str(k) for k in keys)
+        lines += [
+            f"impl Paginated for {op_name} {{",
+            f"    type Item = {item};",
+            f"    const INPUT_TOKEN: &'static str = {rust_str(cfg['input_token'])};",
+            f"    const OUTPUT_TOKEN: &'static str = {rust_str(cfg['output_token'])};",
+            f"    const LIMIT_KEY: &'static str = {rust_str(cfg['limit_key'])};",
+            f"    const RESULT_KEYS: &'static [&'static str] = &[{key_strs}];",
+            "",
+            "    fn input_token(&self) -> Option<&str> {",
+            f"        self.{in_tok}.as_deref()",
+            "    }",
+            "",
+            "    fn set_input_token(&mut self, token: Option<String>) {",
+            f"        self.{in_tok} = token;",
+            "    }",
+            "",
+            "    fn set_page_size(&mut self, size: i32) {",
+            f"        self.{limit} = Some(size);",
+            "    }",
+            "",
+            f"    fn output_token(output: &{out_ty}) -> Option<&str> {{",
+            f"        output.{out_tok}.as_deref()",
+            "    }",
+            "",
+            f"    fn into_items(output: {out_ty}) -> Vec<{item}> {{",
+        ]
+        if len(keys) == 1:
+            path, _ = self.key_list(op_name, keys[0])
+            lines.append("        " + self.take_list("output", path))
+        else:
+            # Several lists, possibly under one optional parent: move each out.
+            lines.append("        let mut items = Vec::new();")
+            parents = {}
+            for key in keys:
+                path, _ = self.key_list(op_name, key)
+                parents.setdefault(tuple(path[:-1]), []).append((key, path[-1]))
+            for parent, members in parents.items():
+                base, indent = "output", "        "
+                if parent:
+                    (pfield, preq), = parent
+                    if preq:
+                        base = f"output.{pfield}"
+                    else:
+                        lines.append(f"        if let Some(parent) = output.{pfield} {{")
+                        base, indent = "parent", "            "
+                for key, (field, req) in members:
+                    it = f"{base}.{field}" + ("" if req else ".into_iter().flatten()")
+                    wrap = f"|v| {item}::{self.variant(key)}(Box::new(v))"
+                    lines.append(f"{indent}items.extend({it}.map({wrap}));")
+                if parent and base == "parent":
+                    lines.append("        }")
+            lines.append("        items")
+        lines += [
+            "    }",
+            "}",
+            "",
+            f"impl {op_name} {{",
+            "    /// Every page of the response, as a stream: one call per page, following",
+            f"    /// `{cfg['output_token']}` until the last page. Each page is a `Result`.",
+            f"    pub fn pages(self, client: &Client) -> Pages<Self> {{",
+            "        Pages::new(client, self)",
+            "    }",
+            "",
+            f"    /// Every [`{item}`] of every page, as a stream of `Result`s.",
+            f"    pub fn items(self, client: &Client) -> Items<Self> {{",
+            "        Items::new(client, self)",
+            "    }",
+            "}",
+        ]
+        return lines
+
+    def take_list(self, base, path):
+        """An expression moving the list at `path` out of `base`, empty if absent."""
+        expr, optional = base, False
+        for field, required in path:
+            if optional:
+                expr = f"{expr}.and_then(|v| v.{field})" if not required else f"{expr}.map(|v| v.{field})"
+            else:
+                expr = f"{expr}.{field}"
+            optional = optional or not required
+        return f"{expr}.unwrap_or_default()" if optional else expr
+
+    def write_paginators(self):
+        blocks = ["\n".join(self.paginator(op)) for op in sorted(self.pag)]
+        header = (
+            "//! Paginators: the operations that return a page and a `nextToken`, as\n"
+            "//! streams of pages and of items (see [`crate::paginate`]).\n"
+            "//!\n"
+            "//! Generated by `tools/gen_ecr.py` from botocore's `paginators-1.json`; edit the generator, not this file.\n\n"
+            "#[allow(unused_imports)]\nuse super::*;\nuse crate::Client;\nuse crate::paginate::{Items, Pages, Paginated};\n\n"
+        )
+        with open(os.path.join(OUT, "paginators.rs"), "w") as f:
+            f.write(header + "\n\n".join(blocks) + "\n")
+
     def write(self):
         files = {}
         order = []
@@ -350,7 +549,8 @@ class Gen:
             header = f"//! {AREA_DOCS[area]}\n//!\n//! Generated by `tools/gen_ecr.py` from botocore's ECR model; edit the generator, not this file.\n\n"
             with open(os.path.join(OUT, f"{area}.rs"), "w") as f:
                 f.write(header + "\n".join(sorted(uses)) + "\n\n" + text + "\n")
-        mods = sorted(files)
+        self.write_paginators()
+        mods = sorted(list(files) + ["paginators"])
         with open(os.path.join(OUT, "mod.rs"), "w") as f:
             f.write("//! The Amazon ECR API (2015-09-21), declared with the macros: one file per\n")
             f.write("//! area. Generated by `tools/gen_ecr.py` from botocore's model.\n\n")
@@ -372,7 +572,122 @@ class Gen:
         return files
 
 
-OP_DOCS = {}
+# What each operation does and returns, written for a Rust user (not the
+# model's documentation). The first sentence is the summary rustdoc shows.
+OP_DOCS = {
+    # Layers
+    "BatchCheckLayerAvailability": "Checks which of the given layer digests a repository already holds. Returns the layers found (with size and availability) and a failure for each digest missing or malformed; a push uses it to skip uploads.",
+    "InitiateLayerUpload": "Starts a layer upload. Returns the upload id to pass to `UploadLayerPart` and `CompleteLayerUpload`, and the part size the service suggests.",
+    "UploadLayerPart": "Uploads one contiguous part of a layer. Returns the last byte the service now holds; a gap or overlap fails with `InvalidLayerPartException`, which carries the byte to resume from.",
+    "CompleteLayerUpload": "Finishes a layer upload once every part is sent. The service checks the data against the given sha256 digest and returns the layer's digest.",
+    "GetDownloadUrlForLayer": "Returns a pre-signed URL to download one layer by digest, valid for a short time.",
+    # Images
+    "PutImage": "Creates or updates an image from its manifest (the layers it names must already be uploaded), optionally under a tag. Returns the stored image with its digest.",
+    "BatchGetImage": "Fetches the manifests of up to 100 images, by tag or digest. Returns the images found and a failure for each one not found.",
+    "BatchDeleteImage": "Deletes up to 100 images, by tag or digest; deleting the last tag of an image deletes the image. Returns the ids deleted and a failure for each one that was not.",
+    "DescribeImages": "Describes the images of a repository (digest, tags, size, push time, scan summary).",
+    "ListImages": "Lists the image ids (digest and tag) of a repository, optionally only tagged or untagged ones.",
+    "ListImageReferrers": "Lists the artifacts (signatures, SBOMs, attestations) that refer to an image through the OCI referrers API. Returns one page and the token of the next.",
+    "PutImageTagMutability": "Sets whether tags in a repository can be overwritten, with optional exclusion filters. Returns the setting now in force.",
+    "UpdateImageStorageClass": "Moves an image between the standard and archive storage classes. Returns the image's new status.",
+    "DescribeImageSigningStatus": "Returns the signing status of an image for each signing profile that applies to it.",
+    # Repositories
+    "CreateRepository": "Creates a repository, optionally with tags, tag mutability, scan-on-push and encryption settings. Returns the repository with its ARN and URI.",
+    "DeleteRepository": "Deletes a repository; one that still holds images needs `force`. Returns the deleted repository.",
+    "DescribeRepositories": "Describes repositories of a registry, all of them or those named.",
+    "DescribeRegistry": "Returns the caller's registry id and its replication configuration.",
+    "GetAuthorizationToken": "Returns a registry login token: base64 of `AWS:<password>`, valid for 12 hours, with its expiry and the registry's endpoint.",
+    # Policies
+    "SetRepositoryPolicy": "Attaches a permission policy (IAM policy JSON) to a repository, replacing any existing one. Returns the policy stored.",
+    "GetRepositoryPolicy": "Returns the permission policy attached to a repository.",
+    "DeleteRepositoryPolicy": "Removes the permission policy of a repository. Returns the policy that was removed.",
+    "PutRegistryPolicy": "Sets the registry's permission policy (for replication and pull-through cache access from other accounts). Returns the policy stored.",
+    "GetRegistryPolicy": "Returns the registry's permission policy.",
+    "DeleteRegistryPolicy": "Removes the registry's permission policy. Returns the policy that was removed.",
+    # Lifecycle
+    "PutLifecyclePolicy": "Sets the lifecycle policy (JSON rules that expire or archive images) of a repository. Returns the policy stored.",
+    "GetLifecyclePolicy": "Returns the lifecycle policy of a repository and when it last ran.",
+    "DeleteLifecyclePolicy": "Removes the lifecycle policy of a repository. Returns the policy that was removed.",
+    "StartLifecyclePolicyPreview": "Starts a dry run of a lifecycle policy (the given one or the repository's). Returns the preview's status; poll it with `GetLifecyclePolicyPreview` or the [`lifecycle_policy_preview_complete`](crate::waiters::lifecycle_policy_preview_complete) waiter.",
+    "GetLifecyclePolicyPreview": "Returns the status of a lifecycle policy preview and the images it would act on.",
+    # Scanning
+    "StartImageScan": "Starts a vulnerability scan of one image. Returns the scan's initial status; wait for it with the [`image_scan_complete`](crate::waiters::image_scan_complete) waiter.",
+    "DescribeImageScanFindings": "Returns the scan status of an image and its findings.",
+    "PutImageScanningConfiguration": "Sets whether a repository scans images on push. Returns the configuration now in force.",
+    "PutRegistryScanningConfiguration": "Sets the registry's scanning type (basic or enhanced) and its rules. Returns the configuration stored.",
+    "GetRegistryScanningConfiguration": "Returns the registry's scanning type and rules.",
+    "BatchGetRepositoryScanningConfiguration": "Returns the effective scanning configuration of up to 25 repositories, and a failure for each one not found.",
+    # Replication
+    "PutReplicationConfiguration": "Sets the registry's replication rules (destinations and repository filters). Returns the configuration stored.",
+    "DescribeImageReplicationStatus": "Returns the replication status of one image in each destination region and registry.",
+    "StartReplicationBackfill": "Starts replicating the images that already exist to a destination. Returns the backfill's id and status.",
+    "StopReplicationBackfill": "Stops a running replication backfill. Returns the backfill's id and status.",
+    "DescribeReplicationBackfillResults": "Returns the progress and per-repository results of a replication backfill.",
+    "ListReplicationBackfills": "Lists the replication backfills of the registry.",
+    # Pull-through cache
+    "CreatePullThroughCacheRule": "Creates a pull-through cache rule that mirrors an upstream registry under a repository prefix. Returns the rule.",
+    "DeletePullThroughCacheRule": "Deletes a pull-through cache rule. Returns the rule that was deleted.",
+    "DescribePullThroughCacheRules": "Describes the pull-through cache rules of the registry, all of them or those for the given prefixes.",
+    "UpdatePullThroughCacheRule": "Changes the credentials or role of a pull-through cache rule. Returns the updated rule.",
+    "ValidatePullThroughCacheRule": "Checks that a pull-through cache rule can reach its upstream registry. Returns whether it is valid and, if not, why.",
+    "RegisterPullTimeUpdateExclusion": "Excludes an IAM principal from updating an image's last-pulled time. Returns the principal and when it was registered.",
+    "DeregisterPullTimeUpdateExclusion": "Removes a principal from the pull-time update exclusions. Returns the principal.",
+    "ListPullTimeUpdateExclusions": "Lists the principals excluded from pull-time updates. Returns one page and the token of the next.",
+    # Templates
+    "CreateRepositoryCreationTemplate": "Creates a template whose settings apply to repositories created under a prefix (by pull-through cache, replication or push). Returns the template.",
+    "DeleteRepositoryCreationTemplate": "Deletes a repository creation template. Returns the template that was deleted.",
+    "DescribeRepositoryCreationTemplates": "Describes the repository creation templates of the registry, all of them or those for the given prefixes.",
+    "UpdateRepositoryCreationTemplate": "Changes a repository creation template. Returns the updated template.",
+    # Signing
+    "PutSigningConfiguration": "Sets the registry's image signing configuration (signing profiles and repository filters). Returns the configuration stored.",
+    "GetSigningConfiguration": "Returns the registry's image signing configuration.",
+    "DeleteSigningConfiguration": "Removes the registry's image signing configuration. Returns the configuration that was removed.",
+    # Account settings
+    "GetAccountSetting": "Returns the value of one account setting, such as the basic scan type version.",
+    "PutAccountSetting": "Sets one account setting. Returns the setting and its new value.",
+    # Tags
+    "TagResource": "Adds or overwrites tags on a repository (by ARN). Returns nothing.",
+    "UntagResource": "Removes tags, by key, from a repository (by ARN). Returns nothing.",
+    "ListTagsForResource": "Returns the tags of a repository (by ARN).",
+}
+
+# Short docs of members that recur; others are the member name in words.
+MEMBER_DOCS = {
+    "registryId": "The registry's AWS account id",
+    "repositoryName": "The repository name",
+    "repositoryNames": "Repository names",
+    "imageIds": "Image ids, each a digest and/or a tag",
+    "imageId": "The image, by digest and/or tag",
+    "imageTag": "An image tag",
+    "imageDigest": "An image manifest digest, `sha256:<hex>`",
+    "imageManifest": "The image manifest JSON",
+    "imageManifestMediaType": "The manifest's media type, when not in the manifest itself",
+    "layerDigest": "A layer digest, `sha256:<hex>`",
+    "layerDigests": "Layer digests, `sha256:<hex>`",
+    "uploadId": "The id `InitiateLayerUpload` returned",
+    "resourceArn": "The repository ARN",
+    "tags": "Tags",
+    "tagKeys": "The keys of the tags to remove",
+    "policyText": "The policy, IAM policy JSON",
+    "lifecyclePolicyText": "The lifecycle policy JSON",
+    "force": "Whether to go ahead despite the safety check",
+    "failures": "What failed, one entry per item",
+    "createdAt": "When it was created",
+    "updatedAt": "When it was last updated",
+    "repositoryArn": "The repository ARN",
+    "repositoryUri": "The repository URI, for `docker push` and `docker pull`",
+}
+
+# Input-side wording where it differs.
+MEMBER_DOCS_IN = {
+    "registryId": "The registry's AWS account id; the caller's when `None`",
+    "nextToken": "Where to resume: the `nextToken` of the previous page; `None` for the first page",
+    "maxResults": "The page size: at most this many results per call",
+}
+
+MEMBER_DOCS_OUT = {
+    "nextToken": "The token of the next page; `None` on the last page",
+}
 
 REQUEST_JSON_HEAD = """
 /// Reads the request of `operation` from the JSON an AWS CLI user would
@@ -396,13 +711,17 @@ def main():
     path = sys.argv[1] if len(sys.argv) > 1 else MODEL
     with open(path) as f:
         model = json.load(f)
-    g = Gen(model)
+    with open(os.path.join(os.path.dirname(path), "paginators-1.json")) as f:
+        paginators = json.load(f)["pagination"]
+    g = Gen(model, paginators)
     g.assign()
     files = g.write()
     # Keep the output as `cargo fmt` leaves it, so regenerating is a no-op diff.
-    paths = [os.path.join(OUT, f"{area}.rs") for area in files] + [os.path.join(OUT, "mod.rs")]
+    paths = [os.path.join(OUT, f"{area}.rs") for area in files] + [
+        os.path.join(OUT, "paginators.rs"), os.path.join(OUT, "mod.rs")]
     subprocess.run(["rustfmt", "--edition", "2024", *paths], check=True)
-    print(f"gen_ecr: {len(model['operations'])} operations in {len(files)} files")
+    print(f"gen_ecr: {len(model['operations'])} operations in {len(files)} files, "
+          f"{len(paginators)} paginators")
 
 
 if __name__ == "__main__":

@@ -1,39 +1,363 @@
-//! A fast, validating Amazon ECR client, and the runtime of the
-//! `#[aws_operation]` DSL that declares it.
+//! A fast, validating Amazon ECR client, and the runtime of the operation DSL
+//! that declares it: the same four attributes declare operations of any
+//! awsJson 1.0 or 1.1 service, in this crate or in yours.
 //!
-//! An operation is a plain struct with an attribute on it:
+//! ```toml
+//! [dependencies]
+//! ecr-core = "0.1"
+//! ```
+//!
+//! That one line is all a crate needs: the macros are re-exported here, and
+//! the code they generate reaches serde and everything else through this
+//! crate. (Add `bytes` only if your own blob fields are `bytes::Bytes`;
+//! `Vec<u8>` works without it.)
+//!
+//! # Calling Amazon ECR
+//!
+//! All 62 operations of Amazon ECR are declared in [`ecr`]. Each is a plain
+//! struct; [`Client`] signs (SigV4), sends, retries and parses.
 //!
 //! ```no_run
-//! use ecr_core::{aws_operation, aws_shape, Client, Config};
-//!
-//! /// The response of `DescribeRegistry`.
-//! #[aws_shape]
-//! #[derive(Debug)]
-//! pub struct RegistryOutput {
-//!     /// The account id.
-//!     pub registry_id: Option<String>,
-//! }
-//!
-//! /// Describes the registry of the caller's account.
-//! #[aws_operation(
-//!     target = "AmazonEC2ContainerRegistry_V20150921.DescribeRegistry",
-//!     output = RegistryOutput,
-//!     errors(),
-//! )]
-//! pub struct MyDescribeRegistry;
+//! use ecr_core::Client;
+//! use ecr_core::ecr::DescribeRepositories;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let client = Client::new(Config::from_env().with_region("us-east-1").build());
-//! let out = MyDescribeRegistry.send(&client).await?;
-//! println!("{:?}", out.registry_id);
+//! // Region, credentials and endpoint from the AWS environment and profile.
+//! let client = Client::from_env().await?;
+//! let out = DescribeRepositories::default().send(&client).await?;
+//! for repository in out.repositories.unwrap_or_default() {
+//!     println!("{:?}", repository.repository_uri);
+//! }
 //! # Ok(()) }
 //! ```
 //!
-//! The macros derive validation against the declared constraints, awsJson
-//! serialization straight into one buffer, a `SCHEMA` constant, a typed error
-//! enum and `send`; everything else lives in this crate's runtime.
+//! # Your first operation
+//!
+//! An operation is a request struct under `#[aws_operation]`, naming its
+//! `X-Amz-Target`, its response type and the exceptions it models. Responses
+//! and nested structures are `#[aws_shape]`s, exceptions `#[aws_error]`s.
+//! Field attributes state the model's constraints.
+//!
+//! ```
+//! use ecr_core::{Client, Config, Operation, aws_error, aws_operation, aws_shape};
+//!
+//! /// The response.
+//! #[aws_shape]
+//! #[derive(Debug)]
+//! pub struct DescribeThingResponse {
+//!     /// The thing's URI.
+//!     pub thing_uri: Option<String>,
+//! }
+//!
+//! /// The service failed.
+//! #[aws_error]
+//! #[derive(Debug)]
+//! pub struct ServerException {
+//!     /// The service's message.
+//!     pub message: Option<String>,
+//! }
+//!
+//! /// Describes a thing.
+//! #[aws_operation(
+//!     target = "AmazonEC2ContainerRegistry_V20150921.DescribeThing",
+//!     output = DescribeThingResponse,
+//!     errors(ServerException),
+//! )]
+//! #[derive(Debug, Default)]
+//! pub struct DescribeThing {
+//!     /// Required: not an `Option`.
+//!     #[length(2, 256)]
+//!     #[pattern("[a-z0-9]+(?:[._-][a-z0-9]+)*")]
+//!     pub repository_name: String,
+//!     /// Optional: `None` is neither sent nor validated.
+//!     #[range(1, 1000)]
+//!     pub max_results: Option<i32>,
+//! }
+//!
+//! // Wire names are lowerCamelCase unless `#[rename = ".."]` says otherwise.
+//! let request = DescribeThing { repository_name: "my-app".into(), max_results: Some(10) };
+//! let mut body = Vec::new();
+//! request.write_body(&mut body);
+//! assert_eq!(body, br#"{"repositoryName":"my-app","maxResults":10}"#);
+//!
+//! // The schema the macro derived: wire names, kinds, requiredness, constraints.
+//! let names: Vec<_> = DescribeThing::SCHEMA.members.iter().map(|m| m.wire_name).collect();
+//! assert_eq!(names, ["repositoryName", "maxResults"]);
+//!
+//! // `send` validates first and reports every violation at once, without
+//! // touching the network.
+//! let client = Client::new(Config::builder().with_region("us-east-1").build());
+//! let bad = DescribeThing { repository_name: "X".into(), max_results: Some(0) };
+//! let err = client.validate(&bad).unwrap_err();
+//! let paths: Vec<_> = err.violations.iter().map(|v| v.path.as_str()).collect();
+//! assert_eq!(paths, ["repositoryName", "repositoryName", "maxResults"]);
+//!
+//! // Sending returns the response, or an error carrying the typed
+//! // `DescribeThingError` the macro generated.
+//! async fn call(client: &Client) -> Result<Option<String>, ecr_core::Error<DescribeThingError>> {
+//!     let out = DescribeThing { repository_name: "my-app".into(), ..Default::default() }
+//!         .send(client)
+//!         .await?;
+//!     Ok(out.thing_uri)
+//! }
+//! ```
+//!
+//! A request without members is a unit struct (`pub struct DescribeRegistry;`)
+//! and sends `{}`.
+//!
+//! # Field attributes
+//!
+//! | attribute | meaning | on |
+//! | --- | --- | --- |
+//! | `#[range(min, max)]`, `#[range(min = a)]`, `#[range(max = b)]` | inclusive bounds | integers, floats |
+//! | `#[length(min, max)]` (and the `min =` / `max =` forms) | strings: Unicode scalar values; blobs: bytes; lists and maps: entries | `String`, blobs, `Vec`, maps |
+//! | `#[pattern("regex")]` | must match; not implicitly anchored, as in Smithy | strings |
+//! | `#[base64]` | bytes travel as a base64 string | `bytes::Bytes`, `Vec<u8>` |
+//! | `#[rename = "Key"]` | the wire name (default: lowerCamelCase of the field) | any field, enum variants |
+//! | `#[each(length(..), range(..), pattern(..))]` | constraints on every list item or map value | `Vec`, maps |
+//!
+//! Bounds that cannot hold, a regex that does not compile, or an attribute on
+//! a field of the wrong type are compile errors that point at the token and
+//! say what to write instead. Every error in an item is reported at once.
+//!
+//! # Shapes, enums and errors
+//!
+//! ```
+//! use ecr_core::{aws_enum, aws_error, aws_shape};
+//!
+//! /// A string enum: values added to the service later are kept, not rejected.
+//! #[aws_enum]
+//! #[derive(Debug, Clone, PartialEq)]
+//! pub enum TagMutability {
+//!     /// Tags can be overwritten.
+//!     #[rename = "MUTABLE"]
+//!     Mutable,
+//!     /// Tags cannot be overwritten.
+//!     #[rename = "IMMUTABLE"]
+//!     Immutable,
+//!     /// A value this client does not know.
+//!     Unknown(String),
+//! }
+//!
+//! /// A nested structure, validated where it is used.
+//! #[aws_shape]
+//! #[derive(Debug, Clone)]
+//! pub struct Tag {
+//!     /// The key.
+//!     #[rename = "Key"]
+//!     #[length(1, 128)]
+//!     pub key: String,
+//!     /// The value.
+//!     #[rename = "Value"]
+//!     #[length(0, 256)]
+//!     pub value: String,
+//! }
+//!
+//! /// An exception with a modeled field.
+//! #[aws_error]
+//! #[derive(Debug)]
+//! pub struct InvalidLayerPartException {
+//!     /// The service's message.
+//!     pub message: Option<String>,
+//!     /// Where to resume.
+//!     pub last_valid_byte_received: Option<i64>,
+//! }
+//!
+//! assert_eq!(TagMutability::from("IMMUTABLE"), TagMutability::Immutable);
+//! assert_eq!(TagMutability::from("NEW_IN_2030").as_str(), "NEW_IN_2030");
+//! ```
+//!
+//! # Validation
+//!
+//! The client checks the model's constraints before it sends, and never
+//! makes a network call for a request that fails them. AWS's own SDKs do not
+//! validate (a client built from an older model could reject what the
+//! service now accepts), so the check can be relaxed per client with
+//! [`ValidationMode`]: `Enforce` (the default), `Warn` (log each violation
+//! with `tracing::warn!` and send) or `Off`.
+//!
+//! ```
+//! use ecr_core::ecr::CreateRepository;
+//! use ecr_core::{Client, Config, ValidationMode};
+//!
+//! let request = CreateRepository { repository_name: "X".into(), ..Default::default() };
+//!
+//! let strict = Client::new(Config::builder().with_region("us-east-1").build());
+//! let err = strict.validate(&request).unwrap_err();
+//! assert_eq!(err.violations[0].path, "repositoryName");
+//! // The message says what broke and how to step back.
+//! assert!(err.to_string().contains("ValidationMode::Warn"));
+//!
+//! let lenient = Client::new(
+//!     Config::builder()
+//!         .with_region("us-east-1")
+//!         .with_validation(ValidationMode::Warn)
+//!         .build(),
+//! );
+//! assert!(lenient.validate(&request).is_ok());
+//! ```
+//!
+//! # Errors
+//!
+//! Every call returns [`Error<E>`](Error), where `E` is the operation's
+//! generated error enum: one variant per exception listed in `errors(..)`,
+//! with its modeled fields, plus `Unmodeled` for anything else (code,
+//! message, HTTP status and request id kept).
+//!
+//! ```no_run
+//! use ecr_core::ecr::{CreateRepository, CreateRepositoryError};
+//! use ecr_core::{Client, Error};
+//!
+//! async fn ensure_repository(client: &Client, name: &str) -> Result<(), Error<CreateRepositoryError>> {
+//!     let request = CreateRepository { repository_name: name.into(), ..Default::default() };
+//!     match request.send(client).await {
+//!         Ok(_) => Ok(()),
+//!         Err(Error::Service {
+//!             error: CreateRepositoryError::RepositoryAlreadyExistsException(_),
+//!             ..
+//!         }) => Ok(()),
+//!         Err(e) => {
+//!             eprintln!("request id {:?}", e.request_id());
+//!             Err(e)
+//!         }
+//!     }
+//! }
+//! ```
+//!
+//! Throttling, transient errors and timeouts are retried with the AWS
+//! standard retry mode (see [`retry`]); an error is returned once the
+//! attempts or the retry quota run out.
+//!
+//! # Another service
+//!
+//! The service an operation belongs to is a type implementing [`Service`]:
+//! its SigV4 signing name, endpoint prefix, awsJson version and target
+//! prefix. Operations without `service = ..` belong to [`Ecr`]. The JSON
+//! version is the service's, so one client calls awsJson 1.0 and 1.1
+//! services alike. Here is DynamoDB's `ListTables`, whose members are
+//! PascalCase on the wire:
+//!
+//! ```no_run
+//! use ecr_core::{Client, Service, ServiceInfo, aws_error, aws_operation, aws_shape};
+//!
+//! /// Amazon DynamoDB.
+//! pub struct DynamoDb;
+//!
+//! impl Service for DynamoDb {
+//!     const INFO: ServiceInfo = ServiceInfo {
+//!         signing_name: "dynamodb",
+//!         endpoint_prefix: "dynamodb",
+//!         json_version: "1.0",
+//!         target_prefix: "DynamoDB_20120810",
+//!         env_name: "DYNAMODB", // AWS_ENDPOINT_URL_DYNAMODB
+//!     };
+//! }
+//!
+//! /// The response of `ListTables`.
+//! #[aws_shape]
+//! #[derive(Debug)]
+//! pub struct ListTablesOutput {
+//!     /// The names.
+//!     #[rename = "TableNames"]
+//!     pub table_names: Option<Vec<String>>,
+//! }
+//!
+//! /// The service failed.
+//! #[aws_error]
+//! #[derive(Debug)]
+//! pub struct InternalServerError {
+//!     /// The service's message.
+//!     pub message: Option<String>,
+//! }
+//!
+//! /// Lists tables.
+//! #[aws_operation(
+//!     service = DynamoDb,
+//!     target = "DynamoDB_20120810.ListTables",
+//!     output = ListTablesOutput,
+//!     errors(InternalServerError),
+//! )]
+//! #[derive(Default)]
+//! pub struct ListTables {
+//!     /// The most names to return.
+//!     #[rename = "Limit"]
+//!     #[range(1, 100)]
+//!     pub limit: Option<i32>,
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::from_env().await?;
+//! let tables = ListTables { limit: Some(10) }.send(&client).await?;
+//! println!("{:?}", tables.table_names);
+//! # Ok(()) }
+//! ```
+//!
+//! The workspace's `tests/downstream` crate declares CloudWatch Logs and
+//! DynamoDB operations this way and runs them against moto.
+//!
+//! # From another crate
+//!
+//! In a crate that depends on `ecr-core` under its own name, the macros work
+//! without imports (`#[ecr_core::aws_shape]`). If the dependency is renamed
+//! (`core2 = { package = "ecr-core", .. }`) or re-exported from a module of
+//! yours, say where the runtime is with `crate = ".."`, as with serde:
+//!
+//! ```
+//! mod runtime {
+//!     pub use ecr_core::*;
+//! }
+//!
+//! /// Declared against a re-export of the runtime.
+//! #[ecr_core::aws_shape(crate = "crate::runtime")]
+//! #[derive(Debug)]
+//! pub struct Out {
+//!     /// A value.
+//!     pub value: Option<String>,
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! # Configuration
+//!
+//! [`Config::from_env`] follows the AWS conventions (`AWS_REGION`,
+//! `AWS_PROFILE` and the shared files, `AWS_ENDPOINT_URL_<SERVICE>` /
+//! `AWS_ENDPOINT_URL`, `AWS_MAX_ATTEMPTS`, FIPS and dual-stack flags); the
+//! builder sets everything explicitly:
+//!
+//! ```
+//! use ecr_core::{Client, Config, Credentials};
+//!
+//! let client = Client::new(
+//!     Config::builder()
+//!         .with_region("eu-west-1")
+//!         .with_endpoint_url("http://127.0.0.1:5000")
+//!         .with_credentials(Credentials::new("AKID", "secret", None, None, "example"))
+//!         .with_max_attempts(5)
+//!         .build(),
+//! );
+//! # let _ = client;
+//! ```
+//!
+//! # Feature flags
+//!
+//! No feature is on by default; TLS is always rustls (no OpenSSL).
+//!
+//! | feature | default | what it adds |
+//! | --- | --- | --- |
+//! | `aws-config` | off | `credentials::AwsConfigProvider`, and aws-config's default credentials chain (assume role, SSO, web identity, ECS container, EC2 instance metadata) at the end of the chain [`Config::from_env`] builds. It brings aws-config's own HTTP client and TLS stack into the build. |
+//!
+//! # Modules
+//!
+//! - [`client`], [`config`], [`credentials`], [`signing`], [`endpoint`],
+//!   [`retry`], [`protocol`], [`error`]: the runtime.
+//! - [`validate`] and [`schema`]: what the generated code calls and builds.
+//! - [`ecr`]: the Amazon ECR API; [`push`]: streaming layer (and image) push.
+//!
+//! The `docs/` folder of the repository has a page per topic: declaring an
+//! operation, validation, credentials and endpoints, pushing images, errors
+//! and retries.
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 extern crate self as ecr_core;
 
@@ -45,13 +369,16 @@ pub mod endpoint;
 pub mod error;
 pub mod json;
 pub mod operation;
+pub mod paginate;
 pub mod protocol;
 pub mod push;
 pub mod retry;
 pub mod schema;
 pub mod signing;
+pub mod transport;
 pub mod types;
 pub mod validate;
+pub mod waiters;
 
 pub use client::Client;
 pub use config::{Config, ConfigBuilder, TimeoutConfig};

@@ -60,7 +60,7 @@ impl fmt::Display for ValidationError {
             write!(f, "{v}")?;
         }
         f.write_str(
-            " (the client checks the ECR model's constraints before sending; \
+            " (the client checks the service model's constraints before sending; \
              use ValidationMode::Warn or ValidationMode::Off in the client config to send anyway)",
         )
     }

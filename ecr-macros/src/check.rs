@@ -419,14 +419,9 @@ fn regex_error(source: &str, e: &regex_syntax::Error) -> String {
     let (kind, span) = match e {
         regex_syntax::Error::Parse(e) => (e.kind().to_string(), *e.span()),
         regex_syntax::Error::Translate(e) => {
-            // Neither the macro nor the runtime carries Unicode tables beyond
-            // the Perl classes, so say what to write instead.
             let advice = match e.kind() {
-                Hir::UnicodeCaseUnavailable => Some(
-                    "Unicode case-insensitive matching is not available; write `(?i-u)` for ASCII case-insensitivity, or spell out both cases: `[aA]`",
-                ),
                 Hir::UnicodePropertyNotFound | Hir::UnicodePropertyValueNotFound => Some(
-                    "Unicode properties (`\\p{..}`) are not available; write the class out, such as `[a-zA-Z]`, or use `\\w`, `\\d`, `\\s`",
+                    "unknown Unicode property in `\\p{..}`; use a general category such as `\\p{L}` or `\\p{Nd}`, or write the class out, such as `[a-zA-Z]`",
                 ),
                 _ => None,
             };

@@ -1,13 +1,63 @@
-//! The operation DSL for AWS JSON APIs.
+//! The operation DSL for AWS JSON APIs: `#[aws_operation]`, `#[aws_shape]`,
+//! `#[aws_enum]` and `#[aws_error]` turn plain Rust items into the
+//! requests, nested structures, string enums and modeled exceptions of an
+//! awsJson 1.0 or 1.1 service.
 //!
-//! `#[aws_operation]`, `#[aws_shape]`, `#[aws_enum]` and `#[aws_error]` turn
-//! plain Rust items into requests, nested shapes, string enums and modeled
-//! exceptions of an awsJson service. Use them through `ecr_core`, which
-//! re-exports them and holds the runtime the generated code calls.
+//! Do not depend on this crate directly: use it through
+//! [`ecr-core`](https://docs.rs/ecr-core), which re-exports the macros and
+//! holds the runtime the generated code calls (validation, serialization,
+//! signing, transport, retries). A downstream crate needs only
+//! `ecr-core = "0.1"` in its `Cargo.toml`; the crate documentation of
+//! `ecr-core` teaches the DSL from a first operation to a service of your
+//! own.
 //!
-//! Each macro runs the same pipeline: [`attr`] parses the attributes into
-//! raw values with their spans, [`ir`] builds the typed model, [`check`]
-//! validates it (collecting every error), and [`expand`] emits thin glue.
+//! ```ignore
+//! use ecr_core::{aws_error, aws_operation, aws_shape};
+//!
+//! #[aws_shape]
+//! pub struct UploadLayerPartResponse {
+//!     pub last_byte_received: Option<i64>,
+//! }
+//!
+//! #[aws_error]
+//! #[derive(Debug)]
+//! pub struct ServerException {
+//!     pub message: Option<String>,
+//! }
+//!
+//! #[aws_operation(
+//!     target = "AmazonEC2ContainerRegistry_V20150921.UploadLayerPart",
+//!     output = UploadLayerPartResponse,
+//!     errors(ServerException),
+//! )]
+//! pub struct UploadLayerPart {
+//!     #[base64]
+//!     #[length(max = 20971520)]
+//!     pub layer_part_blob: Vec<u8>,
+//!     #[range(0, 1152921504606846976)]
+//!     pub part_first_byte: i64,
+//!     #[length(2, 256)]
+//!     #[pattern(r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*")]
+//!     pub repository_name: String,
+//! }
+//! ```
+//!
+//! Item arguments: `target`, `output`, `errors(..)`, `service = S` and
+//! `crate = ".."` on `#[aws_operation]`; `code = ".."` on `#[aws_error]`;
+//! `crate = ".."` on all four. Field attributes: `range`, `length`,
+//! `pattern`, `base64`, `rename`, `each(..)`.
+//!
+//! Mistakes are compile errors that point at the token at fault and say what
+//! to write instead; every error in an item is reported at once, and the
+//! item is still emitted (without the helper attributes) so that one mistake
+//! does not cascade.
+//!
+//! Each macro runs the same pipeline, one stage per module: `attr` parses
+//! the attributes into raw values with their spans, `ir` holds the checked
+//! model, `check` validates (collecting every error) and `expand` emits thin
+//! glue that calls into `ecr_core::__private`.
+
+#![deny(missing_docs)]
 
 mod attr;
 mod check;

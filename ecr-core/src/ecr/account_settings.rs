@@ -8,7 +8,10 @@ use super::common::*;
 use super::errors::*;
 use crate::{aws_operation, aws_shape};
 
-/// The `GetAccountSetting` request: get account setting.
+/// Returns the value of one account setting, such as the basic scan type version.
+///
+/// The `GetAccountSetting` request: send it with `.send(&client)`; the response is
+/// [`GetAccountSettingResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.GetAccountSetting",
     output = GetAccountSettingResponse,
@@ -33,7 +36,10 @@ pub struct GetAccountSettingResponse {
     pub value: Option<String>,
 }
 
-/// The `PutAccountSetting` request: put account setting.
+/// Sets one account setting. Returns the setting and its new value.
+///
+/// The `PutAccountSetting` request: send it with `.send(&client)`; the response is
+/// [`PutAccountSettingResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.PutAccountSetting",
     output = PutAccountSettingResponse,

@@ -10,9 +10,9 @@ use crate::{aws_enum, aws_shape};
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageIdentifier {
-    /// Image digest (optional).
+    /// An image manifest digest, `sha256:<hex>` (optional).
     pub image_digest: Option<String>,
-    /// Image tag (optional).
+    /// An image tag (optional).
     #[length(1, 300)]
     pub image_tag: Option<String>,
 }
@@ -190,7 +190,7 @@ pub struct ReplicationDestination {
     #[length(2, 25)]
     #[pattern("[0-9a-z-]{2,25}")]
     pub region: String,
-    /// Registry id.
+    /// The registry's AWS account id.
     #[pattern("[0-9]{12}")]
     pub registry_id: String,
 }

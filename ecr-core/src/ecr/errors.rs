@@ -96,14 +96,14 @@ pub struct InvalidLayerException {
 #[aws_error]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InvalidLayerPartException {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
-    /// Upload id (optional).
+    /// The id `InitiateLayerUpload` returned (optional).
     #[pattern("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
     pub upload_id: Option<String>,
     /// Last valid byte received (optional).

@@ -10,7 +10,10 @@ use crate::Timestamp;
 use crate::{aws_enum, aws_operation, aws_shape};
 use std::collections::HashMap;
 
-/// The `PutImage` request: put image.
+/// Creates or updates an image from its manifest (the layers it names must already be
+/// uploaded), optionally under a tag. Returns the stored image with its digest.
+///
+/// The `PutImage` request: send it with `.send(&client)`; the response is [`PutImageResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.PutImage",
     output = PutImageResponse,
@@ -18,22 +21,22 @@ use std::collections::HashMap;
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutImage {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
-    /// Image manifest.
+    /// The image manifest JSON.
     #[length(1, 4194304)]
     pub image_manifest: String,
-    /// Image manifest media type (optional).
+    /// The manifest's media type, when not in the manifest itself (optional).
     pub image_manifest_media_type: Option<String>,
-    /// Image tag (optional).
+    /// An image tag (optional).
     #[length(1, 300)]
     pub image_tag: Option<String>,
-    /// Image digest (optional).
+    /// An image manifest digest, `sha256:<hex>` (optional).
     pub image_digest: Option<String>,
 }
 
@@ -49,23 +52,27 @@ pub struct PutImageResponse {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Image {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
-    /// Image id (optional).
+    /// The image, by digest and/or tag (optional).
     pub image_id: Option<ImageIdentifier>,
-    /// Image manifest (optional).
+    /// The image manifest JSON (optional).
     #[length(1, 4194304)]
     pub image_manifest: Option<String>,
-    /// Image manifest media type (optional).
+    /// The manifest's media type, when not in the manifest itself (optional).
     pub image_manifest_media_type: Option<String>,
 }
 
-/// The `BatchGetImage` request: batch get image.
+/// Fetches the manifests of up to 100 images, by tag or digest. Returns the images found and a
+/// failure for each one not found.
+///
+/// The `BatchGetImage` request: send it with `.send(&client)`; the response is
+/// [`BatchGetImageResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.BatchGetImage",
     output = BatchGetImageResponse,
@@ -73,14 +80,14 @@ pub struct Image {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchGetImage {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
-    /// Image ids.
+    /// Image ids, each a digest and/or a tag.
     #[length(1, 100)]
     pub image_ids: Vec<ImageIdentifier>,
     /// Accepted media types (optional).
@@ -94,7 +101,7 @@ pub struct BatchGetImage {
 pub struct BatchGetImageResponse {
     /// Images (optional).
     pub images: Option<Vec<Image>>,
-    /// Failures (optional).
+    /// What failed, one entry per item (optional).
     pub failures: Option<Vec<ImageFailure>>,
 }
 
@@ -102,7 +109,7 @@ pub struct BatchGetImageResponse {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageFailure {
-    /// Image id (optional).
+    /// The image, by digest and/or tag (optional).
     pub image_id: Option<ImageIdentifier>,
     /// Failure code (optional).
     pub failure_code: Option<ImageFailureCode>,
@@ -140,7 +147,11 @@ pub enum ImageFailureCode {
     Unknown(String),
 }
 
-/// The `BatchDeleteImage` request: batch delete image.
+/// Deletes up to 100 images, by tag or digest; deleting the last tag of an image deletes the
+/// image. Returns the ids deleted and a failure for each one that was not.
+///
+/// The `BatchDeleteImage` request: send it with `.send(&client)`; the response is
+/// [`BatchDeleteImageResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.BatchDeleteImage",
     output = BatchDeleteImageResponse,
@@ -148,14 +159,14 @@ pub enum ImageFailureCode {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchDeleteImage {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
-    /// Image ids.
+    /// Image ids, each a digest and/or a tag.
     #[length(1, 100)]
     pub image_ids: Vec<ImageIdentifier>,
 }
@@ -164,14 +175,20 @@ pub struct BatchDeleteImage {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchDeleteImageResponse {
-    /// Image ids (optional).
+    /// Image ids, each a digest and/or a tag (optional).
     #[length(1, 100)]
     pub image_ids: Option<Vec<ImageIdentifier>>,
-    /// Failures (optional).
+    /// What failed, one entry per item (optional).
     pub failures: Option<Vec<ImageFailure>>,
 }
 
-/// The `DescribeImages` request: describe images.
+/// Describes the images of a repository (digest, tags, size, push time, scan summary).
+///
+/// The `DescribeImages` request: send it with `.send(&client)`; the response is
+/// [`DescribeImagesResponse`].
+///
+/// Paginated: [`pages`](Self::pages) streams every page and [`items`](Self::items) every
+/// [`ImageDetail`], following `nextToken`.
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.DescribeImages",
     output = DescribeImagesResponse,
@@ -179,19 +196,19 @@ pub struct BatchDeleteImageResponse {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImages {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
-    /// Image ids (optional).
+    /// Image ids, each a digest and/or a tag (optional).
     #[length(1, 100)]
     pub image_ids: Option<Vec<ImageIdentifier>>,
-    /// Next token (optional).
+    /// Where to resume: the `nextToken` of the previous page; `None` for the first page.
     pub next_token: Option<String>,
-    /// Max results (optional).
+    /// The page size: at most this many results per call (optional).
     #[range(1, 1000)]
     pub max_results: Option<i32>,
     /// Filter (optional).
@@ -234,7 +251,7 @@ pub enum ImageStatusFilter {
 pub struct DescribeImagesResponse {
     /// Image details (optional).
     pub image_details: Option<Vec<ImageDetail>>,
-    /// Next token (optional).
+    /// The token of the next page; `None` on the last page.
     pub next_token: Option<String>,
 }
 
@@ -242,14 +259,14 @@ pub struct DescribeImagesResponse {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageDetail {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
-    /// Image digest (optional).
+    /// An image manifest digest, `sha256:<hex>` (optional).
     pub image_digest: Option<String>,
     /// Image tags (optional).
     #[each(length(1, 300))]
@@ -262,7 +279,7 @@ pub struct ImageDetail {
     pub image_scan_status: Option<ImageScanStatus>,
     /// Image scan findings summary (optional).
     pub image_scan_findings_summary: Option<ImageScanFindingsSummary>,
-    /// Image manifest media type (optional).
+    /// The manifest's media type, when not in the manifest itself (optional).
     pub image_manifest_media_type: Option<String>,
     /// Artifact media type (optional).
     pub artifact_media_type: Option<String>,
@@ -308,7 +325,14 @@ pub enum ImageStatus {
     Unknown(String),
 }
 
-/// The `ListImages` request: list images.
+/// Lists the image ids (digest and tag) of a repository, optionally only tagged or untagged
+/// ones.
+///
+/// The `ListImages` request: send it with `.send(&client)`; the response is
+/// [`ListImagesResponse`].
+///
+/// Paginated: [`pages`](Self::pages) streams every page and [`items`](Self::items) every
+/// [`ImageIdentifier`], following `nextToken`.
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.ListImages",
     output = ListImagesResponse,
@@ -316,16 +340,16 @@ pub enum ImageStatus {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListImages {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
-    /// Next token (optional).
+    /// Where to resume: the `nextToken` of the previous page; `None` for the first page.
     pub next_token: Option<String>,
-    /// Max results (optional).
+    /// The page size: at most this many results per call (optional).
     #[range(1, 1000)]
     pub max_results: Option<i32>,
     /// Filter (optional).
@@ -346,14 +370,18 @@ pub struct ListImagesFilter {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListImagesResponse {
-    /// Image ids (optional).
+    /// Image ids, each a digest and/or a tag (optional).
     #[length(1, 100)]
     pub image_ids: Option<Vec<ImageIdentifier>>,
-    /// Next token (optional).
+    /// The token of the next page; `None` on the last page.
     pub next_token: Option<String>,
 }
 
-/// The `ListImageReferrers` request: list image referrers.
+/// Lists the artifacts (signatures, SBOMs, attestations) that refer to an image through the OCI
+/// referrers API. Returns one page and the token of the next.
+///
+/// The `ListImageReferrers` request: send it with `.send(&client)`; the response is
+/// [`ListImageReferrersResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.ListImageReferrers",
     output = ListImageReferrersResponse,
@@ -361,10 +389,10 @@ pub struct ListImagesResponse {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListImageReferrers {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
@@ -372,9 +400,9 @@ pub struct ListImageReferrers {
     pub subject_id: SubjectIdentifier,
     /// Filter (optional).
     pub filter: Option<ListImageReferrersFilter>,
-    /// Next token (optional).
+    /// Where to resume: the `nextToken` of the previous page; `None` for the first page.
     pub next_token: Option<String>,
-    /// Max results (optional).
+    /// The page size: at most this many results per call (optional).
     #[range(1, 50)]
     pub max_results: Option<i32>,
 }
@@ -415,7 +443,7 @@ pub struct ListImageReferrersFilter {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SubjectIdentifier {
-    /// Image digest.
+    /// An image manifest digest, `sha256:<hex>`.
     pub image_digest: String,
 }
 
@@ -425,7 +453,7 @@ pub struct SubjectIdentifier {
 pub struct ListImageReferrersResponse {
     /// Referrers (optional).
     pub referrers: Option<Vec<ImageReferrer>>,
-    /// Next token (optional).
+    /// The token of the next page; `None` on the last page.
     pub next_token: Option<String>,
 }
 
@@ -465,7 +493,11 @@ pub struct ImageReferrer {
     pub artifact_status: Option<ArtifactStatus>,
 }
 
-/// The `PutImageTagMutability` request: put image tag mutability.
+/// Sets whether tags in a repository can be overwritten, with optional exclusion filters.
+/// Returns the setting now in force.
+///
+/// The `PutImageTagMutability` request: send it with `.send(&client)`; the response is
+/// [`PutImageTagMutabilityResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.PutImageTagMutability",
     output = PutImageTagMutabilityResponse,
@@ -473,10 +505,10 @@ pub struct ImageReferrer {
 )]
 #[derive(Debug, Clone, PartialEq)]
 pub struct PutImageTagMutability {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
@@ -491,10 +523,10 @@ pub struct PutImageTagMutability {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutImageTagMutabilityResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
@@ -505,7 +537,11 @@ pub struct PutImageTagMutabilityResponse {
     pub image_tag_mutability_exclusion_filters: Option<Vec<ImageTagMutabilityExclusionFilter>>,
 }
 
-/// The `UpdateImageStorageClass` request: update image storage class.
+/// Moves an image between the standard and archive storage classes. Returns the image's new
+/// status.
+///
+/// The `UpdateImageStorageClass` request: send it with `.send(&client)`; the response is
+/// [`UpdateImageStorageClassResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.UpdateImageStorageClass",
     output = UpdateImageStorageClassResponse,
@@ -513,14 +549,14 @@ pub struct PutImageTagMutabilityResponse {
 )]
 #[derive(Debug, Clone, PartialEq)]
 pub struct UpdateImageStorageClass {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
-    /// Image id.
+    /// The image, by digest and/or tag.
     pub image_id: ImageIdentifier,
     /// Target storage class.
     pub target_storage_class: TargetStorageClass,
@@ -544,20 +580,23 @@ pub enum TargetStorageClass {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UpdateImageStorageClassResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
-    /// Image id (optional).
+    /// The image, by digest and/or tag (optional).
     pub image_id: Option<ImageIdentifier>,
     /// Image status (optional).
     pub image_status: Option<ImageStatus>,
 }
 
-/// The `DescribeImageSigningStatus` request: describe image signing status.
+/// Returns the signing status of an image for each signing profile that applies to it.
+///
+/// The `DescribeImageSigningStatus` request: send it with `.send(&client)`; the response is
+/// [`DescribeImageSigningStatusResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.DescribeImageSigningStatus",
     output = DescribeImageSigningStatusResponse,
@@ -565,13 +604,13 @@ pub struct UpdateImageStorageClassResponse {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImageSigningStatus {
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
-    /// Image id.
+    /// The image, by digest and/or tag.
     pub image_id: ImageIdentifier,
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
 }
@@ -580,13 +619,13 @@ pub struct DescribeImageSigningStatus {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImageSigningStatusResponse {
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
-    /// Image id (optional).
+    /// The image, by digest and/or tag (optional).
     pub image_id: Option<ImageIdentifier>,
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Signing statuses (optional).

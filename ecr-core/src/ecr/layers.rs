@@ -8,7 +8,12 @@ use super::common::*;
 use super::errors::*;
 use crate::{aws_enum, aws_operation, aws_shape};
 
-/// The `BatchCheckLayerAvailability` request: batch check layer availability.
+/// Checks which of the given layer digests a repository already holds. Returns the layers found
+/// (with size and availability) and a failure for each digest missing or malformed; a push uses
+/// it to skip uploads.
+///
+/// The `BatchCheckLayerAvailability` request: send it with `.send(&client)`; the response is
+/// [`BatchCheckLayerAvailabilityResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.BatchCheckLayerAvailability",
     output = BatchCheckLayerAvailabilityResponse,
@@ -16,14 +21,14 @@ use crate::{aws_enum, aws_operation, aws_shape};
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchCheckLayerAvailability {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
-    /// Layer digests.
+    /// Layer digests, `sha256:<hex>`.
     #[length(1, 100)]
     #[each(length(0, 1000))]
     pub layer_digests: Vec<String>,
@@ -35,7 +40,7 @@ pub struct BatchCheckLayerAvailability {
 pub struct BatchCheckLayerAvailabilityResponse {
     /// Layers (optional).
     pub layers: Option<Vec<Layer>>,
-    /// Failures (optional).
+    /// What failed, one entry per item (optional).
     pub failures: Option<Vec<LayerFailure>>,
 }
 
@@ -43,7 +48,7 @@ pub struct BatchCheckLayerAvailabilityResponse {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Layer {
-    /// Layer digest (optional).
+    /// A layer digest, `sha256:<hex>` (optional).
     #[pattern("[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+")]
     pub layer_digest: Option<String>,
     /// Layer availability (optional).
@@ -75,7 +80,7 @@ pub enum LayerAvailability {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LayerFailure {
-    /// Layer digest (optional).
+    /// A layer digest, `sha256:<hex>` (optional).
     #[length(0, 1000)]
     pub layer_digest: Option<String>,
     /// Failure code (optional).
@@ -96,7 +101,11 @@ pub enum LayerFailureCode {
     Unknown(String),
 }
 
-/// The `InitiateLayerUpload` request: initiate layer upload.
+/// Starts a layer upload. Returns the upload id to pass to `UploadLayerPart` and
+/// `CompleteLayerUpload`, and the part size the service suggests.
+///
+/// The `InitiateLayerUpload` request: send it with `.send(&client)`; the response is
+/// [`InitiateLayerUploadResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.InitiateLayerUpload",
     output = InitiateLayerUploadResponse,
@@ -104,10 +113,10 @@ pub enum LayerFailureCode {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InitiateLayerUpload {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
@@ -117,7 +126,7 @@ pub struct InitiateLayerUpload {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InitiateLayerUploadResponse {
-    /// Upload id (optional).
+    /// The id `InitiateLayerUpload` returned (optional).
     #[pattern("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
     pub upload_id: Option<String>,
     /// Part size (optional).
@@ -125,7 +134,11 @@ pub struct InitiateLayerUploadResponse {
     pub part_size: Option<i64>,
 }
 
-/// The `UploadLayerPart` request: upload layer part.
+/// Uploads one contiguous part of a layer. Returns the last byte the service now holds; a gap
+/// or overlap fails with `InvalidLayerPartException`, which carries the byte to resume from.
+///
+/// The `UploadLayerPart` request: send it with `.send(&client)`; the response is
+/// [`UploadLayerPartResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.UploadLayerPart",
     output = UploadLayerPartResponse,
@@ -133,14 +146,14 @@ pub struct InitiateLayerUploadResponse {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UploadLayerPart {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
-    /// Upload id.
+    /// The id `InitiateLayerUpload` returned.
     #[pattern("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
     pub upload_id: String,
     /// Part first byte.
@@ -159,14 +172,14 @@ pub struct UploadLayerPart {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UploadLayerPartResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
-    /// Upload id (optional).
+    /// The id `InitiateLayerUpload` returned (optional).
     #[pattern("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
     pub upload_id: Option<String>,
     /// Last byte received (optional).
@@ -174,7 +187,11 @@ pub struct UploadLayerPartResponse {
     pub last_byte_received: Option<i64>,
 }
 
-/// The `CompleteLayerUpload` request: complete layer upload.
+/// Finishes a layer upload once every part is sent. The service checks the data against the
+/// given sha256 digest and returns the layer's digest.
+///
+/// The `CompleteLayerUpload` request: send it with `.send(&client)`; the response is
+/// [`CompleteLayerUploadResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.CompleteLayerUpload",
     output = CompleteLayerUploadResponse,
@@ -182,17 +199,17 @@ pub struct UploadLayerPartResponse {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CompleteLayerUpload {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
-    /// Upload id.
+    /// The id `InitiateLayerUpload` returned.
     #[pattern("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
     pub upload_id: String,
-    /// Layer digests.
+    /// Layer digests, `sha256:<hex>`.
     #[length(1, 100)]
     #[each(pattern("[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+"))]
     pub layer_digests: Vec<String>,
@@ -202,22 +219,25 @@ pub struct CompleteLayerUpload {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CompleteLayerUploadResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
-    /// Upload id (optional).
+    /// The id `InitiateLayerUpload` returned (optional).
     #[pattern("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
     pub upload_id: Option<String>,
-    /// Layer digest (optional).
+    /// A layer digest, `sha256:<hex>` (optional).
     #[pattern("[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+")]
     pub layer_digest: Option<String>,
 }
 
-/// The `GetDownloadUrlForLayer` request: get download url for layer.
+/// Returns a pre-signed URL to download one layer by digest, valid for a short time.
+///
+/// The `GetDownloadUrlForLayer` request: send it with `.send(&client)`; the response is
+/// [`GetDownloadUrlForLayerResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.GetDownloadUrlForLayer",
     output = GetDownloadUrlForLayerResponse,
@@ -225,14 +245,14 @@ pub struct CompleteLayerUploadResponse {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetDownloadUrlForLayer {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
-    /// Layer digest.
+    /// A layer digest, `sha256:<hex>`.
     #[pattern("[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+")]
     pub layer_digest: String,
 }
@@ -243,7 +263,7 @@ pub struct GetDownloadUrlForLayer {
 pub struct GetDownloadUrlForLayerResponse {
     /// Download url (optional).
     pub download_url: Option<String>,
-    /// Layer digest (optional).
+    /// A layer digest, `sha256:<hex>` (optional).
     #[pattern("[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+")]
     pub layer_digest: Option<String>,
 }

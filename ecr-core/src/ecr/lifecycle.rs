@@ -9,7 +9,11 @@ use super::errors::*;
 use crate::Timestamp;
 use crate::{aws_enum, aws_operation, aws_shape};
 
-/// The `PutLifecyclePolicy` request: put lifecycle policy.
+/// Sets the lifecycle policy (JSON rules that expire or archive images) of a repository.
+/// Returns the policy stored.
+///
+/// The `PutLifecyclePolicy` request: send it with `.send(&client)`; the response is
+/// [`PutLifecyclePolicyResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.PutLifecyclePolicy",
     output = PutLifecyclePolicyResponse,
@@ -17,14 +21,14 @@ use crate::{aws_enum, aws_operation, aws_shape};
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutLifecyclePolicy {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
-    /// Lifecycle policy text.
+    /// The lifecycle policy JSON.
     #[length(100, 30720)]
     pub lifecycle_policy_text: String,
 }
@@ -33,19 +37,22 @@ pub struct PutLifecyclePolicy {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutLifecyclePolicyResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
-    /// Lifecycle policy text (optional).
+    /// The lifecycle policy JSON (optional).
     #[length(100, 30720)]
     pub lifecycle_policy_text: Option<String>,
 }
 
-/// The `GetLifecyclePolicy` request: get lifecycle policy.
+/// Returns the lifecycle policy of a repository and when it last ran.
+///
+/// The `GetLifecyclePolicy` request: send it with `.send(&client)`; the response is
+/// [`GetLifecyclePolicyResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.GetLifecyclePolicy",
     output = GetLifecyclePolicyResponse,
@@ -53,10 +60,10 @@ pub struct PutLifecyclePolicyResponse {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetLifecyclePolicy {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
@@ -66,21 +73,24 @@ pub struct GetLifecyclePolicy {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetLifecyclePolicyResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
-    /// Lifecycle policy text (optional).
+    /// The lifecycle policy JSON (optional).
     #[length(100, 30720)]
     pub lifecycle_policy_text: Option<String>,
     /// Last evaluated at (optional).
     pub last_evaluated_at: Option<Timestamp>,
 }
 
-/// The `DeleteLifecyclePolicy` request: delete lifecycle policy.
+/// Removes the lifecycle policy of a repository. Returns the policy that was removed.
+///
+/// The `DeleteLifecyclePolicy` request: send it with `.send(&client)`; the response is
+/// [`DeleteLifecyclePolicyResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.DeleteLifecyclePolicy",
     output = DeleteLifecyclePolicyResponse,
@@ -88,10 +98,10 @@ pub struct GetLifecyclePolicyResponse {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteLifecyclePolicy {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
@@ -101,21 +111,27 @@ pub struct DeleteLifecyclePolicy {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteLifecyclePolicyResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
-    /// Lifecycle policy text (optional).
+    /// The lifecycle policy JSON (optional).
     #[length(100, 30720)]
     pub lifecycle_policy_text: Option<String>,
     /// Last evaluated at (optional).
     pub last_evaluated_at: Option<Timestamp>,
 }
 
-/// The `StartLifecyclePolicyPreview` request: start lifecycle policy preview.
+/// Starts a dry run of a lifecycle policy (the given one or the repository's). Returns the
+/// preview's status; poll it with `GetLifecyclePolicyPreview` or the
+/// [`lifecycle_policy_preview_complete`](crate::waiters::lifecycle_policy_preview_complete)
+/// waiter.
+///
+/// The `StartLifecyclePolicyPreview` request: send it with `.send(&client)`; the response is
+/// [`StartLifecyclePolicyPreviewResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.StartLifecyclePolicyPreview",
     output = StartLifecyclePolicyPreviewResponse,
@@ -123,14 +139,14 @@ pub struct DeleteLifecyclePolicyResponse {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StartLifecyclePolicyPreview {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
-    /// Lifecycle policy text (optional).
+    /// The lifecycle policy JSON (optional).
     #[length(100, 30720)]
     pub lifecycle_policy_text: Option<String>,
 }
@@ -139,14 +155,14 @@ pub struct StartLifecyclePolicyPreview {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StartLifecyclePolicyPreviewResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
-    /// Lifecycle policy text (optional).
+    /// The lifecycle policy JSON (optional).
     #[length(100, 30720)]
     pub lifecycle_policy_text: Option<String>,
     /// Status (optional).
@@ -173,7 +189,13 @@ pub enum LifecyclePolicyPreviewStatus {
     Unknown(String),
 }
 
-/// The `GetLifecyclePolicyPreview` request: get lifecycle policy preview.
+/// Returns the status of a lifecycle policy preview and the images it would act on.
+///
+/// The `GetLifecyclePolicyPreview` request: send it with `.send(&client)`; the response is
+/// [`GetLifecyclePolicyPreviewResponse`].
+///
+/// Paginated: [`pages`](Self::pages) streams every page and [`items`](Self::items) every
+/// [`LifecyclePolicyPreviewResult`], following `nextToken`.
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.GetLifecyclePolicyPreview",
     output = GetLifecyclePolicyPreviewResponse,
@@ -181,19 +203,19 @@ pub enum LifecyclePolicyPreviewStatus {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetLifecyclePolicyPreview {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
-    /// Image ids (optional).
+    /// Image ids, each a digest and/or a tag (optional).
     #[length(1, 100)]
     pub image_ids: Option<Vec<ImageIdentifier>>,
-    /// Next token (optional).
+    /// Where to resume: the `nextToken` of the previous page; `None` for the first page.
     pub next_token: Option<String>,
-    /// Max results (optional).
+    /// The page size: at most this many results per call (optional).
     #[range(1, 100)]
     pub max_results: Option<i32>,
     /// Filter (optional).
@@ -212,19 +234,19 @@ pub struct LifecyclePolicyPreviewFilter {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetLifecyclePolicyPreviewResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
-    /// Lifecycle policy text (optional).
+    /// The lifecycle policy JSON (optional).
     #[length(100, 30720)]
     pub lifecycle_policy_text: Option<String>,
     /// Status (optional).
     pub status: Option<LifecyclePolicyPreviewStatus>,
-    /// Next token (optional).
+    /// The token of the next page; `None` on the last page.
     pub next_token: Option<String>,
     /// Preview results (optional).
     pub preview_results: Option<Vec<LifecyclePolicyPreviewResult>>,
@@ -253,7 +275,7 @@ pub struct LifecyclePolicyPreviewResult {
     /// Image tags (optional).
     #[each(length(1, 300))]
     pub image_tags: Option<Vec<String>>,
-    /// Image digest (optional).
+    /// An image manifest digest, `sha256:<hex>` (optional).
     pub image_digest: Option<String>,
     /// Image pushed at (optional).
     pub image_pushed_at: Option<Timestamp>,

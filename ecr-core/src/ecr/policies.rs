@@ -8,7 +8,11 @@ use super::common::*;
 use super::errors::*;
 use crate::{aws_operation, aws_shape};
 
-/// The `SetRepositoryPolicy` request: set repository policy.
+/// Attaches a permission policy (IAM policy JSON) to a repository, replacing any existing one.
+/// Returns the policy stored.
+///
+/// The `SetRepositoryPolicy` request: send it with `.send(&client)`; the response is
+/// [`SetRepositoryPolicyResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.SetRepositoryPolicy",
     output = SetRepositoryPolicyResponse,
@@ -16,17 +20,17 @@ use crate::{aws_operation, aws_shape};
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SetRepositoryPolicy {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
-    /// Policy text.
+    /// The policy, IAM policy JSON.
     #[length(0, 10240)]
     pub policy_text: String,
-    /// Force (optional).
+    /// Whether to go ahead despite the safety check (optional).
     pub force: Option<bool>,
 }
 
@@ -34,19 +38,22 @@ pub struct SetRepositoryPolicy {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SetRepositoryPolicyResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
-    /// Policy text (optional).
+    /// The policy, IAM policy JSON (optional).
     #[length(0, 10240)]
     pub policy_text: Option<String>,
 }
 
-/// The `GetRepositoryPolicy` request: get repository policy.
+/// Returns the permission policy attached to a repository.
+///
+/// The `GetRepositoryPolicy` request: send it with `.send(&client)`; the response is
+/// [`GetRepositoryPolicyResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.GetRepositoryPolicy",
     output = GetRepositoryPolicyResponse,
@@ -54,10 +61,10 @@ pub struct SetRepositoryPolicyResponse {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetRepositoryPolicy {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
@@ -67,19 +74,22 @@ pub struct GetRepositoryPolicy {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetRepositoryPolicyResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
-    /// Policy text (optional).
+    /// The policy, IAM policy JSON (optional).
     #[length(0, 10240)]
     pub policy_text: Option<String>,
 }
 
-/// The `DeleteRepositoryPolicy` request: delete repository policy.
+/// Removes the permission policy of a repository. Returns the policy that was removed.
+///
+/// The `DeleteRepositoryPolicy` request: send it with `.send(&client)`; the response is
+/// [`DeleteRepositoryPolicyResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.DeleteRepositoryPolicy",
     output = DeleteRepositoryPolicyResponse,
@@ -87,10 +97,10 @@ pub struct GetRepositoryPolicyResponse {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRepositoryPolicy {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
@@ -100,19 +110,23 @@ pub struct DeleteRepositoryPolicy {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRepositoryPolicyResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
-    /// Policy text (optional).
+    /// The policy, IAM policy JSON (optional).
     #[length(0, 10240)]
     pub policy_text: Option<String>,
 }
 
-/// The `PutRegistryPolicy` request: put registry policy.
+/// Sets the registry's permission policy (for replication and pull-through cache access from
+/// other accounts). Returns the policy stored.
+///
+/// The `PutRegistryPolicy` request: send it with `.send(&client)`; the response is
+/// [`PutRegistryPolicyResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.PutRegistryPolicy",
     output = PutRegistryPolicyResponse,
@@ -120,7 +134,7 @@ pub struct DeleteRepositoryPolicyResponse {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutRegistryPolicy {
-    /// Policy text.
+    /// The policy, IAM policy JSON.
     #[length(0, 10240)]
     pub policy_text: String,
 }
@@ -129,15 +143,18 @@ pub struct PutRegistryPolicy {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutRegistryPolicyResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Policy text (optional).
+    /// The policy, IAM policy JSON (optional).
     #[length(0, 10240)]
     pub policy_text: Option<String>,
 }
 
-/// The `GetRegistryPolicy` request: get registry policy.
+/// Returns the registry's permission policy.
+///
+/// The `GetRegistryPolicy` request: send it with `.send(&client)`; the response is
+/// [`GetRegistryPolicyResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.GetRegistryPolicy",
     output = GetRegistryPolicyResponse,
@@ -150,15 +167,18 @@ pub struct GetRegistryPolicy;
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetRegistryPolicyResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Policy text (optional).
+    /// The policy, IAM policy JSON (optional).
     #[length(0, 10240)]
     pub policy_text: Option<String>,
 }
 
-/// The `DeleteRegistryPolicy` request: delete registry policy.
+/// Removes the registry's permission policy. Returns the policy that was removed.
+///
+/// The `DeleteRegistryPolicy` request: send it with `.send(&client)`; the response is
+/// [`DeleteRegistryPolicyResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.DeleteRegistryPolicy",
     output = DeleteRegistryPolicyResponse,
@@ -171,10 +191,10 @@ pub struct DeleteRegistryPolicy;
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRegistryPolicyResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Policy text (optional).
+    /// The policy, IAM policy JSON (optional).
     #[length(0, 10240)]
     pub policy_text: Option<String>,
 }

@@ -9,7 +9,11 @@ use super::errors::*;
 use crate::Timestamp;
 use crate::{aws_enum, aws_operation, aws_shape};
 
-/// The `CreatePullThroughCacheRule` request: create pull through cache rule.
+/// Creates a pull-through cache rule that mirrors an upstream registry under a repository
+/// prefix. Returns the rule.
+///
+/// The `CreatePullThroughCacheRule` request: send it with `.send(&client)`; the response is
+/// [`CreatePullThroughCacheRuleResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.CreatePullThroughCacheRule",
     output = CreatePullThroughCacheRuleResponse,
@@ -25,7 +29,7 @@ pub struct CreatePullThroughCacheRule {
     pub ecr_repository_prefix: String,
     /// Upstream registry url.
     pub upstream_registry_url: String,
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Upstream registry (optional).
@@ -92,9 +96,9 @@ pub struct CreatePullThroughCacheRuleResponse {
     pub ecr_repository_prefix: Option<String>,
     /// Upstream registry url (optional).
     pub upstream_registry_url: Option<String>,
-    /// Created at (optional).
+    /// When it was created (optional).
     pub created_at: Option<Timestamp>,
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Upstream registry (optional).
@@ -114,7 +118,10 @@ pub struct CreatePullThroughCacheRuleResponse {
     pub upstream_repository_prefix: Option<String>,
 }
 
-/// The `DeletePullThroughCacheRule` request: delete pull through cache rule.
+/// Deletes a pull-through cache rule. Returns the rule that was deleted.
+///
+/// The `DeletePullThroughCacheRule` request: send it with `.send(&client)`; the response is
+/// [`DeletePullThroughCacheRuleResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.DeletePullThroughCacheRule",
     output = DeletePullThroughCacheRuleResponse,
@@ -128,7 +135,7 @@ pub struct DeletePullThroughCacheRule {
         r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
     )]
     pub ecr_repository_prefix: String,
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
 }
@@ -145,9 +152,9 @@ pub struct DeletePullThroughCacheRuleResponse {
     pub ecr_repository_prefix: Option<String>,
     /// Upstream registry url (optional).
     pub upstream_registry_url: Option<String>,
-    /// Created at (optional).
+    /// When it was created (optional).
     pub created_at: Option<Timestamp>,
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Credential arn (optional).
@@ -165,7 +172,14 @@ pub struct DeletePullThroughCacheRuleResponse {
     pub upstream_repository_prefix: Option<String>,
 }
 
-/// The `DescribePullThroughCacheRules` request: describe pull through cache rules.
+/// Describes the pull-through cache rules of the registry, all of them or those for the given
+/// prefixes.
+///
+/// The `DescribePullThroughCacheRules` request: send it with `.send(&client)`; the response is
+/// [`DescribePullThroughCacheRulesResponse`].
+///
+/// Paginated: [`pages`](Self::pages) streams every page and [`items`](Self::items) every
+/// [`PullThroughCacheRule`], following `nextToken`.
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.DescribePullThroughCacheRules",
     output = DescribePullThroughCacheRulesResponse,
@@ -173,16 +187,16 @@ pub struct DeletePullThroughCacheRuleResponse {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribePullThroughCacheRules {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Ecr repository prefixes (optional).
     #[length(1, 100)]
     #[each(length(2, 30), pattern(r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#))]
     pub ecr_repository_prefixes: Option<Vec<String>>,
-    /// Next token (optional).
+    /// Where to resume: the `nextToken` of the previous page; `None` for the first page.
     pub next_token: Option<String>,
-    /// Max results (optional).
+    /// The page size: at most this many results per call (optional).
     #[range(1, 1000)]
     pub max_results: Option<i32>,
 }
@@ -193,7 +207,7 @@ pub struct DescribePullThroughCacheRules {
 pub struct DescribePullThroughCacheRulesResponse {
     /// Pull through cache rules (optional).
     pub pull_through_cache_rules: Option<Vec<PullThroughCacheRule>>,
-    /// Next token (optional).
+    /// The token of the next page; `None` on the last page.
     pub next_token: Option<String>,
 }
 
@@ -209,9 +223,9 @@ pub struct PullThroughCacheRule {
     pub ecr_repository_prefix: Option<String>,
     /// Upstream registry url (optional).
     pub upstream_registry_url: Option<String>,
-    /// Created at (optional).
+    /// When it was created (optional).
     pub created_at: Option<Timestamp>,
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Credential arn (optional).
@@ -229,11 +243,14 @@ pub struct PullThroughCacheRule {
     pub upstream_repository_prefix: Option<String>,
     /// Upstream registry (optional).
     pub upstream_registry: Option<UpstreamRegistry>,
-    /// Updated at (optional).
+    /// When it was last updated (optional).
     pub updated_at: Option<Timestamp>,
 }
 
-/// The `UpdatePullThroughCacheRule` request: update pull through cache rule.
+/// Changes the credentials or role of a pull-through cache rule. Returns the updated rule.
+///
+/// The `UpdatePullThroughCacheRule` request: send it with `.send(&client)`; the response is
+/// [`UpdatePullThroughCacheRuleResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.UpdatePullThroughCacheRule",
     output = UpdatePullThroughCacheRuleResponse,
@@ -241,7 +258,7 @@ pub struct PullThroughCacheRule {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UpdatePullThroughCacheRule {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Ecr repository prefix.
@@ -269,10 +286,10 @@ pub struct UpdatePullThroughCacheRuleResponse {
         r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
     )]
     pub ecr_repository_prefix: Option<String>,
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Updated at (optional).
+    /// When it was last updated (optional).
     pub updated_at: Option<Timestamp>,
     /// Credential arn (optional).
     #[length(50, 612)]
@@ -289,7 +306,11 @@ pub struct UpdatePullThroughCacheRuleResponse {
     pub upstream_repository_prefix: Option<String>,
 }
 
-/// The `ValidatePullThroughCacheRule` request: validate pull through cache rule.
+/// Checks that a pull-through cache rule can reach its upstream registry. Returns whether it is
+/// valid and, if not, why.
+///
+/// The `ValidatePullThroughCacheRule` request: send it with `.send(&client)`; the response is
+/// [`ValidatePullThroughCacheRuleResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.ValidatePullThroughCacheRule",
     output = ValidatePullThroughCacheRuleResponse,
@@ -303,7 +324,7 @@ pub struct ValidatePullThroughCacheRule {
         r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
     )]
     pub ecr_repository_prefix: String,
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
 }
@@ -318,7 +339,7 @@ pub struct ValidatePullThroughCacheRuleResponse {
         r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
     )]
     pub ecr_repository_prefix: Option<String>,
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Upstream registry url (optional).
@@ -342,7 +363,11 @@ pub struct ValidatePullThroughCacheRuleResponse {
     pub failure: Option<String>,
 }
 
-/// The `RegisterPullTimeUpdateExclusion` request: register pull time update exclusion.
+/// Excludes an IAM principal from updating an image's last-pulled time. Returns the principal
+/// and when it was registered.
+///
+/// The `RegisterPullTimeUpdateExclusion` request: send it with `.send(&client)`; the response
+/// is [`RegisterPullTimeUpdateExclusionResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.RegisterPullTimeUpdateExclusion",
     output = RegisterPullTimeUpdateExclusionResponse,
@@ -364,11 +389,14 @@ pub struct RegisterPullTimeUpdateExclusionResponse {
     #[length(max = 200)]
     #[pattern(r#"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(role|user)/[\w+=,.@-]+(/[\w+=,.@-]+)*$"#)]
     pub principal_arn: Option<String>,
-    /// Created at (optional).
+    /// When it was created (optional).
     pub created_at: Option<Timestamp>,
 }
 
-/// The `DeregisterPullTimeUpdateExclusion` request: deregister pull time update exclusion.
+/// Removes a principal from the pull-time update exclusions. Returns the principal.
+///
+/// The `DeregisterPullTimeUpdateExclusion` request: send it with `.send(&client)`; the response
+/// is [`DeregisterPullTimeUpdateExclusionResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.DeregisterPullTimeUpdateExclusion",
     output = DeregisterPullTimeUpdateExclusionResponse,
@@ -392,7 +420,11 @@ pub struct DeregisterPullTimeUpdateExclusionResponse {
     pub principal_arn: Option<String>,
 }
 
-/// The `ListPullTimeUpdateExclusions` request: list pull time update exclusions.
+/// Lists the principals excluded from pull-time updates. Returns one page and the token of the
+/// next.
+///
+/// The `ListPullTimeUpdateExclusions` request: send it with `.send(&client)`; the response is
+/// [`ListPullTimeUpdateExclusionsResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.ListPullTimeUpdateExclusions",
     output = ListPullTimeUpdateExclusionsResponse,
@@ -400,10 +432,10 @@ pub struct DeregisterPullTimeUpdateExclusionResponse {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListPullTimeUpdateExclusions {
-    /// Max results (optional).
+    /// The page size: at most this many results per call (optional).
     #[range(1, 1000)]
     pub max_results: Option<i32>,
-    /// Next token (optional).
+    /// Where to resume: the `nextToken` of the previous page; `None` for the first page.
     pub next_token: Option<String>,
 }
 
@@ -418,6 +450,6 @@ pub struct ListPullTimeUpdateExclusionsResponse {
         pattern(r#"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(role|user)/[\w+=,.@-]+(/[\w+=,.@-]+)*$"#)
     )]
     pub pull_time_update_exclusions: Option<Vec<String>>,
-    /// Next token (optional).
+    /// The token of the next page; `None` on the last page.
     pub next_token: Option<String>,
 }

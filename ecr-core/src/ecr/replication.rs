@@ -9,7 +9,11 @@ use super::errors::*;
 use crate::Timestamp;
 use crate::{aws_enum, aws_operation, aws_shape};
 
-/// The `PutReplicationConfiguration` request: put replication configuration.
+/// Sets the registry's replication rules (destinations and repository filters). Returns the
+/// configuration stored.
+///
+/// The `PutReplicationConfiguration` request: send it with `.send(&client)`; the response is
+/// [`PutReplicationConfigurationResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.PutReplicationConfiguration",
     output = PutReplicationConfigurationResponse,
@@ -29,7 +33,10 @@ pub struct PutReplicationConfigurationResponse {
     pub replication_configuration: Option<ReplicationConfiguration>,
 }
 
-/// The `DescribeImageReplicationStatus` request: describe image replication status.
+/// Returns the replication status of one image in each destination region and registry.
+///
+/// The `DescribeImageReplicationStatus` request: send it with `.send(&client)`; the response is
+/// [`DescribeImageReplicationStatusResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.DescribeImageReplicationStatus",
     output = DescribeImageReplicationStatusResponse,
@@ -37,13 +44,13 @@ pub struct PutReplicationConfigurationResponse {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImageReplicationStatus {
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
-    /// Image id.
+    /// The image, by digest and/or tag.
     pub image_id: ImageIdentifier,
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
 }
@@ -52,11 +59,11 @@ pub struct DescribeImageReplicationStatus {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImageReplicationStatusResponse {
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
-    /// Image id (optional).
+    /// The image, by digest and/or tag (optional).
     pub image_id: Option<ImageIdentifier>,
     /// Replication statuses (optional).
     pub replication_statuses: Option<Vec<ImageReplicationStatus>>,
@@ -70,7 +77,7 @@ pub struct ImageReplicationStatus {
     #[length(2, 25)]
     #[pattern("[0-9a-z-]{2,25}")]
     pub region: Option<String>,
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Status (optional).
@@ -96,7 +103,11 @@ pub enum ReplicationStatus {
     Unknown(String),
 }
 
-/// The `StartReplicationBackfill` request: start replication backfill.
+/// Starts replicating the images that already exist to a destination. Returns the backfill's id
+/// and status.
+///
+/// The `StartReplicationBackfill` request: send it with `.send(&client)`; the response is
+/// [`StartReplicationBackfillResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.StartReplicationBackfill",
     output = StartReplicationBackfillResponse,
@@ -104,7 +115,7 @@ pub enum ReplicationStatus {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StartReplicationBackfill {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Destination.
@@ -118,7 +129,7 @@ pub struct StartReplicationBackfillResponse {
     /// Replication backfill id (optional).
     #[pattern("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
     pub replication_backfill_id: Option<String>,
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Destination (optional).
@@ -155,7 +166,10 @@ pub enum ReplicationBackfillStatus {
     Unknown(String),
 }
 
-/// The `StopReplicationBackfill` request: stop replication backfill.
+/// Stops a running replication backfill. Returns the backfill's id and status.
+///
+/// The `StopReplicationBackfill` request: send it with `.send(&client)`; the response is
+/// [`StopReplicationBackfillResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.StopReplicationBackfill",
     output = StopReplicationBackfillResponse,
@@ -163,7 +177,7 @@ pub enum ReplicationBackfillStatus {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StopReplicationBackfill {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Replication backfill id.
@@ -175,7 +189,7 @@ pub struct StopReplicationBackfill {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StopReplicationBackfillResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Replication backfill id (optional).
@@ -189,7 +203,13 @@ pub struct StopReplicationBackfillResponse {
     pub started_at: Option<Timestamp>,
 }
 
-/// The `DescribeReplicationBackfillResults` request: describe replication backfill results.
+/// Returns the progress and per-repository results of a replication backfill.
+///
+/// The `DescribeReplicationBackfillResults` request: send it with `.send(&client)`; the
+/// response is [`DescribeReplicationBackfillResultsResponse`].
+///
+/// Paginated: [`pages`](Self::pages) streams every page and [`items`](Self::items) every
+/// [`ReplicationBackfillResult`], following `nextToken`.
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.DescribeReplicationBackfillResults",
     output = DescribeReplicationBackfillResultsResponse,
@@ -197,7 +217,7 @@ pub struct StopReplicationBackfillResponse {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeReplicationBackfillResults {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Replication backfill id.
@@ -205,10 +225,10 @@ pub struct DescribeReplicationBackfillResults {
     pub replication_backfill_id: String,
     /// Result status filter (optional).
     pub result_status_filter: Option<ReplicationBackfillResultStatus>,
-    /// Max results (optional).
+    /// The page size: at most this many results per call (optional).
     #[range(1, 1000)]
     pub max_results: Option<i32>,
-    /// Next token (optional).
+    /// Where to resume: the `nextToken` of the previous page; `None` for the first page.
     pub next_token: Option<String>,
 }
 
@@ -230,7 +250,7 @@ pub enum ReplicationBackfillResultStatus {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeReplicationBackfillResultsResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Replication backfill id (optional).
@@ -250,7 +270,7 @@ pub struct DescribeReplicationBackfillResultsResponse {
     pub started_at: Option<Timestamp>,
     /// Ended at (optional).
     pub ended_at: Option<Timestamp>,
-    /// Next token (optional).
+    /// The token of the next page; `None` on the last page.
     pub next_token: Option<String>,
 }
 
@@ -275,11 +295,11 @@ pub struct ReplicationBackfillProgress {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplicationBackfillResult {
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
-    /// Image id.
+    /// The image, by digest and/or tag.
     pub image_id: ImageIdentifier,
     /// Status.
     pub status: ReplicationBackfillResultStatus,
@@ -289,7 +309,13 @@ pub struct ReplicationBackfillResult {
     pub sub_image_failure_codes: Option<Vec<String>>,
 }
 
-/// The `ListReplicationBackfills` request: list replication backfills.
+/// Lists the replication backfills of the registry.
+///
+/// The `ListReplicationBackfills` request: send it with `.send(&client)`; the response is
+/// [`ListReplicationBackfillsResponse`].
+///
+/// Paginated: [`pages`](Self::pages) streams every page and [`items`](Self::items) every
+/// [`ReplicationBackfillSummary`], following `nextToken`.
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.ListReplicationBackfills",
     output = ListReplicationBackfillsResponse,
@@ -297,13 +323,13 @@ pub struct ReplicationBackfillResult {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListReplicationBackfills {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Max results (optional).
+    /// The page size: at most this many results per call (optional).
     #[range(1, 50)]
     pub max_results: Option<i32>,
-    /// Next token (optional).
+    /// Where to resume: the `nextToken` of the previous page; `None` for the first page.
     pub next_token: Option<String>,
 }
 
@@ -311,12 +337,12 @@ pub struct ListReplicationBackfills {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListReplicationBackfillsResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Backfills (optional).
     pub backfills: Option<Vec<ReplicationBackfillSummary>>,
-    /// Next token (optional).
+    /// The token of the next page; `None` on the last page.
     pub next_token: Option<String>,
 }
 

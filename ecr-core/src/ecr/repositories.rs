@@ -9,7 +9,11 @@ use super::errors::*;
 use crate::Timestamp;
 use crate::{aws_operation, aws_shape};
 
-/// The `CreateRepository` request: create repository.
+/// Creates a repository, optionally with tags, tag mutability, scan-on-push and encryption
+/// settings. Returns the repository with its ARN and URI.
+///
+/// The `CreateRepository` request: send it with `.send(&client)`; the response is
+/// [`CreateRepositoryResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.CreateRepository",
     output = CreateRepositoryResponse,
@@ -17,10 +21,10 @@ use crate::{aws_operation, aws_shape};
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateRepository {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
@@ -60,18 +64,18 @@ pub struct CreateRepositoryResponse {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Repository {
-    /// Repository arn (optional).
+    /// The repository ARN (optional).
     pub repository_arn: Option<String>,
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
-    /// Repository uri (optional).
+    /// The repository URI, for `docker push` and `docker pull` (optional).
     pub repository_uri: Option<String>,
-    /// Created at (optional).
+    /// When it was created (optional).
     pub created_at: Option<Timestamp>,
     /// Image tag mutability (optional).
     pub image_tag_mutability: Option<ImageTagMutability>,
@@ -84,7 +88,11 @@ pub struct Repository {
     pub encryption_configuration: Option<EncryptionConfiguration>,
 }
 
-/// The `DeleteRepository` request: delete repository.
+/// Deletes a repository; one that still holds images needs `force`. Returns the deleted
+/// repository.
+///
+/// The `DeleteRepository` request: send it with `.send(&client)`; the response is
+/// [`DeleteRepositoryResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.DeleteRepository",
     output = DeleteRepositoryResponse,
@@ -92,14 +100,14 @@ pub struct Repository {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRepository {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
-    /// Force (optional).
+    /// Whether to go ahead despite the safety check (optional).
     pub force: Option<bool>,
 }
 
@@ -111,7 +119,13 @@ pub struct DeleteRepositoryResponse {
     pub repository: Option<Repository>,
 }
 
-/// The `DescribeRepositories` request: describe repositories.
+/// Describes repositories of a registry, all of them or those named.
+///
+/// The `DescribeRepositories` request: send it with `.send(&client)`; the response is
+/// [`DescribeRepositoriesResponse`].
+///
+/// Paginated: [`pages`](Self::pages) streams every page and [`items`](Self::items) every
+/// [`Repository`], following `nextToken`.
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories",
     output = DescribeRepositoriesResponse,
@@ -119,7 +133,7 @@ pub struct DeleteRepositoryResponse {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeRepositories {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Repository names (optional).
@@ -129,9 +143,9 @@ pub struct DescribeRepositories {
         pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)
     )]
     pub repository_names: Option<Vec<String>>,
-    /// Next token (optional).
+    /// Where to resume: the `nextToken` of the previous page; `None` for the first page.
     pub next_token: Option<String>,
-    /// Max results (optional).
+    /// The page size: at most this many results per call (optional).
     #[range(1, 1000)]
     pub max_results: Option<i32>,
 }
@@ -142,11 +156,14 @@ pub struct DescribeRepositories {
 pub struct DescribeRepositoriesResponse {
     /// Repositories (optional).
     pub repositories: Option<Vec<Repository>>,
-    /// Next token (optional).
+    /// The token of the next page; `None` on the last page.
     pub next_token: Option<String>,
 }
 
-/// The `DescribeRegistry` request: describe registry.
+/// Returns the caller's registry id and its replication configuration.
+///
+/// The `DescribeRegistry` request: send it with `.send(&client)`; the response is
+/// [`DescribeRegistryResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.DescribeRegistry",
     output = DescribeRegistryResponse,
@@ -159,14 +176,18 @@ pub struct DescribeRegistry;
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeRegistryResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Replication configuration (optional).
     pub replication_configuration: Option<ReplicationConfiguration>,
 }
 
-/// The `GetAuthorizationToken` request: get authorization token.
+/// Returns a registry login token: base64 of `AWS:<password>`, valid for 12 hours, with its
+/// expiry and the registry's endpoint.
+///
+/// The `GetAuthorizationToken` request: send it with `.send(&client)`; the response is
+/// [`GetAuthorizationTokenResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken",
     output = GetAuthorizationTokenResponse,

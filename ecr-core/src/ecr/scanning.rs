@@ -10,7 +10,11 @@ use crate::Timestamp;
 use crate::{aws_enum, aws_operation, aws_shape};
 use std::collections::HashMap;
 
-/// The `StartImageScan` request: start image scan.
+/// Starts a vulnerability scan of one image. Returns the scan's initial status; wait for it
+/// with the [`image_scan_complete`](crate::waiters::image_scan_complete) waiter.
+///
+/// The `StartImageScan` request: send it with `.send(&client)`; the response is
+/// [`StartImageScanResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.StartImageScan",
     output = StartImageScanResponse,
@@ -18,14 +22,14 @@ use std::collections::HashMap;
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StartImageScan {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
-    /// Image id.
+    /// The image, by digest and/or tag.
     pub image_id: ImageIdentifier,
 }
 
@@ -33,20 +37,27 @@ pub struct StartImageScan {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StartImageScanResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
-    /// Image id (optional).
+    /// The image, by digest and/or tag (optional).
     pub image_id: Option<ImageIdentifier>,
     /// Image scan status (optional).
     pub image_scan_status: Option<ImageScanStatus>,
 }
 
-/// The `DescribeImageScanFindings` request: describe image scan findings.
+/// Returns the scan status of an image and its findings.
+///
+/// The `DescribeImageScanFindings` request: send it with `.send(&client)`; the response is
+/// [`DescribeImageScanFindingsResponse`].
+///
+/// Paginated: [`pages`](Self::pages) streams every page and [`items`](Self::items) every
+/// [`DescribeImageScanFindingsItem`](crate::ecr::DescribeImageScanFindingsItem), following
+/// `nextToken`.
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.DescribeImageScanFindings",
     output = DescribeImageScanFindingsResponse,
@@ -54,18 +65,18 @@ pub struct StartImageScanResponse {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImageScanFindings {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
-    /// Image id.
+    /// The image, by digest and/or tag.
     pub image_id: ImageIdentifier,
-    /// Next token (optional).
+    /// Where to resume: the `nextToken` of the previous page; `None` for the first page.
     pub next_token: Option<String>,
-    /// Max results (optional).
+    /// The page size: at most this many results per call (optional).
     #[range(1, 1000)]
     pub max_results: Option<i32>,
 }
@@ -74,20 +85,20 @@ pub struct DescribeImageScanFindings {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImageScanFindingsResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
-    /// Image id (optional).
+    /// The image, by digest and/or tag (optional).
     pub image_id: Option<ImageIdentifier>,
     /// Image scan status (optional).
     pub image_scan_status: Option<ImageScanStatus>,
     /// Image scan findings (optional).
     pub image_scan_findings: Option<ImageScanFindings>,
-    /// Next token (optional).
+    /// The token of the next page; `None` on the last page.
     pub next_token: Option<String>,
 }
 
@@ -128,7 +139,7 @@ pub struct AwsEcrContainerImageDetails {
     /// Registry (optional).
     #[pattern("[0-9]{12}")]
     pub registry: Option<String>,
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
@@ -207,7 +218,7 @@ pub struct EnhancedImageScanFinding {
     pub title: Option<String>,
     /// Type (optional).
     pub r#type: Option<String>,
-    /// Updated at (optional).
+    /// When it was last updated (optional).
     pub updated_at: Option<Timestamp>,
     /// Fix available (optional).
     pub fix_available: Option<String>,
@@ -373,7 +384,10 @@ pub struct VulnerablePackage {
     pub fixed_in_version: Option<String>,
 }
 
-/// The `PutImageScanningConfiguration` request: put image scanning configuration.
+/// Sets whether a repository scans images on push. Returns the configuration now in force.
+///
+/// The `PutImageScanningConfiguration` request: send it with `.send(&client)`; the response is
+/// [`PutImageScanningConfigurationResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.PutImageScanningConfiguration",
     output = PutImageScanningConfigurationResponse,
@@ -381,10 +395,10 @@ pub struct VulnerablePackage {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutImageScanningConfiguration {
-    /// Registry id (optional).
+    /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name.
+    /// The repository name.
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: String,
@@ -396,10 +410,10 @@ pub struct PutImageScanningConfiguration {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutImageScanningConfigurationResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
@@ -407,7 +421,11 @@ pub struct PutImageScanningConfigurationResponse {
     pub image_scanning_configuration: Option<ImageScanningConfiguration>,
 }
 
-/// The `PutRegistryScanningConfiguration` request: put registry scanning configuration.
+/// Sets the registry's scanning type (basic or enhanced) and its rules. Returns the
+/// configuration stored.
+///
+/// The `PutRegistryScanningConfiguration` request: send it with `.send(&client)`; the response
+/// is [`PutRegistryScanningConfigurationResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.PutRegistryScanningConfiguration",
     output = PutRegistryScanningConfigurationResponse,
@@ -506,7 +524,10 @@ pub struct RegistryScanningConfiguration {
     pub rules: Option<Vec<RegistryScanningRule>>,
 }
 
-/// The `GetRegistryScanningConfiguration` request: get registry scanning configuration.
+/// Returns the registry's scanning type and rules.
+///
+/// The `GetRegistryScanningConfiguration` request: send it with `.send(&client)`; the response
+/// is [`GetRegistryScanningConfigurationResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.GetRegistryScanningConfiguration",
     output = GetRegistryScanningConfigurationResponse,
@@ -519,14 +540,18 @@ pub struct GetRegistryScanningConfiguration;
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetRegistryScanningConfigurationResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Scanning configuration (optional).
     pub scanning_configuration: Option<RegistryScanningConfiguration>,
 }
 
-/// The `BatchGetRepositoryScanningConfiguration` request: batch get repository scanning configuration.
+/// Returns the effective scanning configuration of up to 25 repositories, and a failure for
+/// each one not found.
+///
+/// The `BatchGetRepositoryScanningConfiguration` request: send it with `.send(&client)`; the
+/// response is [`BatchGetRepositoryScanningConfigurationResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.BatchGetRepositoryScanningConfiguration",
     output = BatchGetRepositoryScanningConfigurationResponse,
@@ -549,7 +574,7 @@ pub struct BatchGetRepositoryScanningConfiguration {
 pub struct BatchGetRepositoryScanningConfigurationResponse {
     /// Scanning configurations (optional).
     pub scanning_configurations: Option<Vec<RepositoryScanningConfiguration>>,
-    /// Failures (optional).
+    /// What failed, one entry per item (optional).
     pub failures: Option<Vec<RepositoryScanningConfigurationFailure>>,
 }
 
@@ -557,9 +582,9 @@ pub struct BatchGetRepositoryScanningConfigurationResponse {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RepositoryScanningConfiguration {
-    /// Repository arn (optional).
+    /// The repository ARN (optional).
     pub repository_arn: Option<String>,
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,
@@ -576,7 +601,7 @@ pub struct RepositoryScanningConfiguration {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RepositoryScanningConfigurationFailure {
-    /// Repository name (optional).
+    /// The repository name (optional).
     #[length(2, 256)]
     #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
     pub repository_name: Option<String>,

@@ -8,7 +8,11 @@ use super::common::*;
 use super::errors::*;
 use crate::{aws_enum, aws_operation, aws_shape};
 
-/// The `PutSigningConfiguration` request: put signing configuration.
+/// Sets the registry's image signing configuration (signing profiles and repository filters).
+/// Returns the configuration stored.
+///
+/// The `PutSigningConfiguration` request: send it with `.send(&client)`; the response is
+/// [`PutSigningConfigurationResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.PutSigningConfiguration",
     output = PutSigningConfigurationResponse,
@@ -75,7 +79,10 @@ pub struct PutSigningConfigurationResponse {
     pub signing_configuration: Option<SigningConfiguration>,
 }
 
-/// The `GetSigningConfiguration` request: get signing configuration.
+/// Returns the registry's image signing configuration.
+///
+/// The `GetSigningConfiguration` request: send it with `.send(&client)`; the response is
+/// [`GetSigningConfigurationResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.GetSigningConfiguration",
     output = GetSigningConfigurationResponse,
@@ -88,14 +95,18 @@ pub struct GetSigningConfiguration;
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetSigningConfigurationResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Signing configuration (optional).
     pub signing_configuration: Option<SigningConfiguration>,
 }
 
-/// The `DeleteSigningConfiguration` request: delete signing configuration.
+/// Removes the registry's image signing configuration. Returns the configuration that was
+/// removed.
+///
+/// The `DeleteSigningConfiguration` request: send it with `.send(&client)`; the response is
+/// [`DeleteSigningConfigurationResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.DeleteSigningConfiguration",
     output = DeleteSigningConfigurationResponse,
@@ -108,7 +119,7 @@ pub struct DeleteSigningConfiguration;
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteSigningConfigurationResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Signing configuration (optional).

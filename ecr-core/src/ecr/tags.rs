@@ -8,7 +8,10 @@ use super::common::*;
 use super::errors::*;
 use crate::{aws_operation, aws_shape};
 
-/// The `TagResource` request: tag resource.
+/// Adds or overwrites tags on a repository (by ARN). Returns nothing.
+///
+/// The `TagResource` request: send it with `.send(&client)`; the response is
+/// [`TagResourceResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.TagResource",
     output = TagResourceResponse,
@@ -16,7 +19,7 @@ use crate::{aws_operation, aws_shape};
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TagResource {
-    /// Resource arn.
+    /// The repository ARN.
     pub resource_arn: String,
     /// Tags.
     pub tags: Vec<Tag>,
@@ -27,7 +30,10 @@ pub struct TagResource {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TagResourceResponse;
 
-/// The `UntagResource` request: untag resource.
+/// Removes tags, by key, from a repository (by ARN). Returns nothing.
+///
+/// The `UntagResource` request: send it with `.send(&client)`; the response is
+/// [`UntagResourceResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.UntagResource",
     output = UntagResourceResponse,
@@ -35,9 +41,9 @@ pub struct TagResourceResponse;
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UntagResource {
-    /// Resource arn.
+    /// The repository ARN.
     pub resource_arn: String,
-    /// Tag keys.
+    /// The keys of the tags to remove.
     pub tag_keys: Vec<String>,
 }
 
@@ -46,7 +52,10 @@ pub struct UntagResource {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UntagResourceResponse;
 
-/// The `ListTagsForResource` request: list tags for resource.
+/// Returns the tags of a repository (by ARN).
+///
+/// The `ListTagsForResource` request: send it with `.send(&client)`; the response is
+/// [`ListTagsForResourceResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.ListTagsForResource",
     output = ListTagsForResourceResponse,
@@ -54,7 +63,7 @@ pub struct UntagResourceResponse;
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListTagsForResource {
-    /// Resource arn.
+    /// The repository ARN.
     pub resource_arn: String,
 }
 

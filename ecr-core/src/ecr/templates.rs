@@ -9,7 +9,11 @@ use super::errors::*;
 use crate::Timestamp;
 use crate::{aws_enum, aws_operation, aws_shape};
 
-/// The `CreateRepositoryCreationTemplate` request: create repository creation template.
+/// Creates a template whose settings apply to repositories created under a prefix (by
+/// pull-through cache, replication or push). Returns the template.
+///
+/// The `CreateRepositoryCreationTemplate` request: send it with `.send(&client)`; the response
+/// is [`CreateRepositoryCreationTemplateResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.CreateRepositoryCreationTemplate",
     output = CreateRepositoryCreationTemplateResponse,
@@ -81,7 +85,7 @@ pub enum RCTAppliedFor {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateRepositoryCreationTemplateResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Repository creation template (optional).
@@ -121,13 +125,16 @@ pub struct RepositoryCreationTemplate {
     /// Custom role arn (optional).
     #[length(max = 2048)]
     pub custom_role_arn: Option<String>,
-    /// Created at (optional).
+    /// When it was created (optional).
     pub created_at: Option<Timestamp>,
-    /// Updated at (optional).
+    /// When it was last updated (optional).
     pub updated_at: Option<Timestamp>,
 }
 
-/// The `DeleteRepositoryCreationTemplate` request: delete repository creation template.
+/// Deletes a repository creation template. Returns the template that was deleted.
+///
+/// The `DeleteRepositoryCreationTemplate` request: send it with `.send(&client)`; the response
+/// is [`DeleteRepositoryCreationTemplateResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.DeleteRepositoryCreationTemplate",
     output = DeleteRepositoryCreationTemplateResponse,
@@ -147,14 +154,21 @@ pub struct DeleteRepositoryCreationTemplate {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRepositoryCreationTemplateResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Repository creation template (optional).
     pub repository_creation_template: Option<RepositoryCreationTemplate>,
 }
 
-/// The `DescribeRepositoryCreationTemplates` request: describe repository creation templates.
+/// Describes the repository creation templates of the registry, all of them or those for the
+/// given prefixes.
+///
+/// The `DescribeRepositoryCreationTemplates` request: send it with `.send(&client)`; the
+/// response is [`DescribeRepositoryCreationTemplatesResponse`].
+///
+/// Paginated: [`pages`](Self::pages) streams every page and [`items`](Self::items) every
+/// [`RepositoryCreationTemplate`], following `nextToken`.
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.DescribeRepositoryCreationTemplates",
     output = DescribeRepositoryCreationTemplatesResponse,
@@ -165,9 +179,9 @@ pub struct DescribeRepositoryCreationTemplates {
     /// Prefixes (optional).
     #[each(length(1, 256), pattern(r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#))]
     pub prefixes: Option<Vec<String>>,
-    /// Next token (optional).
+    /// Where to resume: the `nextToken` of the previous page; `None` for the first page.
     pub next_token: Option<String>,
-    /// Max results (optional).
+    /// The page size: at most this many results per call (optional).
     #[range(1, 1000)]
     pub max_results: Option<i32>,
 }
@@ -176,16 +190,19 @@ pub struct DescribeRepositoryCreationTemplates {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeRepositoryCreationTemplatesResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Repository creation templates (optional).
     pub repository_creation_templates: Option<Vec<RepositoryCreationTemplate>>,
-    /// Next token (optional).
+    /// The token of the next page; `None` on the last page.
     pub next_token: Option<String>,
 }
 
-/// The `UpdateRepositoryCreationTemplate` request: update repository creation template.
+/// Changes a repository creation template. Returns the updated template.
+///
+/// The `UpdateRepositoryCreationTemplate` request: send it with `.send(&client)`; the response
+/// is [`UpdateRepositoryCreationTemplateResponse`].
 #[aws_operation(
     target = "AmazonEC2ContainerRegistry_V20150921.UpdateRepositoryCreationTemplate",
     output = UpdateRepositoryCreationTemplateResponse,
@@ -228,7 +245,7 @@ pub struct UpdateRepositoryCreationTemplate {
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UpdateRepositoryCreationTemplateResponse {
-    /// Registry id (optional).
+    /// The registry's AWS account id (optional).
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
     /// Repository creation template (optional).

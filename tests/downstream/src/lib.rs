@@ -1,5 +1,18 @@
 //! A crate outside `ecr-core` that declares its own operations with the DSL,
 //! depending on `ecr-core` alone (the downstream view of the macros).
+//!
+//! - [`logs`]: Amazon CloudWatch Logs, an awsJson1.1 service with its own
+//!   service descriptor ([`logs::CloudWatchLogs`]).
+//! - [`dynamodb`]: Amazon DynamoDB, an awsJson1.0 service
+//!   ([`dynamodb::DynamoDb`]): the JSON version is a property of the
+//!   service, not of ECR.
+//! - The items at the root declare ECR-style operations with every field
+//!   attribute, for the validation tests.
+
+#![deny(missing_docs)]
+
+pub mod dynamodb;
+pub mod logs;
 
 use ecr_core::{aws_enum, aws_error, aws_operation, aws_shape};
 

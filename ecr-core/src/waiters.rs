@@ -1,0 +1,350 @@
+//! Waiters: poll an operation until the service reports the state you are
+//! waiting for, as botocore's `waiters-2.json` for ECR describes them.
+//!
+//! | waiter | polls | success | failure | default delay, max wait |
+//! | --- | --- | --- | --- | --- |
+//! | [`image_scan_complete`] | `DescribeImageScanFindings` | `imageScanStatus.status == COMPLETE` | `FAILED` | 5 s, 300 s (60 attempts) |
+//! | [`lifecycle_policy_preview_complete`] | `GetLifecyclePolicyPreview` | `status == COMPLETE` | `FAILED` | 5 s, 100 s (20 attempts) |
+//!
+//! As in botocore, a fixed delay separates the attempts, and an error from
+//! the operation (after the client's own retries) ends the wait: the model
+//! lists no error acceptors for these waiters.
+//!
+//! ```no_run
+//! # async fn run(client: ecr_core::Client) -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use ecr_core::ecr::{DescribeImageScanFindings, ImageIdentifier};
+//! use ecr_core::waiters::{image_scan_complete, WaiterConfig};
+//!
+//! let request = DescribeImageScanFindings {
+//!     repository_name: "app".into(),
+//!     image_id: ImageIdentifier { image_tag: Some("v1".into()), ..Default::default() },
+//!     ..Default::default()
+//! };
+//! let config = WaiterConfig::IMAGE_SCAN_COMPLETE.with_max_wait(Duration::from_secs(600));
+//! let findings = image_scan_complete(&client, &request, config).await?;
+//! println!("{:?}", findings.image_scan_findings);
+//! # Ok(()) }
+//! ```
+
+use std::time::Duration;
+
+use crate::client::Client;
+use crate::ecr::{
+    DescribeImageScanFindings, DescribeImageScanFindingsError, DescribeImageScanFindingsResponse,
+    GetLifecyclePolicyPreview, GetLifecyclePolicyPreviewError, GetLifecyclePolicyPreviewResponse,
+    LifecyclePolicyPreviewStatus, ScanStatus,
+};
+use crate::error::Error;
+use crate::operation::Operation;
+
+/// How often to poll and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaiterConfig {
+    /// The pause between two attempts.
+    pub delay: Duration,
+    /// The longest the wait may take; no attempt starts after it.
+    pub max_wait: Duration,
+}
+
+impl WaiterConfig {
+    /// `ImageScanComplete`'s defaults: every 5 s, for 60 attempts (300 s).
+    pub const IMAGE_SCAN_COMPLETE: WaiterConfig = WaiterConfig {
+        delay: Duration::from_secs(5),
+        max_wait: Duration::from_secs(5 * 60),
+    };
+
+    /// `LifecyclePolicyPreviewComplete`'s defaults: every 5 s, for 20
+    /// attempts (100 s).
+    pub const LIFECYCLE_POLICY_PREVIEW_COMPLETE: WaiterConfig = WaiterConfig {
+        delay: Duration::from_secs(5),
+        max_wait: Duration::from_secs(5 * 20),
+    };
+
+    /// With another delay between attempts.
+    pub const fn with_delay(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+
+    /// With another maximum wait.
+    pub const fn with_max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = max_wait;
+        self
+    }
+}
+
+/// Why a wait ended without reaching its success state.
+#[derive(Debug, thiserror::Error)]
+pub enum WaiterError<E> {
+    /// The service reported the waiter's failure state.
+    #[error("{waiter}: the service reports {state}{}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
+    Failed {
+        /// The waiter (`ImageScanComplete`).
+        waiter: &'static str,
+        /// The state reached (`FAILED`).
+        state: String,
+        /// The service's explanation, where it gives one.
+        reason: Option<String>,
+    },
+    /// The maximum wait passed first.
+    #[error("{waiter}: not done after {attempts} attempt(s) in {max_wait:?}; last state {}", last_state.as_deref().unwrap_or("unknown"))]
+    Timeout {
+        /// The waiter.
+        waiter: &'static str,
+        /// The configured maximum wait.
+        max_wait: Duration,
+        /// How many times the operation was called.
+        attempts: u32,
+        /// The state the last response reported.
+        last_state: Option<String>,
+    },
+    /// The operation failed.
+    #[error("{waiter}: {source}")]
+    Operation {
+        /// The waiter.
+        waiter: &'static str,
+        /// The operation's error.
+        #[source]
+        source: Error<E>,
+    },
+}
+
+/// What one response says.
+enum Verdict {
+    Success,
+    Failure(String, Option<String>),
+    Retry(Option<String>),
+}
+
+/// Polls `request` until `judge` says success or failure, or time runs out.
+async fn wait<O: Operation>(
+    waiter: &'static str,
+    client: &Client,
+    request: &O,
+    config: WaiterConfig,
+    judge: impl Fn(&O::Output) -> Verdict,
+) -> Result<O::Output, WaiterError<O::Error>> {
+    let start = tokio::time::Instant::now();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let output = client
+            .send(request)
+            .await
+            .map_err(|source| WaiterError::Operation { waiter, source })?;
+        let last_state = match judge(&output) {
+            Verdict::Success => return Ok(output),
+            Verdict::Failure(state, reason) => {
+                return Err(WaiterError::Failed {
+                    waiter,
+                    state,
+                    reason,
+                });
+            }
+            Verdict::Retry(state) => state,
+        };
+        if start.elapsed() + config.delay > config.max_wait {
+            return Err(WaiterError::Timeout {
+                waiter,
+                max_wait: config.max_wait,
+                attempts,
+                last_state,
+            });
+        }
+        tokio::time::sleep(config.delay).await;
+    }
+}
+
+/// Waits until the scan of an image is complete (`ImageScanComplete`):
+/// polls `DescribeImageScanFindings` until `imageScanStatus.status` is
+/// `COMPLETE` and returns that response (its first page of findings). A
+/// `FAILED` status is [`WaiterError::Failed`], with the status description.
+pub async fn image_scan_complete(
+    client: &Client,
+    request: &DescribeImageScanFindings,
+    config: WaiterConfig,
+) -> Result<DescribeImageScanFindingsResponse, WaiterError<DescribeImageScanFindingsError>> {
+    wait("ImageScanComplete", client, request, config, |out| {
+        let status = out.image_scan_status.as_ref();
+        match status.and_then(|s| s.status.as_ref()) {
+            Some(ScanStatus::Complete) => Verdict::Success,
+            Some(ScanStatus::Failed) => {
+                Verdict::Failure("FAILED".into(), status.and_then(|s| s.description.clone()))
+            }
+            other => Verdict::Retry(other.map(|s| s.as_str().to_owned())),
+        }
+    })
+    .await
+}
+
+/// Waits until a lifecycle policy preview is complete
+/// (`LifecyclePolicyPreviewComplete`): polls `GetLifecyclePolicyPreview`
+/// until `status` is `COMPLETE` and returns that response (its first page of
+/// results). A `FAILED` status is [`WaiterError::Failed`].
+pub async fn lifecycle_policy_preview_complete(
+    client: &Client,
+    request: &GetLifecyclePolicyPreview,
+    config: WaiterConfig,
+) -> Result<GetLifecyclePolicyPreviewResponse, WaiterError<GetLifecyclePolicyPreviewError>> {
+    wait(
+        "LifecyclePolicyPreviewComplete",
+        client,
+        request,
+        config,
+        |out| match &out.status {
+            Some(LifecyclePolicyPreviewStatus::Complete) => Verdict::Success,
+            Some(LifecyclePolicyPreviewStatus::Failed) => Verdict::Failure("FAILED".into(), None),
+            other => Verdict::Retry(other.as_ref().map(|s| s.as_str().to_owned())),
+        },
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::ecr::ImageIdentifier;
+    use crate::paginate::tests::{client, scripted_server};
+
+    fn scan_request() -> DescribeImageScanFindings {
+        DescribeImageScanFindings {
+            repository_name: "repo".into(),
+            image_id: ImageIdentifier {
+                image_tag: Some("v1".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    const FAST: WaiterConfig = WaiterConfig {
+        delay: Duration::from_millis(10),
+        max_wait: Duration::from_secs(5),
+    };
+
+    /// Answers `states[i]` on the i-th call (the last one after that).
+    async fn scan_states(states: &'static [&'static str]) -> (Client, Arc<AtomicUsize>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let (endpoint, _) = scripted_server(move |_| {
+            let i = counter.fetch_add(1, Ordering::SeqCst).min(states.len() - 1);
+            format!(
+                r#"{{"imageScanStatus": {{"status": "{}", "description": "why {i}"}}}}"#,
+                states[i]
+            )
+        })
+        .await;
+        (client(&endpoint), calls)
+    }
+
+    #[test]
+    fn defaults_are_the_models() {
+        let scan = WaiterConfig::IMAGE_SCAN_COMPLETE;
+        assert_eq!((scan.delay.as_secs(), scan.max_wait.as_secs()), (5, 300));
+        let preview = WaiterConfig::LIFECYCLE_POLICY_PREVIEW_COMPLETE;
+        assert_eq!(
+            (preview.delay.as_secs(), preview.max_wait.as_secs()),
+            (5, 100)
+        );
+        let custom = scan
+            .with_delay(Duration::from_secs(1))
+            .with_max_wait(Duration::from_secs(2));
+        assert_eq!(custom.delay, Duration::from_secs(1));
+        assert_eq!(custom.max_wait, Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn polls_until_complete() {
+        let (client, calls) = scan_states(&["IN_PROGRESS", "PENDING", "COMPLETE"]).await;
+        let out = image_scan_complete(&client, &scan_request(), FAST)
+            .await
+            .unwrap();
+        assert_eq!(
+            out.image_scan_status.and_then(|s| s.status),
+            Some(ScanStatus::Complete)
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn failed_is_the_failure_state() {
+        let (client, calls) = scan_states(&["IN_PROGRESS", "FAILED"]).await;
+        let err = image_scan_complete(&client, &scan_request(), FAST)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, WaiterError::Failed { state, reason, .. }
+                if state == "FAILED" && reason.as_deref() == Some("why 1")),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "ImageScanComplete: the service reports FAILED: why 1"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn gives_up_after_max_wait() {
+        let (client, calls) = scan_states(&["IN_PROGRESS"]).await;
+        let config = FAST.with_max_wait(Duration::from_millis(55));
+        let err = image_scan_complete(&client, &scan_request(), config)
+            .await
+            .unwrap_err();
+        match err {
+            WaiterError::Timeout {
+                attempts,
+                last_state,
+                ..
+            } => {
+                assert!((2..=6).contains(&attempts), "{attempts}");
+                assert_eq!(attempts as usize, calls.load(Ordering::SeqCst));
+                assert_eq!(last_state.as_deref(), Some("IN_PROGRESS"));
+            }
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn preview_waiter_and_operation_errors() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let (endpoint, _) = scripted_server(move |_| {
+            let status = match counter.fetch_add(1, Ordering::SeqCst) {
+                0 => "IN_PROGRESS",
+                _ => "COMPLETE",
+            };
+            format!(r#"{{"status": "{status}", "previewResults": []}}"#)
+        })
+        .await;
+        let request = GetLifecyclePolicyPreview {
+            repository_name: "repo".into(),
+            ..Default::default()
+        };
+        let out = lifecycle_policy_preview_complete(&client(&endpoint), &request, FAST)
+            .await
+            .unwrap();
+        assert_eq!(out.status, Some(LifecyclePolicyPreviewStatus::Complete));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+
+        // An invalid request fails at once, with the validation error inside.
+        let bad = GetLifecyclePolicyPreview {
+            repository_name: "x".into(),
+            ..Default::default()
+        };
+        let err = lifecycle_policy_preview_complete(&client(&endpoint), &bad, FAST)
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            WaiterError::Operation {
+                source: Error::Validation(_),
+                ..
+            }
+        ));
+    }
+}

@@ -1,0 +1,469 @@
+//! Secrets stay secret: the secret key and the session token never appear
+//! in tracing output (captured at TRACE level), in Debug or Display of the
+//! client, its config or any error, nor at a host the service redirects to.
+//! And a plain `http://` endpoint that is not loopback logs a warning once.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ecr_core::ecr::DescribeRepositories;
+use ecr_core::retry::RetryConfig;
+use ecr_core::{Client, Config, Credentials, Ecr, Service, ValidationMode};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Metadata, Subscriber};
+
+const ACCESS_KEY: &str = "AKIDSECRETSTEST";
+const SECRET_KEY: &str = "wJalrXUtnFEMI-secret-key-K7MDENG";
+const SESSION_TOKEN: &str = "FwoGZXIvYXdzE-session-token-Xk3Q9";
+
+// ---------------------------------------------------------------------------
+// A subscriber that writes every span, span record and event to a string.
+
+#[derive(Clone, Default)]
+struct Capture {
+    out: Arc<Mutex<String>>,
+    next_id: Arc<AtomicU64>,
+}
+
+impl Capture {
+    fn text(&self) -> String {
+        self.out.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn push(&self, line: String) {
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        out.push_str(&line);
+        out.push('\n');
+    }
+}
+
+struct Fields(String);
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        let _ = write!(self.0, " {}={}", field.name(), value);
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let _ = write!(self.0, " {}={:?}", field.name(), value);
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        let _ = write!(self.0, " {}={} ({:?})", field.name(), value, value);
+    }
+}
+
+impl Subscriber for Capture {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn register_callsite(&self, _: &'static Metadata<'static>) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::always()
+    }
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        Some(tracing::level_filters::LevelFilter::TRACE)
+    }
+    fn new_span(&self, span: &Attributes<'_>) -> Id {
+        let mut fields = Fields(format!("span {}:", span.metadata().name()));
+        span.record(&mut fields);
+        self.push(fields.0);
+        Id::from_u64(self.next_id.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+    fn record(&self, _: &Id, values: &Record<'_>) {
+        let mut fields = Fields("record:".to_owned());
+        values.record(&mut fields);
+        self.push(fields.0);
+    }
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        let meta = event.metadata();
+        let mut fields = Fields(format!("{} {}:", meta.level(), meta.target()));
+        event.record(&mut fields);
+        self.push(fields.0);
+    }
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+/// Runs `f` on a current-thread runtime with `capture` as the subscriber, so
+/// that every task the client spawns reports to it.
+fn captured<F: std::future::Future>(capture: &Capture, f: F) -> F::Output {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    tracing::subscriber::with_default(capture.clone(), || runtime.block_on(f))
+}
+
+// ---------------------------------------------------------------------------
+// A loopback server that answers from a script and keeps every request.
+
+#[derive(Clone)]
+enum Reply {
+    Status(u16, &'static str),
+    /// A redirect to this URL.
+    Redirect(u16, String),
+}
+
+struct Server {
+    endpoint: String,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+async fn read_request(sock: &mut TcpStream) -> Option<String> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0usize);
+            while buf.len() < end + 4 + len {
+                let n = sock.read(&mut chunk).await.ok()?;
+                if n == 0 {
+                    return None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            return Some(String::from_utf8_lossy(&buf).into_owned());
+        }
+        let n = sock.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+async fn serve(script: Vec<Reply>) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    let count = Arc::new(AtomicUsize::new(0));
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let (seen, count, script) = (seen.clone(), count.clone(), script.clone());
+            tokio::spawn(async move {
+                while let Some(request) = read_request(&mut sock).await {
+                    seen.lock().unwrap_or_else(|e| e.into_inner()).push(request);
+                    let n = count.fetch_add(1, Ordering::SeqCst);
+                    let reply = script.get(n).cloned().unwrap_or(Reply::Status(200, "{}"));
+                    let resp = match reply {
+                        Reply::Status(status, body) => format!(
+                            "HTTP/1.1 {status} X\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: req-{n}\r\nContent-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        ),
+                        Reply::Redirect(status, to) => format!(
+                            "HTTP/1.1 {status} Moved\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n"
+                        ),
+                    };
+                    if sock.write_all(resp.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Server { endpoint, requests }
+}
+
+fn credentials() -> Credentials {
+    Credentials::new(
+        ACCESS_KEY,
+        SECRET_KEY,
+        Some(SESSION_TOKEN.to_owned()),
+        None,
+        "test",
+    )
+}
+
+fn client(endpoint: &str, validation: ValidationMode) -> Client {
+    Client::new(
+        Config::builder()
+            .with_region("us-east-1")
+            .with_endpoint_url(endpoint)
+            .with_credentials(credentials())
+            .with_validation(validation)
+            .with_retry(RetryConfig {
+                max_attempts: 3,
+                initial_backoff: Duration::from_millis(5),
+                max_backoff: Duration::from_millis(20),
+                ..RetryConfig::default()
+            })
+            .build(),
+    )
+}
+
+fn assert_no_secret(what: &str, text: &str) {
+    assert!(
+        !text.contains(SECRET_KEY),
+        "the secret key appears in {what}:\n{text}"
+    );
+    assert!(
+        !text.contains(SESSION_TOKEN),
+        "the session token appears in {what}:\n{text}"
+    );
+}
+
+const NOT_FOUND: &str =
+    r#"{"__type":"RepositoryNotFoundException","message":"no such repository"}"#;
+const SERVER_ERROR: &str = r#"{"__type":"ServerException","message":"oops"}"#;
+
+#[test]
+fn secrets_never_reach_traces_debug_or_error_strings() {
+    let capture = Capture::default();
+    let mut texts: Vec<(String, String)> = Vec::new();
+    let requests = captured(&capture, async {
+        // Success; service error; a retry then success; a transport error.
+        let server = serve(vec![
+            Reply::Status(200, r#"{"repositories":[]}"#),
+            Reply::Status(400, NOT_FOUND),
+            Reply::Status(500, SERVER_ERROR),
+            Reply::Status(200, r#"{"repositories":[]}"#),
+        ])
+        .await;
+        let client = client(&server.endpoint, ValidationMode::Enforce);
+        texts.push(("the client's Debug".into(), format!("{client:?}")));
+        texts.push((
+            "the config's Debug".into(),
+            format!("{:?}", client.config()),
+        ));
+        texts.push((
+            "the credentials' Debug".into(),
+            format!("{:?}", credentials()),
+        ));
+
+        let ok = DescribeRepositories::default().send(&client).await;
+        texts.push(("a success".into(), format!("{ok:?}")));
+        assert!(ok.is_ok(), "{ok:?}");
+
+        let err = DescribeRepositories::default()
+            .send(&client)
+            .await
+            .expect_err("RepositoryNotFoundException");
+        texts.push(("a service error".into(), format!("{err} / {err:?}")));
+
+        let retried = DescribeRepositories::default().send(&client).await;
+        assert!(retried.is_ok(), "a 500 is retried: {retried:?}");
+
+        // Validation: refused (Enforce), then logged and sent (Warn).
+        let invalid = DescribeRepositories {
+            max_results: Some(0),
+            ..Default::default()
+        };
+        let err = invalid.send(&client).await.expect_err("max_results 0");
+        texts.push(("a validation error".into(), format!("{err} / {err:?}")));
+        let warn = client_for_warn(&server.endpoint);
+        let _ = invalid.send(&warn).await;
+
+        // A transport error: nothing listens on the port any more.
+        let closed = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            format!("http://{}", listener.local_addr().expect("addr"))
+        };
+        let err = DescribeRepositories::default()
+            .send(&client_with_attempts(&closed, 1))
+            .await
+            .expect_err("connection refused");
+        texts.push(("a transport error".into(), format!("{err} / {err:?}")));
+        let source = std::error::Error::source(&err).map(|s| format!("{s} / {s:?}"));
+        texts.push(("a transport error's source".into(), format!("{source:?}")));
+
+        server.requests.lock().unwrap().clone()
+    });
+
+    // The token was used (the server received it), so its absence from the
+    // logs below means something.
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.contains(&SESSION_TOKEN.to_ascii_lowercase()) || r.contains(SESSION_TOKEN)),
+        "the session token was not sent"
+    );
+    assert!(
+        requests.iter().all(|r| !r.contains(SECRET_KEY)),
+        "the secret key went over the wire"
+    );
+    let trace = capture.text();
+    assert!(
+        trace.contains("aws.operation") && trace.contains("retrying"),
+        "the capture saw the client's spans and events:\n{trace}"
+    );
+    assert!(
+        trace.contains("WARN") && trace.contains("must be at least 1"),
+        "the Warn-mode violation was logged:\n{trace}"
+    );
+    assert_no_secret("the tracing output", &trace);
+    for (what, text) in &texts {
+        assert_no_secret(what, text);
+    }
+}
+
+/// A session token that cannot travel in a header (a trailing newline from a
+/// file, say) fails signing; the error says so without quoting the token.
+#[tokio::test]
+async fn a_malformed_session_token_is_not_echoed_in_errors() {
+    let server = serve(vec![]).await;
+    let bad_token = format!("{SESSION_TOKEN}\n");
+    let client = Client::new(
+        Config::builder()
+            .with_region("us-east-1")
+            .with_endpoint_url(&server.endpoint)
+            .with_credentials(Credentials::new(
+                ACCESS_KEY,
+                SECRET_KEY,
+                Some(bad_token),
+                None,
+                "test",
+            ))
+            .with_max_attempts(1)
+            .build(),
+    );
+    let result = DescribeRepositories::default().send(&client).await;
+    let text = match &result {
+        Ok(out) => format!("{out:?}"),
+        Err(err) => {
+            let source = std::error::Error::source(err).map(|s| format!("{s} / {s:?}"));
+            format!("{err} / {err:?} / {source:?}")
+        }
+    };
+    assert!(result.is_err(), "a token with a newline was sent: {text}");
+    assert_no_secret("a signing error", &text);
+    assert!(
+        server.requests.lock().unwrap().is_empty(),
+        "nothing is sent"
+    );
+}
+
+fn client_for_warn(endpoint: &str) -> Client {
+    client(endpoint, ValidationMode::Warn)
+}
+
+fn client_with_attempts(endpoint: &str, attempts: u32) -> Client {
+    Client::new(
+        Config::builder()
+            .with_region("us-east-1")
+            .with_endpoint_url(endpoint)
+            .with_credentials(credentials())
+            .with_max_attempts(attempts)
+            .build(),
+    )
+}
+
+/// Bug: reqwest follows redirects by default and, across hosts, strips only
+/// `Authorization`/`Cookie`: the session token (`x-amz-security-token`)
+/// would go to whatever host a hostile or compromised endpoint names. AWS
+/// JSON services never redirect; the client must not follow.
+#[tokio::test]
+async fn a_redirect_does_not_carry_the_session_token_elsewhere() {
+    let mut followed = Vec::new();
+    for status in [301, 302, 303, 307, 308] {
+        let elsewhere = serve(vec![]).await;
+        let server = serve(vec![Reply::Redirect(
+            status,
+            format!(
+                "{}/steal",
+                elsewhere.endpoint.replace("127.0.0.1", "localhost")
+            ),
+        )])
+        .await;
+        let result = DescribeRepositories::default()
+            .send(&client_with_attempts(&server.endpoint, 1))
+            .await;
+        let leaked = elsewhere.requests.lock().unwrap().clone();
+        if !leaked.is_empty() {
+            let token = leaked.iter().any(|r| r.contains(SESSION_TOKEN));
+            followed.push(format!(
+                "{status}: followed to another host{}",
+                if token {
+                    ", with x-amz-security-token"
+                } else {
+                    ""
+                }
+            ));
+        }
+        if let Err(err) = &result {
+            assert_no_secret("the redirect error", &format!("{err} / {err:?}"));
+        }
+    }
+    assert!(
+        followed.is_empty(),
+        "redirects must not be followed:\n{}",
+        followed.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------
+// The warning for plain http:// endpoints that are not loopback.
+
+fn warnings(capture: &Capture, needle: &str) -> usize {
+    capture
+        .text()
+        .lines()
+        .filter(|l| l.starts_with("WARN") && l.contains(needle))
+        .count()
+}
+
+#[test]
+fn warn_if_insecure_warns_once_per_endpoint() {
+    use ecr_core::transport::warn_if_insecure;
+    let capture = Capture::default();
+    tracing::subscriber::with_default(capture.clone(), || {
+        let remote = reqwest_url("http://10.20.30.40:4566/");
+        warn_if_insecure(&remote);
+        warn_if_insecure(&remote);
+        warn_if_insecure(&reqwest_url("http://10.20.30.40:4566/other/path"));
+        for quiet in [
+            "http://127.0.0.1:4566/",
+            "http://localhost:4566/",
+            "http://[::1]:4566/",
+            "https://10.20.30.41/",
+        ] {
+            warn_if_insecure(&reqwest_url(quiet));
+        }
+    });
+    assert_eq!(
+        warnings(&capture, "10.20.30.40:4566"),
+        1,
+        "{}",
+        capture.text()
+    );
+    assert_eq!(warnings(&capture, "http"), 1, "{}", capture.text());
+}
+
+/// Needs the call `crate::transport::warn_if_insecure(&url);` in
+/// `Client::endpoint_for` (client.rs).
+#[test]
+fn a_client_with_a_remote_http_endpoint_warns_once() {
+    let capture = Capture::default();
+    tracing::subscriber::with_default(capture.clone(), || {
+        for endpoint in ["http://192.0.2.77:5000", "http://127.0.0.1:5000"] {
+            let client = client(endpoint, ValidationMode::Enforce);
+            for _ in 0..3 {
+                client.endpoint_for(&Ecr::INFO).expect("a valid endpoint");
+            }
+            // A second client for the same endpoint does not warn again.
+            client_with_attempts(endpoint, 1)
+                .endpoint_for(&Ecr::INFO)
+                .expect("a valid endpoint");
+        }
+    });
+    assert_eq!(
+        warnings(&capture, "192.0.2.77:5000"),
+        1,
+        "{}",
+        capture.text()
+    );
+    assert_eq!(warnings(&capture, "127.0.0.1"), 0, "{}", capture.text());
+}
+
+fn reqwest_url(s: &str) -> ecr_core::transport::Url {
+    ecr_core::transport::Url::parse(s).expect(s)
+}
