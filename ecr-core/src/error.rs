@@ -130,6 +130,12 @@ pub enum Error<E> {
     /// Signing failed.
     #[error(transparent)]
     Signing(#[from] SigningError),
+    /// A paginator stopped: the service repeated a page token.
+    #[error("{message}")]
+    Pagination {
+        /// What happened.
+        message: String,
+    },
     /// The client is misconfigured (no region, a bad endpoint).
     #[error("client configuration: {0}")]
     Config(String),
@@ -175,6 +181,7 @@ impl<E> Error<E> {
             Error::Credentials(c) => Error::Credentials(c),
             Error::Signing(s) => Error::Signing(s),
             Error::Config(c) => Error::Config(c),
+            Error::Pagination { message } => Error::Pagination { message },
         }
     }
 }

@@ -38,7 +38,7 @@ use futures_core::Stream;
 use futures_util::StreamExt;
 
 use crate::client::Client;
-use crate::error::{Error, ErrorMeta};
+use crate::error::Error;
 use crate::operation::Operation;
 
 /// An operation whose responses come in pages: where its tokens and items
@@ -191,14 +191,13 @@ impl<O: Paginated> Stream for Pages<O> {
 
 /// The error that ends a walk when the service repeats a token.
 fn repeated_token<O: Paginated>(token: &str) -> Error<O::Error> {
-    Error::Response {
+    Error::Pagination {
         message: format!(
             "{} pagination stopped: the service returned {} {token:?} a second time, \
              which would loop forever",
             O::NAME,
             O::OUTPUT_TOKEN
         ),
-        meta: ErrorMeta::default(),
     }
 }
 
@@ -464,7 +463,7 @@ pub(crate) mod tests {
         let items: Vec<_> = request.items(&client(&endpoint)).collect().await;
         assert_eq!(items.len(), 3);
         assert!(items[..2].iter().all(Result::is_ok));
-        assert!(matches!(items[2], Err(Error::Response { .. })));
+        assert!(matches!(items[2], Err(Error::Pagination { .. })));
     }
 
     #[tokio::test]
