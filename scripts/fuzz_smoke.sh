@@ -4,6 +4,7 @@
 #   scripts/fuzz_smoke.sh                 # 3000 executions per target
 #   FUZZ_RUNS=20000 scripts/fuzz_smoke.sh
 #   FUZZ_SECONDS=300 scripts/fuzz_smoke.sh   # a long run: 5 minutes per target
+#   FUZZ_TARGETS="sign_headers" scripts/fuzz_smoke.sh
 #
 # Installs cargo-fuzz from crates.io when it is missing. cargo-fuzz passes
 # nightly-only rustc flags (-Zsanitizer, -Cpasses=sancov): by default they go
@@ -20,7 +21,7 @@ cd "$(dirname "$0")/.."
 
 runs=${FUZZ_RUNS:-3000}
 seconds=${FUZZ_SECONDS:-}
-targets=(parse_output parse_error sign_headers validate_request)
+read -r -a targets <<<"${FUZZ_TARGETS:-parse_output parse_error sign_headers validate_request}"
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "cargo-fuzz is missing: installing it from crates.io"

@@ -952,3 +952,58 @@ fn sign_headers_with_a_time_after_year_9999_is_an_error_not_a_panic() {
     let year_9999 = UNIX_EPOCH + Duration::from_secs(253_402_300_799);
     assert_eq!(sign("https://h.example/", &[], year_9999).ok(), Some(true));
 }
+
+/// Bug: `sign_headers` puts the region, service and access key id into the
+/// `authorization` value unchecked; one with a control character (a region
+/// read with its trailing newline) is signed into a header that cannot be
+/// sent. The client then fails in reqwest's request builder, which it
+/// reports as a transport error and retries. It must be a signing or
+/// configuration error, before any attempt. Found by the sign_headers fuzz
+/// target (region `"\0/\0\0\0\0\u{11}\0"`).
+#[tokio::test]
+async fn a_region_with_a_newline_is_a_clear_error_before_sending() {
+    let mut problems = Vec::new();
+    let credentials = Credentials::new("AKIDTEST", "secret", None, None, "test");
+    let signed = sign_headers(
+        "POST",
+        "https://h.example/",
+        &[],
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        &credentials,
+        SigningScope {
+            region: "us-east-1\n",
+            service: "ecr",
+            time: SystemTime::now(),
+        },
+    );
+    for (name, value) in signed.iter().flatten() {
+        if HeaderValue::from_str(value).is_err() {
+            problems.push(format!(
+                "sign_headers returned an unsendable {name}: {value:?}"
+            ));
+        }
+    }
+
+    let server = serve(vec![ok(b"{}")]).await;
+    let client = Client::new(
+        Config::builder()
+            .with_region("us-east-1\n")
+            .with_endpoint_url(&server.endpoint)
+            .with_credentials(credentials)
+            .with_retry(RetryConfig {
+                max_attempts: 3,
+                initial_backoff: Duration::from_millis(5),
+                max_backoff: Duration::from_millis(20),
+                ..RetryConfig::default()
+            })
+            .build(),
+    );
+    let result = DescribeRepositories::default().send(&client).await;
+    if !matches!(result, Err(Error::Signing(_) | Error::Config(_))) {
+        problems.push(format!(
+            "the client returned {result:?}, expected a signing or configuration error"
+        ));
+    }
+    assert_eq!(server.requests.load(Ordering::SeqCst), 0);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

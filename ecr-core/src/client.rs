@@ -136,14 +136,7 @@ impl Client {
     /// A client configured from the AWS environment variables (see
     /// [`Config::from_env`]).
     pub async fn from_env() -> Result<Self, crate::config::ConfigError> {
-        let config = Config::from_env().build();
-        if config.region.is_none() {
-            return Err(crate::config::ConfigError(
-                "no region: set AWS_REGION or AWS_DEFAULT_REGION, or call with_region on the config builder"
-                    .into(),
-            ));
-        }
-        Ok(Self::new(config))
+        Ok(Self::new(Config::from_env().try_build()?))
     }
 
     /// The configuration.
@@ -212,28 +205,8 @@ impl Client {
 
     /// The endpoint URL for a service.
     pub fn endpoint_for(&self, service: &ServiceInfo) -> Result<reqwest::Url, String> {
-        let config = &self.inner.config;
-        let custom = config
-            .endpoint_url
-            .clone()
-            .or_else(|| config.env_endpoints.get(service.env_name).cloned())
-            .or_else(|| config.env_endpoints.get("").cloned());
-        let url = match custom {
-            Some(url) => url,
-            None => {
-                let region = config.region.as_deref().ok_or_else(|| {
-                    "no region: set AWS_REGION, or call with_region on the config builder"
-                        .to_owned()
-                })?;
-                endpoint::default_endpoint(service, region, config.endpoint_variant)
-            }
-        };
-        let mut url =
-            reqwest::Url::parse(&url).map_err(|e| format!("invalid endpoint {url:?}: {e}"))?;
-        if !url.path().ends_with('/') {
-            let path = format!("{}/", url.path());
-            url.set_path(&path);
-        }
+        let url = endpoint::resolve(&self.inner.config, service).map_err(|e| e.to_string())?;
+        crate::transport::warn_if_insecure(&url);
         Ok(url)
     }
 

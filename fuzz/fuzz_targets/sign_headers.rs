@@ -138,6 +138,15 @@ fuzz_target!(|input: Input<'_>| {
         &credentials,
         scope,
     ) {
+        // Reported: a region, service or access key id holding characters a
+        // header cannot carry is signed into an unsendable `authorization`
+        // (tests/hostile.rs, a_region_with_a_newline_*).
+        let unsendable_scope = [input.region, input.service, input.access_key_id]
+            .iter()
+            .any(|s| ecr_core::http::HeaderValue::from_str(s).is_err());
+        if unsendable_scope && !ecr_fuzz::include_known_bugs() {
+            return;
+        }
         // What is signed must be sendable: every value a valid header value.
         for (name, value) in signed {
             assert!(
