@@ -36,15 +36,23 @@ cargo build --quiet --release -p ecr-bench --bins
 OURS=target/release/push_bench
 PEER=target/peer/release/peer-bench
 
-target/release/sink 0 10485760 > target/sink.out &
-sink=$!
-trap 'kill $sink 2>/dev/null || true' EXIT
-for _ in $(seq 1 50); do grep -q listening target/sink.out 2>/dev/null && break; sleep 0.1; done
-endpoint="http://$(sed -n 's/listening on //p' target/sink.out)"
+# One sink per part size: the uploader uses the part size InitiateLayerUpload
+# returns, so the 20 MiB runs need a sink that asks for 20 MiB parts.
+sinks=()
+trap 'kill "${sinks[@]}" 2>/dev/null || true' EXIT
+start_sink() {
+  target/release/sink 0 "$1" > "target/sink-$1.out" &
+  sinks+=($!)
+  for _ in $(seq 1 50); do grep -q listening "target/sink-$1.out" 2>/dev/null && break; sleep 0.1; done
+  echo "http://$(sed -n 's/listening on //p' "target/sink-$1.out")"
+}
+endpoint10=$(start_sink 10485760)
+endpoint20=$(start_sink 20971520)
 
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 pair() {
-  local ours peer
+  local ours peer endpoint=$endpoint10
+  if [ "$1" = push ] && [ "$3" = 20 ]; then endpoint=$endpoint20; fi
   ours=$($OURS "$1" "$endpoint" "${@:2}")
   peer=$($PEER "$1" "$endpoint" "${@:2}")
   echo "$ours"

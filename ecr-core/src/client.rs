@@ -118,6 +118,9 @@ impl Client {
             .connect_timeout(config.timeouts.connect)
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true)
+            // AWS JSON services never redirect; following one would send the
+            // signed headers, session token included, to another host.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             // Building fails only if the TLS backend cannot start; fall back to
             // the default client, which reports the same problem per request.
@@ -472,6 +475,15 @@ fn httpdate_parse(s: &str) -> Option<SystemTime> {
     let year: i64 = year.parse().ok()?;
     let mut hms = time.split(':').map(|p| p.parse::<i64>().ok());
     let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
+    // Out-of-range fields are not a date (and would overflow below).
+    if !(1..=31).contains(&day)
+        || !(1970..=9999).contains(&year)
+        || !(0..24).contains(&h)
+        || !(0..60).contains(&m)
+        || !(0..=60).contains(&sec)
+    {
+        return None;
+    }
     // Days from civil (Howard Hinnant's algorithm).
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);

@@ -402,7 +402,7 @@ pub mod __private {
         unmodeled,
     };
     pub use crate::schema::{Constraint, Kind, Member, Number, Schema, SchemaType, Shape};
-    pub use crate::types::{de_base64, de_base64_opt, de_float, de_float_opt};
+    pub use crate::types::{MapOnly, de_base64, de_base64_opt, de_float, de_float_opt};
     pub use crate::validate::{Pattern, Validate, Validator};
     pub use crate::{Client, Error};
     pub use serde;

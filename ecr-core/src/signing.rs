@@ -46,6 +46,30 @@ pub fn sign_headers(
     credentials: &Credentials,
     scope: SigningScope<'_>,
 ) -> Result<Vec<(&'static str, String)>, SigningError> {
+    // aws-sigv4 panics on a URI without scheme or authority, and on a time
+    // the `time` crate cannot represent (after year 9999).
+    let parsed: http::Uri = uri
+        .parse()
+        .map_err(|e| SigningError(format!("invalid URI {uri:?}: {e}")))?;
+    let has_host = headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host"));
+    match (parsed.scheme().is_some(), parsed.authority().is_some()) {
+        (true, true) => {}
+        (false, false) if has_host => {}
+        _ => {
+            return Err(SigningError(format!(
+                "the URI to sign must be absolute (scheme and host), or a path with a host header; got {uri:?}"
+            )));
+        }
+    }
+    const LAST_SIGNABLE_SECOND: u64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+    match scope.time.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) if d.as_secs() <= LAST_SIGNABLE_SECOND => {}
+        _ => {
+            return Err(SigningError(
+                "the signing time is outside 1970-01-01..=9999-12-31".to_owned(),
+            ));
+        }
+    }
     let identity: Identity = credentials.clone().into();
     let params = aws_sigv4::sign::v4::SigningParams::builder()
         .identity(&identity)
@@ -67,8 +91,20 @@ pub fn sign_headers(
         .map_err(|e| SigningError(e.to_string()))?
         .into_parts();
     let (headers, _params) = instructions.into_parts();
-    Ok(headers
+    let signed: Vec<(&'static str, String)> = headers
         .into_iter()
         .map(|h| (h.name(), h.value().to_owned()))
-        .collect())
+        .collect();
+    // The region, service and access key id go into `authorization` as they
+    // are: one with a control character would make a header that cannot be
+    // sent (and a failure the client would retry).
+    for (name, value) in &signed {
+        if http::HeaderValue::from_str(value).is_err() {
+            return Err(SigningError(format!(
+                "the {name} header would hold characters a header cannot carry: \
+                 check the region, the service name and the access key id for control characters"
+            )));
+        }
+    }
+    Ok(signed)
 }

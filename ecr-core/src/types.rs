@@ -231,3 +231,32 @@ pub fn de_float_opt<'de, D: Deserializer<'de>, T: FromF64>(d: D) -> Result<Optio
         Some(v) => float_from(v).map(|f| Some(T::from_f64(f))),
     }
 }
+
+/// A deserializer that reads structures from JSON objects only. serde's
+/// derived `Deserialize` also accepts a sequence (members by position);
+/// awsJson structures are always objects, so `[null, "x"]` must not read
+/// as one. Generated shapes deserialize through it.
+pub struct MapOnly<D>(pub D);
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for MapOnly<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(visitor)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_map(visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map enum identifier ignored_any
+    }
+}

@@ -277,8 +277,15 @@ fn struct_tokens(m: &StructModel) -> TokenStream {
         quote! {
             #(#attrs)*
             #[derive(#p::serde::Deserialize)]
-            #[serde(crate = #serde_path)]
+            #[serde(crate = #serde_path, remote = "Self")]
             #vis struct #ident { #(#fields,)* }
+            // Through `MapOnly`: a structure is read from an object, never
+            // from an array (serde's derive accepts both).
+            impl<'de> #p::serde::Deserialize<'de> for #ident {
+                fn deserialize<D: #p::serde::Deserializer<'de>>(d: D) -> #p::Result<Self, D::Error> {
+                    #ident::deserialize(#p::MapOnly(d))
+                }
+            }
         }
     };
 
