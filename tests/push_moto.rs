@@ -114,6 +114,7 @@ async fn a_failed_push_says_how_far_it_got() {
         .await
         .expect_err("no repository");
     assert_eq!(err.stage, "InitiateLayerUpload");
+    assert_eq!(err.code.as_deref(), Some("RepositoryNotFoundException"));
     assert_eq!(err.bytes_acknowledged, 0);
     assert!(
         err.request_id.is_none() || err.message.contains("RepositoryNotFoundException"),

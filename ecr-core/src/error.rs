@@ -152,6 +152,14 @@ impl<E> Error<E> {
         }
     }
 
+    /// The service's error code, if the service answered with an error.
+    pub fn service_code(&self) -> Option<&str> {
+        match self {
+            Error::Service { meta, .. } => meta.code.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The typed service error, if this is one.
     pub fn service_error(&self) -> Option<&E> {
         match self {

@@ -623,6 +623,7 @@ impl ImagePush {
                         bytes_acknowledged: 0,
                         message: e.to_string(),
                         request_id: None,
+                        code: None,
                     },
                 })?;
                 let pushed = layer
@@ -641,6 +642,7 @@ impl ImagePush {
                                 pushed.digest, pushed.size, blob.digest, blob.size
                             ),
                             request_id: None,
+                            code: None,
                         },
                     });
                 }

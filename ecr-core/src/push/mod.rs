@@ -77,6 +77,10 @@ pub struct PushError {
     pub message: String,
     /// The request id of the failing call, where the service answered.
     pub request_id: Option<String>,
+    /// The service's error code (`EmptyUploadException`,
+    /// `InvalidLayerException`, `LayerPartTooSmallException`,
+    /// `UploadNotFoundException`, ...), where the service answered with one.
+    pub code: Option<String>,
 }
 
 /// Options of a layer push.
@@ -141,6 +145,7 @@ fn fail<E: std::fmt::Display>(
         bytes_acknowledged: acked,
         message: err.to_string(),
         request_id: err.request_id().map(str::to_owned),
+        code: err.service_code().map(str::to_owned),
     }
 }
 
@@ -332,6 +337,7 @@ impl LayerPush {
                     bytes_acknowledged: 0,
                     message: "the response has no uploadId".into(),
                     request_id: None,
+                    code: None,
                 })?;
                 let part = initiated
                     .part_size
@@ -359,6 +365,7 @@ impl LayerPush {
                           resume point are not read again"
                     .into(),
                 request_id: None,
+                code: None,
             });
         }
 
@@ -373,6 +380,7 @@ impl LayerPush {
             bytes_acknowledged: acked,
             message: e.to_string(),
             request_id: None,
+            code: None,
         };
         let mut current = read_and_encode(
             &mut reader,
@@ -419,6 +427,7 @@ impl LayerPush {
                 bytes_acknowledged: acked,
                 message: format!("the layer's digest is {digest}, not the expected {known}"),
                 request_id: None,
+                code: None,
             });
         }
         let completed = CompleteLayerUpload {
@@ -526,6 +535,7 @@ impl LayerPush {
                                 e.message.unwrap_or_default()
                             ),
                             request_id: meta.request_id,
+                            code: Some("InvalidLayerPartException".to_owned()),
                         });
                     }
                 },
@@ -546,6 +556,7 @@ impl LayerPush {
                         bytes_acknowledged: *acked,
                         message: reason,
                         request_id: None,
+                        code: None,
                     });
                 }
             }
