@@ -82,7 +82,7 @@ pub enum ImagePushError {
         digest: String,
         /// The layer push error.
         #[source]
-        source: PushError,
+        source: Box<PushError>,
     },
     /// A call failed.
     #[error("{stage}: {message}")]
@@ -617,23 +617,23 @@ impl ImagePush {
                 let _permit = permit;
                 let reader = open_blob(&blob).await.map_err(|e| ImagePushError::Blob {
                     digest: blob.digest.clone(),
-                    source: PushError {
+                    source: Box::new(PushError {
                         stage: "reading the layer",
                         upload_id: None,
                         bytes_acknowledged: 0,
                         message: e.to_string(),
                         request_id: None,
                         code: None,
-                    },
+                    }),
                 })?;
                 let pushed = layer
                     .push(&client, reader)
                     .await
-                    .map_err(|source| ImagePushError::Blob { digest: blob.digest.clone(), source })?;
+                    .map_err(|source| ImagePushError::Blob { digest: blob.digest.clone(), source: Box::new(source) })?;
                 if pushed.digest != blob.digest || pushed.size != blob.size {
                     return Err(ImagePushError::Blob {
                         digest: blob.digest.clone(),
-                        source: PushError {
+                        source: Box::new(PushError {
                             stage: "CompleteLayerUpload",
                             upload_id: None,
                             bytes_acknowledged: pushed.size,
@@ -643,7 +643,7 @@ impl ImagePush {
                             ),
                             request_id: None,
                             code: None,
-                        },
+                        }),
                     });
                 }
                 Ok(())
