@@ -40,14 +40,16 @@ PEER=target/peer/release/peer-bench
 # returns, so the 20 MiB runs need a sink that asks for 20 MiB parts.
 sinks=()
 trap 'kill "${sinks[@]}" 2>/dev/null || true' EXIT
-start_sink() {
-  target/release/sink 0 "$1" > "target/sink-$1.out" &
+for size in 10485760 20971520; do
+  target/release/sink 0 "$size" > "target/sink-$size.out" 2>&1 &
   sinks+=($!)
+done
+endpoint_of() {
   for _ in $(seq 1 50); do grep -q listening "target/sink-$1.out" 2>/dev/null && break; sleep 0.1; done
   echo "http://$(sed -n 's/listening on //p' "target/sink-$1.out")"
 }
-endpoint10=$(start_sink 10485760)
-endpoint20=$(start_sink 20971520)
+endpoint10=$(endpoint_of 10485760)
+endpoint20=$(endpoint_of 20971520)
 
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 pair() {
