@@ -4,6 +4,9 @@
 # formatting and lints.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Disk is the resource a clean run is most likely to run out of: say how much
+# there is before and how much the build took after.
+echo "disk free before the build: $(df -h . | awk 'NR==2 {print $4}')"
 bash scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
@@ -15,5 +18,6 @@ echo
 echo "== Suite summaries"
 grep -E "^(awsJson1.1 (input|output) suite|SigV4 suite|ECR model conformance|bad-input catalog|fault matrix):" target/test-output.txt || true
 grep -E "^fuzz" target/fuzz-output.txt || true
+echo "disk: target/ holds $(du -sh target 2>/dev/null | cut -f1), fuzz/target $(du -sh fuzz/target 2>/dev/null | cut -f1), $(df -h . | awk 'NR==2 {print $4}') free"
 grep -E "^test result:" target/test-output.txt | awk '{p+=$4; f+=$6} END {print "tests: " p " passed, " f " failed"}'
 exit "$status"
