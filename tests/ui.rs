@@ -7,6 +7,11 @@
 
 #[test]
 fn ui() {
+    // trybuild builds in a project of its own, without the workspace's
+    // profiles: without this, its seven linked programs and their
+    // dependencies carry full debug info (some 2 GB of disk).
+    // SAFETY: this binary's only test; nothing else reads the environment.
+    unsafe { std::env::set_var("CARGO_PROFILE_DEV_DEBUG", "false") };
     let t = trybuild::TestCases::new();
     t.compile_fail("ui/unknown-argument/*.rs");
     t.compile_fail("ui/operation-args/*.rs");
