@@ -1,6 +1,5 @@
 //! Pushes a whole image to an ECR repository from an OCI image layout
-//! directory or a `docker save` archive, with a progress bar per blob and
-//! one in total.
+//! directory or a `docker save` archive, with a one-line progress display.
 //!
 //! ```text
 //! push_image --repository NAME (--oci-layout DIR | --docker-archive FILE) [--tag T]
@@ -11,54 +10,113 @@
 //! (`AWS_REGION`, `AWS_PROFILE`, `AWS_ACCESS_KEY_ID`, ...); `--endpoint-url`
 //! (or `AWS_ENDPOINT_URL_ECR`) points it at another endpoint, such as moto.
 
-use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use clap::Parser;
 use ecr_core::ecr::{CreateRepository, CreateRepositoryError, DescribeImages};
 use ecr_core::push::{ImageProgress, ImagePush, ImageSource};
 use ecr_core::{Client, Config, Error};
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
-/// Push an image to Amazon ECR.
-#[derive(Parser, Debug)]
-#[command(version, about)]
+const USAGE: &str = "usage: push_image --repository NAME (--oci-layout DIR | --docker-archive FILE) [--tag T]
+                  [--endpoint-url URL] [--region R] [--concurrency N] [--create-repository]";
+
+/// The command line. Parsed by hand: eight flags do not need a parser
+/// crate in the build.
 struct Args {
-    /// The repository name.
-    #[arg(long)]
     repository: String,
-    /// An OCI image layout directory.
-    #[arg(
-        long,
-        conflicts_with = "docker_archive",
-        required_unless_present = "docker_archive"
-    )]
-    oci_layout: Option<PathBuf>,
-    /// A `docker save` archive.
-    #[arg(long)]
-    docker_archive: Option<PathBuf>,
-    /// The tag (default: from the layout or archive).
-    #[arg(long)]
+    source: ImageSource,
     tag: Option<String>,
-    /// A custom endpoint, such as http://127.0.0.1:5000.
-    #[arg(long)]
     endpoint_url: Option<String>,
-    /// The region (default: AWS_REGION or the profile's).
-    #[arg(long)]
     region: Option<String>,
-    /// Blobs uploaded at once.
-    #[arg(long, default_value_t = 3)]
     concurrency: usize,
-    /// Create the repository if it does not exist.
-    #[arg(long)]
     create_repository: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let (mut repository, mut oci_layout, mut docker_archive) = (None, None, None);
+    let (mut tag, mut endpoint_url, mut region) = (None, None, None);
+    let (mut concurrency, mut create_repository) = (3, false);
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        // `--flag=value` and `--flag value` both work.
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) => (f.to_owned(), Some(v.to_owned())),
+            None => (arg.clone(), None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| it.next())
+                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
+        };
+        match flag.as_str() {
+            "--repository" => repository = Some(value()?),
+            "--oci-layout" => oci_layout = Some(PathBuf::from(value()?)),
+            "--docker-archive" => docker_archive = Some(PathBuf::from(value()?)),
+            "--tag" => tag = Some(value()?),
+            "--endpoint-url" => endpoint_url = Some(value()?),
+            "--region" => region = Some(value()?),
+            "--concurrency" => {
+                concurrency = value()?
+                    .parse()
+                    .map_err(|e| format!("--concurrency: {e}"))?
+            }
+            "--create-repository" => create_repository = true,
+            "-h" | "--help" => return Err(USAGE.into()),
+            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+        }
+    }
+    let source = match (oci_layout, docker_archive) {
+        (Some(dir), None) => ImageSource::OciLayout(dir),
+        (None, Some(file)) => ImageSource::DockerArchive(file),
+        _ => return Err(format!("give one of --oci-layout or --docker-archive\n{USAGE}")),
+    };
+    Ok(Args {
+        repository: repository.ok_or_else(|| format!("--repository is required\n{USAGE}"))?,
+        source,
+        tag,
+        endpoint_url,
+        region,
+        concurrency,
+        create_repository,
+    })
+}
+
+/// Bytes sent and known so far, over all blobs, shown on one line.
+#[derive(Default)]
+struct Totals {
+    /// Per blob digest: (bytes sent, size).
+    blobs: Vec<(String, u64, u64)>,
+    last_drawn: Option<Instant>,
+}
+
+impl Totals {
+    fn update(&mut self, p: &ImageProgress) -> (u64, u64, usize, usize) {
+        let size = p.progress.bytes_total.unwrap_or(0);
+        match self.blobs.iter_mut().find(|(d, _, _)| *d == p.digest) {
+            Some(blob) => (blob.1, blob.2) = (p.progress.bytes_sent, size),
+            None => self
+                .blobs
+                .push((p.digest.clone(), p.progress.bytes_sent, size)),
+        }
+        let sent = self.blobs.iter().map(|b| b.1).sum();
+        let total = self.blobs.iter().map(|b| b.2).sum();
+        let done = self.blobs.iter().filter(|b| b.1 == b.2).count();
+        (sent, total, done, self.blobs.len())
+    }
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(2);
+        }
+    };
     let mut config = Config::from_env();
     if let Some(url) = &args.endpoint_url {
         config = config.with_endpoint_url(url);
@@ -81,57 +139,38 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Err(e) => return Err(e.into()),
         }
     }
-    let source = match (&args.oci_layout, &args.docker_archive) {
-        (Some(dir), _) => ImageSource::OciLayout(dir.clone()),
-        (None, Some(file)) => ImageSource::DockerArchive(file.clone()),
-        (None, None) => return Err("give --oci-layout or --docker-archive".into()),
-    };
 
-    let bars = MultiProgress::new();
-    let style = ProgressStyle::with_template(
-        "{prefix:>14} [{bar:30}] {bytes:>10}/{total_bytes:<10} {bytes_per_sec}",
-    )?
-    .progress_chars("=> ");
-    let total = bars.add(
-        ProgressBar::new(0)
-            .with_style(style.clone())
-            .with_prefix("total"),
-    );
-    let per_blob: Arc<Mutex<HashMap<String, (ProgressBar, u64)>>> = Arc::default();
     let mut push = ImagePush::new(&args.repository);
     push.tag = args.tag.clone();
     push.concurrency = args.concurrency;
-    let (bars2, style2, total2) = (bars.clone(), style.clone(), total.clone());
+    // One status line, redrawn at most ten times a second on a terminal.
+    let interactive = std::io::stderr().is_terminal();
+    let started = Instant::now();
+    let totals = Mutex::new(Totals::default());
     push.progress = Some(Arc::new(move |p: ImageProgress| {
-        let mut map = per_blob.lock().unwrap_or_else(|e| e.into_inner());
-        let size = p.progress.bytes_total.unwrap_or(0);
-        let (bar, last) = map.entry(p.digest.clone()).or_insert_with(|| {
-            total2.inc_length(size);
-            let short = p
-                .digest
-                .trim_start_matches("sha256:")
-                .chars()
-                .take(12)
-                .collect::<String>();
-            (
-                bars2.add(
-                    ProgressBar::new(size)
-                        .with_style(style2.clone())
-                        .with_prefix(short),
-                ),
-                0,
-            )
-        });
-        bar.set_position(p.progress.bytes_sent);
-        total2.inc(p.progress.bytes_sent - *last);
-        *last = p.progress.bytes_sent;
-        if Some(p.progress.bytes_sent) == p.progress.bytes_total {
-            bar.finish();
+        let mut totals = totals.lock().unwrap_or_else(|e| e.into_inner());
+        let (sent, total, done, blobs) = totals.update(&p);
+        let due = totals
+            .last_drawn
+            .is_none_or(|t| t.elapsed().as_millis() >= 100);
+        if interactive && (due || sent == total) {
+            totals.last_drawn = Some(Instant::now());
+            let mb_s = sent as f64 / 1e6 / started.elapsed().as_secs_f64().max(1e-3);
+            let mut err = std::io::stderr().lock();
+            let _ = write!(
+                err,
+                "\r{done}/{blobs} blobs, {:.1}/{:.1} MB, {mb_s:.0} MB/s ",
+                sent as f64 / 1e6,
+                total as f64 / 1e6
+            );
+            let _ = err.flush();
         }
     }));
-    let started = Instant::now();
-    let pushed = push.push(&client, &source).await?;
-    total.finish();
+    let pushed = push.push(&client, &args.source).await;
+    if interactive {
+        eprintln!();
+    }
+    let pushed = pushed?;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "pushed {} ({}) as {}:{} in {secs:.2} s: {} blobs uploaded, {} already present",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: generates an OCI image layout (three layers, one of 60 MiB),
 # starts a moto server on 127.0.0.1, pushes the image to it with
-# examples/push_image (progress bars per layer and in total), and prints
+# examples/push_image (one progress line on a terminal), and prints
 # what DescribeImages then reports. The server is stopped at the end.
 # For a real account, run the example directly (see README.md).
 set -euo pipefail

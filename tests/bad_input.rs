@@ -20,7 +20,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use regex::Regex;
+use regex_lite::Regex;
 use serde_json::{Map, Value};
 
 fn model_path() -> PathBuf {

@@ -26,7 +26,7 @@
 
 use std::sync::OnceLock;
 
-use regex::Regex;
+use regex_lite::Regex;
 
 use crate::config::{Config, NO_REGION};
 use crate::operation::ServiceInfo;

@@ -147,8 +147,18 @@ impl Validator {
 
     /// Runs `f` with `name` pushed on the path.
     pub fn field(&mut self, name: &'static str, f: impl FnOnce(&mut Self)) {
-        self.path.push(Segment::Field(name));
+        self.enter(name);
         f(self);
+        self.leave();
+    }
+
+    /// Pushes the member `name` on the path; [`leave`](Self::leave) pops it.
+    pub fn enter(&mut self, name: &'static str) {
+        self.path.push(Segment::Field(name));
+    }
+
+    /// Pops what the last [`enter`](Self::enter) pushed.
+    pub fn leave(&mut self) {
         self.path.pop();
     }
 
@@ -416,7 +426,7 @@ impl<T, L: Items<T>> Items<T> for Option<L> {
 #[derive(Debug)]
 pub struct Pattern {
     source: &'static str,
-    compiled: OnceLock<Option<regex::Regex>>,
+    compiled: OnceLock<Option<regex_lite::Regex>>,
 }
 
 impl Pattern {
@@ -429,11 +439,11 @@ impl Pattern {
     }
 
     /// Whether `s` contains a match. A regex that the runtime's engine cannot
-    /// compile (the macro checked it with the same parser) matches everything,
+    /// compile (the macro compiled it with the same engine) matches everything,
     /// so that a client never rejects a value on its own mistake.
     pub fn is_match(&self, s: &str) -> bool {
         self.compiled
-            .get_or_init(|| regex::Regex::new(self.source).ok())
+            .get_or_init(|| regex_lite::Regex::new(self.source).ok())
             .as_ref()
             .is_none_or(|re| re.is_match(s))
     }
@@ -446,5 +456,22 @@ impl fmt::Display for Number {
             Number::Int(i) => write!(f, "{i}"),
             Number::Float(x) => write!(f, "{x}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pattern;
+
+    #[test]
+    fn perl_classes_are_ascii_as_in_the_models_dialect() {
+        static WORD: Pattern = Pattern::new(r"^[\w+=,.@-]+$");
+        assert!(WORD.is_match("role_name+1@x"));
+        assert!(!WORD.is_match("rôle"), "\\w must not match a non-ASCII letter");
+        static NON_SPACE: Pattern = Pattern::new(r"^\S+$");
+        assert!(NON_SPACE.is_match("arn:aws:kms"));
+        assert!(!NON_SPACE.is_match("two words"));
+        static LITERAL: Pattern = Pattern::new("^é+$");
+        assert!(LITERAL.is_match("éé"), "literal non-ASCII characters match");
     }
 }

@@ -403,10 +403,24 @@ fn pattern(cx: &Ctxt, p: &attr::PatternAttr, shape: &TypeShape, ty: &syn::Type) 
         return None;
     }
     let source = p.regex.value();
-    match regex_syntax::Parser::new().parse(&source) {
+    // A syntax error first, with where it is; then whatever the runtime's
+    // engine (regex-lite) cannot run, such as Unicode classes.
+    if let Err(e) = regex_syntax::ast::parse::Parser::new().parse(&source) {
+        cx.error_spanned_by(&p.regex, regex_error(&source, &e));
+        return None;
+    }
+    match regex_lite::Regex::new(&source) {
         Ok(_) => Some(source),
         Err(e) => {
-            cx.error_spanned_by(&p.regex, regex_error(&source, &e));
+            let advice = if source.contains("\\p") || source.contains("\\P") {
+                "; write the class out, such as `[a-zA-Z]` for letters (`\\w`, `\\d` and `\\s` are ASCII classes)"
+            } else {
+                ""
+            };
+            cx.error_spanned_by(
+                &p.regex,
+                format!("this regex is not supported by the runtime's engine (regex-lite): {e}{advice}"),
+            );
             None
         }
     }
@@ -414,24 +428,8 @@ fn pattern(cx: &Ctxt, p: &attr::PatternAttr, shape: &TypeShape, ty: &syn::Type) 
 
 /// Says what is wrong with a regex and where, since the span cannot point
 /// inside the string literal.
-fn regex_error(source: &str, e: &regex_syntax::Error) -> String {
-    use regex_syntax::hir::ErrorKind as Hir;
-    let (kind, span) = match e {
-        regex_syntax::Error::Parse(e) => (e.kind().to_string(), *e.span()),
-        regex_syntax::Error::Translate(e) => {
-            let advice = match e.kind() {
-                Hir::UnicodePropertyNotFound | Hir::UnicodePropertyValueNotFound => Some(
-                    "unknown Unicode property in `\\p{..}`; use a general category such as `\\p{L}` or `\\p{Nd}`, or write the class out, such as `[a-zA-Z]`",
-                ),
-                _ => None,
-            };
-            match advice {
-                Some(advice) => return format!("this regex does not compile: {advice}"),
-                None => (e.kind().to_string(), *e.span()),
-            }
-        }
-        other => return format!("this regex does not compile: {other}"),
-    };
+fn regex_error(source: &str, e: &regex_syntax::ast::Error) -> String {
+    let (kind, span) = (e.kind().to_string(), *e.span());
     let (start, end) = (span.start.offset, span.end.offset);
     let at = match source.get(start..end).filter(|s| !s.is_empty()) {
         Some(s) => s,

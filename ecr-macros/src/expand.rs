@@ -223,7 +223,10 @@ fn field_validation(f: &Field, p: &TokenStream) -> TokenStream {
     if body.is_empty() {
         return body;
     }
-    quote!(__ecr_v.field(#wire, |__ecr_v| { #body });)
+    // enter/leave rather than a closure: one closure per field made a copy
+    // of the runtime's helper per field, the largest share of ecr-core's
+    // generated code.
+    quote!(__ecr_v.enter(#wire); #body __ecr_v.leave();)
 }
 
 fn struct_tokens(m: &StructModel) -> TokenStream {

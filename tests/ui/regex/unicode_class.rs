@@ -2,7 +2,7 @@ use ecr_core::aws_shape;
 
 #[aws_shape]
 pub struct Filter {
-    #[pattern(r"\p{NotAProperty}+")]
+    #[pattern(r"^\p{L}+$")]
     pub value: String,
 }
 
