@@ -10,23 +10,36 @@ cd "$(dirname "$0")/.."
 mode=${1:-run}
 
 if [ "$mode" = build ]; then
-  for side in ours peer; do
+  # Each side twice: under this workspace's release profile (no local
+  # ThinLTO, abort on panic) and under Cargo's default one, so the profile's
+  # share and the dependencies' share can be told apart.
+  build_one() { # side profile
+    local side=$1 profile=$2 dir bin start end
+    local -a env=()
+    if [ "$profile" = workspace ]; then
+      env=(CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_PANIC=abort)
+    else
+      env=(CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_PANIC=unwind)
+    fi
     dir=$(mktemp -d)
-    if [ $side = ours ]; then
-      start=$(date +%s.%N)
-      CARGO_TARGET_DIR=$dir cargo build --quiet --release -p ecr-examples --example push_image
-      end=$(date +%s.%N)
+    start=$(date +%s.%N)
+    if [ "$side" = ours ]; then
+      env "${env[@]}" CARGO_TARGET_DIR="$dir" cargo build --quiet --release -p ecr-examples --example push_image
       bin=$dir/release/examples/push_image
     else
-      start=$(date +%s.%N)
-      (cd bench/peer && CARGO_TARGET_DIR=$dir cargo build --quiet --release)
-      end=$(date +%s.%N)
+      (cd bench/peer && env "${env[@]}" CARGO_TARGET_DIR="$dir" cargo build --quiet --release)
       bin=$dir/release/peer-bench
     fi
+    end=$(date +%s.%N)
     strip -o "$dir/stripped" "$bin"
-    printf '%s clean_release_build_s=%.0f stripped_bytes=%s crates=%s\n' $side \
+    printf '%s profile=%s clean_release_build_s=%.0f stripped_bytes=%s crates=%s\n' "$side" "$profile" \
       "$(echo "$end - $start" | bc)" "$(stat -c %s "$dir/stripped")" "$(ls "$dir/release/deps" | grep -c '\.rlib$')"
     rm -rf "$dir"
+  }
+  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1 /proc/loadavg)"
+  for profile in workspace default; do
+    build_one ours $profile
+    build_one peer $profile
   done
   exit 0
 fi
