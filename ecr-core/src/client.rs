@@ -300,6 +300,7 @@ impl Client {
                         retry::classify(meta.status, meta.code.as_deref())
                     }
                 }
+                AttemptError::Transport(t) if !t.is_retryable() => RetryKind::Permanent,
                 AttemptError::Transport(_) | AttemptError::Signing(_) => RetryKind::Timeout,
             };
             let give_up = kind == RetryKind::Permanent || attempt >= max_attempts;

@@ -93,6 +93,20 @@ pub enum TransportError {
     },
 }
 
+impl TransportError {
+    /// Whether another attempt could succeed. An oversized body would be as
+    /// large again, and a request reqwest cannot build (a malformed URL or
+    /// header) would fail the same way; everything else (connections, timeouts)
+    /// is worth another try.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            TransportError::Http(e) => !e.is_builder(),
+            TransportError::BodyTooLarge { .. } => false,
+            TransportError::AttemptTimeout(_) | TransportError::OperationTimeout(_) => true,
+        }
+    }
+}
+
 /// The error of a call of operation `O`, with `E` its modeled errors.
 #[derive(Debug, thiserror::Error)]
 pub enum Error<E> {
