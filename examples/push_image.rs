@@ -19,7 +19,8 @@ use ecr_core::ecr::{CreateRepository, CreateRepositoryError, DescribeImages};
 use ecr_core::push::{ImageProgress, ImagePush, ImageSource};
 use ecr_core::{Client, Config, Error};
 
-const USAGE: &str = "usage: push_image --repository NAME (--oci-layout DIR | --docker-archive FILE) [--tag T]
+const USAGE: &str =
+    "usage: push_image --repository NAME (--oci-layout DIR | --docker-archive FILE) [--tag T]
                   [--endpoint-url URL] [--region R] [--concurrency N] [--create-repository]";
 
 /// The command line. Parsed by hand: eight flags do not need a parser
@@ -71,7 +72,11 @@ fn parse_args() -> Result<Args, String> {
     let source = match (oci_layout, docker_archive) {
         (Some(dir), None) => ImageSource::OciLayout(dir),
         (None, Some(file)) => ImageSource::DockerArchive(file),
-        _ => return Err(format!("give one of --oci-layout or --docker-archive\n{USAGE}")),
+        _ => {
+            return Err(format!(
+                "give one of --oci-layout or --docker-archive\n{USAGE}"
+            ));
+        }
     };
     Ok(Args {
         repository: repository.ok_or_else(|| format!("--repository is required\n{USAGE}"))?,

@@ -233,7 +233,10 @@ fn assert_body_too_large<T: std::fmt::Debug, E: std::fmt::Debug + std::fmt::Disp
             },
         ) => {
             assert_eq!(limit, LIMIT);
-            assert_eq!(attempts, 1, "an oversized body is not retried: it would be again");
+            assert_eq!(
+                attempts, 1,
+                "an oversized body is not retried: it would be again"
+            );
             assert!(
                 e.to_string()
                     .contains(&format!("response body larger than {LIMIT} bytes")),
@@ -254,7 +257,11 @@ fn padded_body(len: usize) -> Vec<u8> {
 
 #[tokio::test]
 async fn a_body_over_the_limit_with_content_length_is_refused() {
-    let server = serve(vec![ok(&padded_body(LIMIT + 1)), ok(&padded_body(LIMIT + 1))]).await;
+    let server = serve(vec![
+        ok(&padded_body(LIMIT + 1)),
+        ok(&padded_body(LIMIT + 1)),
+    ])
+    .await;
     let result = DescribeRepositories::default()
         .send(&client(&server.endpoint, 3, LIMIT))
         .await;

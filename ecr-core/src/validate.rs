@@ -467,7 +467,10 @@ mod tests {
     fn perl_classes_are_ascii_as_in_the_models_dialect() {
         static WORD: Pattern = Pattern::new(r"^[\w+=,.@-]+$");
         assert!(WORD.is_match("role_name+1@x"));
-        assert!(!WORD.is_match("rôle"), "\\w must not match a non-ASCII letter");
+        assert!(
+            !WORD.is_match("rôle"),
+            "\\w must not match a non-ASCII letter"
+        );
         static NON_SPACE: Pattern = Pattern::new(r"^\S+$");
         assert!(NON_SPACE.is_match("arn:aws:kms"));
         assert!(!NON_SPACE.is_match("two words"));

@@ -419,7 +419,9 @@ fn pattern(cx: &Ctxt, p: &attr::PatternAttr, shape: &TypeShape, ty: &syn::Type) 
             };
             cx.error_spanned_by(
                 &p.regex,
-                format!("this regex is not supported by the runtime's engine (regex-lite): {e}{advice}"),
+                format!(
+                    "this regex is not supported by the runtime's engine (regex-lite): {e}{advice}"
+                ),
             );
             None
         }
