@@ -73,7 +73,16 @@ fn generated_layer(mib: usize) -> Vec<u8> {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() {
+    // Errors print with Display (what went wrong and the request id), not
+    // the Debug form `main` returning an error would print.
+    if let Err(e) = run().await {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {

@@ -64,7 +64,8 @@ pub struct PushedLayer {
 /// needs to resume: the upload id and the bytes the service holds.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "layer push failed during {stage} (upload {upload_id:?}, {bytes_acknowledged} bytes acknowledged): {message}"
+    "layer push failed during {stage} ({}, {bytes_acknowledged} bytes acknowledged): {message}",
+    upload_id.as_deref().map_or("no upload started".to_owned(), |id| format!("upload {id}"))
 )]
 pub struct PushError {
     /// The step that failed.
@@ -593,6 +594,27 @@ mod tests {
             registry_id: None,
             upload_id: "u-1".into(),
         }
+    }
+
+    #[test]
+    fn push_error_says_which_upload_to_resume() {
+        let mut e = PushError {
+            stage: "UploadLayerPart",
+            upload_id: Some("u-1".into()),
+            bytes_acknowledged: 42,
+            message: "cut".into(),
+            request_id: None,
+            code: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "layer push failed during UploadLayerPart (upload u-1, 42 bytes acknowledged): cut"
+        );
+        e.upload_id = None;
+        assert!(
+            e.to_string().contains("(no upload started, 42 bytes"),
+            "{e}"
+        );
     }
 
     #[test]
