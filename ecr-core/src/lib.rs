@@ -345,6 +345,7 @@
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
 //! | `aws-config` | off | `credentials::AwsConfigProvider`, and aws-config's default credentials chain (assume role, SSO, web identity, ECS container, EC2 instance metadata) at the end of the chain [`Config::from_env`] builds. It brings aws-config's own HTTP client and TLS stack into the build. |
+//! | `unicode-patterns` | off | Patterns with Unicode classes (`\p{L}`) run on the full `regex` engine; without it they are a compile error (the default engine, regex-lite, runs ASCII classes only). |
 //!
 //! # Modules
 //!
@@ -392,9 +393,34 @@ pub use schema::{Schema, Shape};
 pub use types::Timestamp;
 pub use validate::{ValidationError, ValidationMode, Violation};
 
+/// A pattern with Unicode classes (`\p{..}`), which regex-lite cannot run:
+/// the full `regex` engine, behind the `unicode-patterns` feature.
+#[cfg(feature = "unicode-patterns")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __unicode_pattern {
+    ($source:literal) => {
+        $crate::__private::Pattern::unicode($source)
+    };
+}
+
+/// Without the `unicode-patterns` feature, a pattern with Unicode classes is
+/// a compile error at the pattern that says what to do.
+#[cfg(not(feature = "unicode-patterns"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __unicode_pattern {
+    ($source:literal) => {
+        ::core::compile_error!(
+            "this pattern uses Unicode classes (`\\p{..}`), which the default engine (regex-lite) does not run: enable ecr-core's `unicode-patterns` feature, or write the class out, such as `[a-zA-Z]`"
+        )
+    };
+}
+
 /// What generated code names; not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::__unicode_pattern;
     pub use crate::error::{ErrorMeta, UnmodeledError};
     pub use crate::json::{AsBlob, JsonWriter, ToJson};
     pub use crate::operation::{

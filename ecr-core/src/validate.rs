@@ -426,14 +426,54 @@ impl<T, L: Items<T>> Items<T> for Option<L> {
 #[derive(Debug)]
 pub struct Pattern {
     source: &'static str,
-    compiled: OnceLock<Option<regex_lite::Regex>>,
+    unicode: bool,
+    compiled: OnceLock<Option<Engine>>,
+}
+
+/// The engine a pattern runs on.
+#[derive(Debug)]
+enum Engine {
+    Lite(regex_lite::Regex),
+    #[cfg(feature = "unicode-patterns")]
+    Full(regex::Regex),
+}
+
+impl Engine {
+    fn compile(source: &str, unicode: bool) -> Option<Self> {
+        #[cfg(feature = "unicode-patterns")]
+        if unicode {
+            return regex::Regex::new(source).ok().map(Engine::Full);
+        }
+        let _ = unicode;
+        regex_lite::Regex::new(source).ok().map(Engine::Lite)
+    }
+
+    fn is_match(&self, s: &str) -> bool {
+        match self {
+            Engine::Lite(re) => re.is_match(s),
+            #[cfg(feature = "unicode-patterns")]
+            Engine::Full(re) => re.is_match(s),
+        }
+    }
 }
 
 impl Pattern {
-    /// A pattern from its source text.
+    /// A pattern from its source text, run on regex-lite.
     pub const fn new(source: &'static str) -> Self {
         Self {
             source,
+            unicode: false,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// A pattern with Unicode classes (`\p{L}`), run on the full `regex`
+    /// engine. The macros use it for such patterns.
+    #[cfg(feature = "unicode-patterns")]
+    pub const fn unicode(source: &'static str) -> Self {
+        Self {
+            source,
+            unicode: true,
             compiled: OnceLock::new(),
         }
     }
@@ -443,7 +483,7 @@ impl Pattern {
     /// so that a client never rejects a value on its own mistake.
     pub fn is_match(&self, s: &str) -> bool {
         self.compiled
-            .get_or_init(|| regex_lite::Regex::new(self.source).ok())
+            .get_or_init(|| Engine::compile(self.source, self.unicode))
             .as_ref()
             .is_none_or(|re| re.is_match(s))
     }

@@ -8,8 +8,8 @@ use syn::spanned::Spanned;
 use crate::attr::{self, BoundsAttr, ItemArgs, Num, RuleAttrs};
 use crate::ctxt::Ctxt;
 use crate::ir::{
-    EnumModel, Field, ItemKind, OperationModel, Rules, StructModel, TypeShape, Variant, classify,
-    lower_camel,
+    EnumModel, Field, ItemKind, OperationModel, PatternRule, Rules, StructModel, TypeShape,
+    Variant, classify, lower_camel,
 };
 
 /// The runtime path: `crate = "..."`, or `::ecr_core`.
@@ -386,7 +386,12 @@ fn range(
 }
 
 /// Rule: `pattern` needs a string, and its regex must compile.
-fn pattern(cx: &Ctxt, p: &attr::PatternAttr, shape: &TypeShape, ty: &syn::Type) -> Option<String> {
+fn pattern(
+    cx: &Ctxt,
+    p: &attr::PatternAttr,
+    shape: &TypeShape,
+    ty: &syn::Type,
+) -> Option<PatternRule> {
     if *shape != TypeShape::String {
         let hint = if shape.is_numeric() {
             "; for a number use `range(..)`"
@@ -403,25 +408,42 @@ fn pattern(cx: &Ctxt, p: &attr::PatternAttr, shape: &TypeShape, ty: &syn::Type) 
         return None;
     }
     let source = p.regex.value();
-    // A syntax error first, with where it is; then whatever the runtime's
-    // engine (regex-lite) cannot run, such as Unicode classes.
+    let rule = |unicode| PatternRule {
+        source: source.clone(),
+        unicode,
+        span: p.regex.span(),
+    };
+    // A syntax error first, with where it is; then what the runtime's
+    // engine (regex-lite) cannot run. Unicode classes alone can still run on
+    // the full engine, behind ecr-core's `unicode-patterns` feature.
     if let Err(e) = regex_syntax::ast::parse::Parser::new().parse(&source) {
         cx.error_spanned_by(&p.regex, regex_error(&source, &e));
         return None;
     }
-    match regex_lite::Regex::new(&source) {
-        Ok(_) => Some(source),
-        Err(e) => {
-            let advice = if source.contains("\\p") || source.contains("\\P") {
-                "; write the class out, such as `[a-zA-Z]` for letters (`\\w`, `\\d` and `\\s` are ASCII classes)"
-            } else {
-                ""
-            };
+    let lite = match regex_lite::Regex::new(&source) {
+        Ok(_) => return Some(rule(false)),
+        Err(e) => e,
+    };
+    let unicode_class = source.contains("\\p") || source.contains("\\P");
+    match regex_syntax::Parser::new().parse(&source) {
+        Ok(_) if unicode_class => Some(rule(true)),
+        Err(regex_syntax::Error::Translate(e))
+            if matches!(
+                e.kind(),
+                regex_syntax::hir::ErrorKind::UnicodePropertyNotFound
+                    | regex_syntax::hir::ErrorKind::UnicodePropertyValueNotFound
+            ) =>
+        {
             cx.error_spanned_by(
                 &p.regex,
-                format!(
-                    "this regex is not supported by the runtime's engine (regex-lite): {e}{advice}"
-                ),
+                "this regex does not compile: unknown Unicode property in `\\p{..}`; use a general category such as `\\p{L}` or `\\p{Nd}`, or write the class out, such as `[a-zA-Z]`",
+            );
+            None
+        }
+        _ => {
+            cx.error_spanned_by(
+                &p.regex,
+                format!("this regex is not supported by the runtime's engine (regex-lite): {lite}"),
             );
             None
         }

@@ -2,7 +2,7 @@
 //! into the runtime (`ecr_core::__private`), which holds the logic.
 
 use proc_macro2::{Literal, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 
 use crate::attr::{self, Num};
 use crate::check;
@@ -164,6 +164,23 @@ fn schema_num(v: Option<Num>, p: &TokenStream) -> TokenStream {
     }
 }
 
+/// `tokens` with every span set to `span`, so that an error raised inside
+/// what they expand to points at `span`.
+fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut t| {
+            if let proc_macro2::TokenTree::Group(g) = &t {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                t = proc_macro2::TokenTree::Group(group);
+            }
+            t.set_span(span);
+            t
+        })
+        .collect()
+}
+
 /// The validation calls of one value.
 fn rule_calls(
     rules: &Rules,
@@ -181,9 +198,18 @@ fn rule_calls(
         calls.extend(quote!(__ecr_v.range(#value, #min, #max);));
     }
     if let Some(pattern) = &rules.pattern {
+        let source = &pattern.source;
+        // A Unicode pattern goes through a macro of the runtime that is a
+        // compile error, at the pattern, when its feature is off.
+        let new = if pattern.unicode {
+            let p = respan(p.clone(), pattern.span);
+            quote_spanned!(pattern.span=> #p::__unicode_pattern!(#source))
+        } else {
+            quote!(#p::Pattern::new(#source))
+        };
         calls.extend(quote! {
             __ecr_v.pattern(#value, {
-                static __ECR_PATTERN: #p::Pattern = #p::Pattern::new(#pattern);
+                static __ECR_PATTERN: #p::Pattern = #new;
                 &__ECR_PATTERN
             });
         });
@@ -202,7 +228,8 @@ fn schema_constraints(rules: &Rules, p: &TokenStream) -> TokenStream {
         items.push(quote!(#p::Constraint::Range { min: #min, max: #max }));
     }
     if let Some(pattern) = &rules.pattern {
-        items.push(quote!(#p::Constraint::Pattern(#pattern)));
+        let source = &pattern.source;
+        items.push(quote!(#p::Constraint::Pattern(#source)));
     }
     quote!(&[#(#items),*])
 }

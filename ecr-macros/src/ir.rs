@@ -174,7 +174,19 @@ fn shape_of(ty: &Type) -> TypeShape {
 pub struct Rules {
     pub length: Option<(Option<u64>, Option<u64>)>,
     pub range: Option<(Option<Num>, Option<Num>)>,
-    pub pattern: Option<String>,
+    pub pattern: Option<PatternRule>,
+}
+
+/// A checked `pattern`.
+#[derive(Clone, Debug)]
+pub struct PatternRule {
+    /// The regex, as written.
+    pub source: String,
+    /// It uses Unicode classes (`\p{..}`), which regex-lite cannot run: the
+    /// runtime's `unicode-patterns` feature must be on.
+    pub unicode: bool,
+    /// The literal, for errors about it.
+    pub span: proc_macro2::Span,
 }
 
 impl Rules {

@@ -47,6 +47,16 @@ pub struct Label {
     pub weight: Option<f64>,
 }
 
+/// A pattern with Unicode classes: the full engine, through the
+/// `unicode-patterns` feature (and the renamed crate path).
+#[core_renamed::aws_shape(crate = "core_renamed")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Caption {
+    /// Letters and spaces of any script.
+    #[pattern(r"^[\p{L}\p{Zs}]+$")]
+    pub text: String,
+}
+
 /// The response.
 #[core_renamed::aws_shape(crate = "core_renamed")]
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -2,7 +2,7 @@
 
 use core_renamed::validate::Validator;
 use core_renamed::{ModeledError, Operation, Service};
-use renamed::{Color, Label, Paint, Ping, Renamed, WetPaintException};
+use renamed::{Caption, Color, Label, Paint, Ping, Renamed, WetPaintException};
 
 fn write_body<O: Operation>(op: &O) -> String {
     let mut buf = Vec::new();
@@ -79,4 +79,18 @@ fn operation_service_schema_and_errors() {
     assert_eq!(<WetPaintException as ModeledError>::CODE, "WetPaint");
     assert_eq!(Color::from("GREEN"), Color::Green);
     assert_eq!(Color::from("BLUE").to_string(), "BLUE");
+}
+
+#[test]
+fn unicode_classes_run_on_the_full_engine() {
+    let ok = Caption {
+        text: "Grüße aus Köln ολα".into(),
+    };
+    Validator::check("Caption", &ok).expect("letters of any script match \\p{L}");
+    let bad = Caption {
+        text: "R2-D2".into(),
+    };
+    let err = Validator::check("Caption", &bad).expect_err("digits are not letters");
+    assert_eq!(err.violations.len(), 1, "{err}");
+    assert_eq!(err.violations[0].path, "text");
 }

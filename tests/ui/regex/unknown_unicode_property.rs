@@ -1,0 +1,9 @@
+use ecr_core::aws_shape;
+
+#[aws_shape]
+pub struct Filter {
+    #[pattern(r"\p{NotAProperty}+")]
+    pub value: String,
+}
+
+fn main() {}
