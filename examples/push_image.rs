@@ -113,11 +113,19 @@ impl Totals {
     }
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    // The runtime is built by hand rather than with `#[tokio::main]`, which
+    // would compile tokio's proc-macro crate for one line.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build();
     // Errors print with Display (what went wrong and the request id), not
     // the Debug form `main` returning an error would print.
-    if let Err(e) = run().await {
+    let result = match runtime {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(e) => Err(e.into()),
+    };
+    if let Err(e) = result {
         eprintln!("error: {e}");
         std::process::exit(1);
     }

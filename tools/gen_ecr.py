@@ -696,11 +696,11 @@ REQUEST_JSON_HEAD = """
 pub fn validate_request_json(
     operation: &str,
     json: &[u8],
-) -> Option<Result<Result<(), crate::ValidationError>, serde_json::Error>> {
-    fn check<O: crate::Operation + serde::de::DeserializeOwned>(
+) -> Option<Result<Result<(), crate::ValidationError>, crate::json::JsonError>> {
+    fn check<O: crate::Operation + crate::json::FromJson>(
         json: &[u8],
-    ) -> Result<Result<(), crate::ValidationError>, serde_json::Error> {
-        let request: O = serde_json::from_slice(json)?;
+    ) -> Result<Result<(), crate::ValidationError>, crate::json::JsonError> {
+        let request: O = crate::json::from_json(json)?;
         Ok(crate::validate::Validator::check(O::NAME, &request))
     }
     Some(match operation {

@@ -8,7 +8,7 @@
 //! ```
 //!
 //! That one line is all a crate needs: the macros are re-exported here, and
-//! the code they generate reaches serde and everything else through this
+//! the code they generate reaches everything it needs through this
 //! crate. (Add `bytes` only if your own blob fields are `bytes::Bytes`;
 //! `Vec<u8>` works without it.)
 //!
@@ -422,16 +422,16 @@ macro_rules! __unicode_pattern {
 pub mod __private {
     pub use crate::__unicode_pattern;
     pub use crate::error::{ErrorMeta, UnmodeledError};
-    pub use crate::json::{AsBlob, JsonWriter, ToJson};
+    pub use crate::json::{
+        AsBlob, FromJson, JsonError, JsonReader, JsonWriter, ToJson, read_base64, read_base64_opt,
+    };
     pub use crate::operation::{
         Ecr, MessageSlot, ModeledError, Operation, OperationError, Service, parse_modeled,
         unmodeled,
     };
     pub use crate::schema::{Constraint, Kind, Member, Number, Schema, SchemaType, Shape};
-    pub use crate::types::{MapOnly, de_base64, de_base64_opt, de_float, de_float_opt};
     pub use crate::validate::{Pattern, Validate, Validator};
     pub use crate::{Client, Error};
-    pub use serde;
     pub use std::option::Option;
     pub use std::result::Result;
     pub use std::string::String;

@@ -1,7 +1,7 @@
 //! The traits the macros implement, and the service descriptors.
 
 use crate::error::{ErrorMeta, UnmodeledError};
-use crate::json::ToJson;
+use crate::json::{FromJson, ToJson};
 use crate::schema::Shape;
 use crate::validate::Validate;
 
@@ -44,7 +44,7 @@ impl Service for Ecr {
 /// A request declared with `#[aws_operation]`.
 pub trait Operation: Shape + Validate + ToJson + Send + Sync {
     /// The response.
-    type Output: serde::de::DeserializeOwned + Send;
+    type Output: FromJson + Send;
     /// The operation's error enum (generated as `<Name>Error`).
     type Error: OperationError;
     /// The service the operation belongs to.
@@ -76,7 +76,7 @@ pub trait OperationError: Sized + std::fmt::Debug + std::fmt::Display + Send {
 }
 
 /// An exception declared with `#[aws_error]`.
-pub trait ModeledError: serde::de::DeserializeOwned {
+pub trait ModeledError: FromJson {
     /// The error code the service sends for it.
     const CODE: &'static str;
     /// Sets the `message` field from the message the runtime found (under
@@ -110,14 +110,18 @@ impl MessageSlot for String {
 /// caller falls back to the unmodeled variant (the code and request id are
 /// kept either way).
 pub fn parse_modeled<T: ModeledError>(body: &[u8], meta: &ErrorMeta) -> Option<T> {
-    let body = if body.iter().all(u8::is_ascii_whitespace) {
-        b"{}" as &[u8]
-    } else {
-        body
-    };
-    let mut error: T = serde_json::from_slice(body).ok()?;
+    let mut error: T = crate::json::from_json(or_empty_object(body)).ok()?;
     error.fill_message(meta.message.as_deref());
     Some(error)
+}
+
+/// An empty (or all white space) body reads as `{}`.
+fn or_empty_object(body: &[u8]) -> &[u8] {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        body
+    }
 }
 
 /// The unmodeled variant's payload.

@@ -5,9 +5,8 @@
 //! `code`, then `__type`; anything after `:` is dropped and anything up to
 //! `#` is a namespace and dropped too.
 
-use serde::Deserialize;
-
 use crate::error::ErrorMeta;
+use crate::json::{FromJson, JsonError, JsonReader, JsonValue};
 
 /// Normalizes an error code: `aws.protocoltests#FooError:http://...` → `FooError`.
 pub fn sanitize_error_code(raw: &str) -> &str {
@@ -16,30 +15,43 @@ pub fn sanitize_error_code(raw: &str) -> &str {
     raw.trim()
 }
 
-#[derive(Deserialize, Default)]
+/// The members of an error body the runtime reads; a member that is not a
+/// string counts as absent.
+#[derive(Default)]
 struct ErrorBody {
-    #[serde(default)]
-    code: Option<serde_json::Value>,
-    #[serde(default, rename = "__type")]
-    type_: Option<serde_json::Value>,
-    #[serde(default)]
-    message: Option<serde_json::Value>,
-    #[serde(default, rename = "Message")]
-    message_upper: Option<serde_json::Value>,
-    #[serde(default, rename = "errorMessage")]
-    error_message: Option<serde_json::Value>,
+    code: Option<String>,
+    type_: Option<String>,
+    message: Option<String>,
+    message_upper: Option<String>,
+    error_message: Option<String>,
 }
 
-fn as_text(v: Option<serde_json::Value>) -> Option<String> {
-    match v {
-        Some(serde_json::Value::String(s)) => Some(s),
-        _ => None,
+impl FromJson for ErrorBody {
+    fn read_json(r: &mut JsonReader<'_>) -> Result<Self, JsonError> {
+        let mut body = ErrorBody::default();
+        r.object(&mut |r, key| {
+            let slot = match key {
+                "code" => &mut body.code,
+                "__type" => &mut body.type_,
+                "message" => &mut body.message,
+                "Message" => &mut body.message_upper,
+                "errorMessage" => &mut body.error_message,
+                _ => return r.skip(),
+            };
+            *slot = match JsonValue::read_json(r)? {
+                JsonValue::String(s) => Some(s),
+                _ => None,
+            };
+            Ok(())
+        })?;
+        Ok(body)
     }
 }
 
-/// Reads the error code and message of an error response.
+/// Reads the error code and message of an error response. A body that is
+/// not a JSON object leaves both to the headers.
 pub fn parse_error(status: u16, headers: &http::HeaderMap, body: &[u8]) -> ErrorMeta {
-    let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
+    let parsed: ErrorBody = crate::json::from_json(body).unwrap_or_default();
     let header = |name: &str| {
         headers
             .get(name)
@@ -47,13 +59,14 @@ pub fn parse_error(status: u16, headers: &http::HeaderMap, body: &[u8]) -> Error
             .map(str::to_owned)
     };
     let code = header("x-amzn-errortype")
-        .or_else(|| as_text(parsed.code))
-        .or_else(|| as_text(parsed.type_))
+        .or(parsed.code)
+        .or(parsed.type_)
         .map(|c| sanitize_error_code(&c).to_owned())
         .filter(|c| !c.is_empty());
-    let message = as_text(parsed.message)
-        .or_else(|| as_text(parsed.message_upper))
-        .or_else(|| as_text(parsed.error_message));
+    let message = parsed
+        .message
+        .or(parsed.message_upper)
+        .or(parsed.error_message);
     ErrorMeta {
         status,
         code,
@@ -72,11 +85,11 @@ pub fn request_id(headers: &http::HeaderMap) -> Option<String> {
 }
 
 /// Parses a success body; an empty body reads as `{}`.
-pub fn parse_output<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
+pub fn parse_output<T: FromJson>(body: &[u8]) -> Result<T, JsonError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        serde_json::from_slice(b"{}")
+        crate::json::from_json(b"{}")
     } else {
-        serde_json::from_slice(body)
+        crate::json::from_json(body)
     }
 }
 

@@ -116,10 +116,6 @@ fn strip_enum_helpers(mut e: syn::ItemEnum) -> syn::ItemEnum {
     e
 }
 
-fn serde_crate(root: &TokenStream) -> String {
-    format!("{}::__private::serde", root.to_string().replace(' ', ""))
-}
-
 fn lit_u64(v: Option<u64>) -> TokenStream {
     match v {
         Some(v) => {
@@ -262,43 +258,49 @@ fn struct_tokens(m: &StructModel) -> TokenStream {
     let ident = &m.ident;
     let vis = &m.vis;
     let attrs = &m.attrs;
-    let serde_path = serde_crate(root);
-    let root_str = root.to_string().replace(' ', "");
     let name = ident.to_string();
 
-    // The struct itself, with serde attributes for reading it from JSON.
+    // The struct as written (minus the DSL's attributes), and its reader:
+    // one closure over the member names, handed to the runtime's
+    // non-generic `JsonReader::object`.
     let fields = m.fields.iter().map(|f| {
-        let (fattrs, fvis, fident, fty, wire) = (&f.attrs, &f.vis, &f.ident, &f.ty, &f.wire_name);
-        let de = match (f.base64, f.ftype.optional) {
-            (true, true) => {
-                let path = format!("{root_str}::__private::de_base64_opt");
-                quote!(#[serde(default, deserialize_with = #path)])
-            }
-            (true, false) => {
-                let path = format!("{root_str}::__private::de_base64");
-                quote!(#[serde(deserialize_with = #path)])
-            }
-            // awsJson sends NaN and the infinities as strings.
-            _ if matches!(f.ftype.shape, TypeShape::Float { .. }) => {
-                let (function, default) = if f.ftype.optional {
-                    ("de_float_opt", quote!(default,))
-                } else {
-                    ("de_float", quote!())
-                };
-                let path = format!("{root_str}::__private::{function}");
-                quote!(#[serde(#default deserialize_with = #path)])
-            }
-            _ => quote!(),
+        let (fattrs, fvis, fident, fty) = (&f.attrs, &f.vis, &f.ident, &f.ty);
+        quote!(#(#fattrs)* #fvis #fident: #fty)
+    });
+    let slots: Vec<_> = (0..m.fields.len())
+        .map(|i| format_ident!("__ecr_f{}", i))
+        .collect();
+    let slot_decls = m.fields.iter().zip(&slots).map(|(f, slot)| {
+        let fty = &f.ty;
+        quote!(let mut #slot: #p::Option<#fty> = #p::Option::None;)
+    });
+    let slot_reads = m.fields.iter().zip(&slots).map(|(f, slot)| {
+        let (fty, wire) = (&f.ty, &f.wire_name);
+        let read = match (f.base64, f.ftype.optional) {
+            (true, true) => quote!(#p::read_base64_opt(__ecr_r)?),
+            (true, false) => quote!(#p::read_base64(__ecr_r)?),
+            _ => quote!(<#fty as #p::FromJson>::read_json(__ecr_r)?),
         };
-        quote!(#(#fattrs)* #[serde(rename = #wire)] #de #fvis #fident: #fty)
+        quote!(#wire => #slot = #p::Option::Some(#read),)
+    });
+    let slot_finish = m.fields.iter().zip(&slots).map(|(f, slot)| {
+        let (fident, wire) = (&f.ident, &f.wire_name);
+        if f.ftype.optional {
+            quote!(#fident: #p::Option::unwrap_or_default(#slot),)
+        } else {
+            quote!(#fident: match #slot {
+                #p::Option::Some(__ecr_v) => __ecr_v,
+                #p::Option::None => return #p::Result::Err(__ecr_r.missing(#wire)),
+            },)
+        }
     });
     let definition = if m.unit {
         quote! {
             #(#attrs)*
             #vis struct #ident;
-            impl<'de> #p::serde::Deserialize<'de> for #ident {
-                fn deserialize<D: #p::serde::Deserializer<'de>>(d: D) -> #p::Result<Self, D::Error> {
-                    <#p::serde::de::IgnoredAny as #p::serde::Deserialize>::deserialize(d)?;
+            impl #p::FromJson for #ident {
+                fn read_json(__ecr_r: &mut #p::JsonReader<'_>) -> #p::Result<Self, #p::JsonError> {
+                    __ecr_r.skip()?;
                     #p::Result::Ok(#ident)
                 }
             }
@@ -306,14 +308,18 @@ fn struct_tokens(m: &StructModel) -> TokenStream {
     } else {
         quote! {
             #(#attrs)*
-            #[derive(#p::serde::Deserialize)]
-            #[serde(crate = #serde_path, remote = "Self")]
             #vis struct #ident { #(#fields,)* }
-            // Through `MapOnly`: a structure is read from an object, never
-            // from an array (serde's derive accepts both).
-            impl<'de> #p::serde::Deserialize<'de> for #ident {
-                fn deserialize<D: #p::serde::Deserializer<'de>>(d: D) -> #p::Result<Self, D::Error> {
-                    #ident::deserialize(#p::MapOnly(d))
+            impl #p::FromJson for #ident {
+                fn read_json(__ecr_r: &mut #p::JsonReader<'_>) -> #p::Result<Self, #p::JsonError> {
+                    #(#slot_decls)*
+                    __ecr_r.object(&mut |__ecr_r, __ecr_key| {
+                        match __ecr_key {
+                            #(#slot_reads)*
+                            _ => __ecr_r.skip()?,
+                        }
+                        #p::Result::Ok(())
+                    })?;
+                    #p::Result::Ok(#ident { #(#slot_finish)* })
                 }
             }
         }
@@ -582,9 +588,9 @@ fn enum_tokens(m: &EnumModel) -> TokenStream {
         }
 
         const _: () = {
-            impl<'de> #p::serde::Deserialize<'de> for #ident {
-                fn deserialize<D: #p::serde::Deserializer<'de>>(d: D) -> #p::Result<Self, D::Error> {
-                    let __ecr_s = <::std::borrow::Cow<'de, str> as #p::serde::Deserialize>::deserialize(d)?;
+            impl #p::FromJson for #ident {
+                fn read_json(__ecr_r: &mut #p::JsonReader<'_>) -> #p::Result<Self, #p::JsonError> {
+                    let __ecr_s = __ecr_r.string()?;
                     #p::Result::Ok(<Self as ::core::convert::From<&str>>::from(&__ecr_s))
                 }
             }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
-use serde_json::Value;
+use crate::json::{JsonValue as Value, from_json};
 
 use super::{Credentials, CredentialsError, CredentialsFuture, ProvideCredentials};
 
@@ -77,16 +77,18 @@ impl ProcessProvider {
                 output.status
             )));
         }
-        let parsed = serde_json::from_slice::<Value>(&output.stdout);
+        let parsed = from_json::<Value>(&output.stdout);
+        // The reader's messages never quote the text, but the categories
+        // are all a user needs here.
         let json = parsed.map_err(|e| {
             fail(format!(
-                "the command's output is not JSON ({} at line {} column {})",
-                match e.classify() {
-                    serde_json::error::Category::Eof => "it ends early",
-                    _ => "syntax error",
+                "the command's output is not JSON ({} at byte {})",
+                if e.is_eof() {
+                    "it ends early"
+                } else {
+                    "syntax error"
                 },
-                e.line(),
-                e.column()
+                e.offset()
             ))
         })?;
         parse_output(&json, SystemTime::now()).map_err(fail)
@@ -126,17 +128,18 @@ async fn run(command: &str) -> std::io::Result<std::process::Output> {
 
 /// Reads the spec's JSON (Version 1). Messages name fields, never values.
 fn parse_output(json: &Value, now: SystemTime) -> Result<Credentials, String> {
-    let Value::Object(map) = json else {
+    let Value::Object(_) = json else {
         return Err("the command's output is not a JSON object".to_owned());
     };
-    match map.get("Version") {
-        Some(v) if v.as_u64() == Some(1) => {}
+    let get = |key: &str| json.get(key);
+    match get("Version") {
+        Some(Value::Number(n)) if n == "1" => {}
         Some(Value::Number(n)) => return Err(format!("Version {n} is not supported (expected 1)")),
         Some(_) => return Err("Version is not a number (expected 1)".to_owned()),
         None => return Err("the output has no Version (expected 1)".to_owned()),
     }
     let string = |key: &str, required: bool| -> Result<Option<String>, String> {
-        match map.get(key) {
+        match get(key) {
             Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
             Some(Value::String(_)) | None | Some(Value::Null) if !required => Ok(None),
             Some(Value::String(_)) | None | Some(Value::Null) => {
@@ -293,7 +296,7 @@ mod tests {
             (r#"["S3CR3T"]"#, "the command's output is not a JSON object"),
         ];
         for (json, want) in cases {
-            let value: Value = serde_json::from_str(json).unwrap();
+            let value: Value = from_json(json.as_bytes()).unwrap();
             assert_eq!(parse_output(&value, now).unwrap_err(), want);
         }
     }

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
 
@@ -18,6 +17,7 @@ use super::{LayerPush, Progress, PushError};
 use crate::client::Client;
 use crate::ecr::{BatchCheckLayerAvailability, LayerAvailability, PutImage, PutImageError};
 use crate::error::Error;
+use crate::json::{FromJson, JsonError, JsonReader, JsonWriter, from_json};
 
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
@@ -156,43 +156,99 @@ struct Plan {
     tag: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// An OCI content descriptor (`mediaType`, `digest`, `size`, `annotations`).
 struct Descriptor {
-    #[serde(rename = "mediaType", default)]
     media_type: String,
     digest: String,
     size: u64,
-    #[serde(default)]
     annotations: std::collections::HashMap<String, String>,
 }
 
-#[derive(Deserialize)]
-struct IndexDoc {
-    #[serde(default)]
-    manifests: Vec<Descriptor>,
-    #[serde(rename = "mediaType", default)]
-    media_type: Option<String>,
+impl FromJson for Descriptor {
+    fn read_json(r: &mut JsonReader<'_>) -> Result<Self, JsonError> {
+        let (mut media_type, mut digest, mut size, mut annotations) = (None, None, None, None);
+        r.object(&mut |r, key| {
+            match key {
+                "mediaType" => media_type = FromJson::read_json(r)?,
+                "digest" => digest = Some(FromJson::read_json(r)?),
+                "size" => size = Some(FromJson::read_json(r)?),
+                "annotations" => annotations = FromJson::read_json(r)?,
+                _ => r.skip()?,
+            }
+            Ok(())
+        })?;
+        Ok(Self {
+            media_type: media_type.unwrap_or_default(),
+            digest: digest.ok_or_else(|| r.missing("digest"))?,
+            size: size.ok_or_else(|| r.missing("size"))?,
+            annotations: annotations.unwrap_or_default(),
+        })
+    }
 }
 
-#[derive(Deserialize)]
+/// An image index or manifest: what the push needs of either.
 struct ManifestDoc {
-    #[serde(rename = "mediaType", default)]
     media_type: Option<String>,
     config: Option<Descriptor>,
-    #[serde(default)]
     layers: Vec<Descriptor>,
-    #[serde(default)]
     manifests: Vec<Descriptor>,
 }
 
-#[derive(Deserialize)]
+impl FromJson for ManifestDoc {
+    fn read_json(r: &mut JsonReader<'_>) -> Result<Self, JsonError> {
+        let mut doc = ManifestDoc {
+            media_type: None,
+            config: None,
+            layers: Vec::new(),
+            manifests: Vec::new(),
+        };
+        r.object(&mut |r, key| {
+            match key {
+                "mediaType" => doc.media_type = FromJson::read_json(r)?,
+                "config" => doc.config = FromJson::read_json(r)?,
+                "layers" => doc.layers = <Option<_>>::read_json(r)?.unwrap_or_default(),
+                "manifests" => doc.manifests = <Option<_>>::read_json(r)?.unwrap_or_default(),
+                _ => r.skip()?,
+            }
+            Ok(())
+        })?;
+        Ok(doc)
+    }
+}
+
+/// One image of a `docker save` archive's `manifest.json`.
 struct DockerSaveEntry {
-    #[serde(rename = "Config")]
     config: String,
-    #[serde(rename = "RepoTags", default)]
     repo_tags: Option<Vec<String>>,
-    #[serde(rename = "Layers")]
     layers: Vec<String>,
+}
+
+impl FromJson for DockerSaveEntry {
+    fn read_json(r: &mut JsonReader<'_>) -> Result<Self, JsonError> {
+        let (mut config, mut repo_tags, mut layers) = (None, None, None);
+        r.object(&mut |r, key| {
+            match key {
+                "Config" => config = Some(FromJson::read_json(r)?),
+                "RepoTags" => repo_tags = FromJson::read_json(r)?,
+                "Layers" => layers = Some(FromJson::read_json(r)?),
+                _ => r.skip()?,
+            }
+            Ok(())
+        })?;
+        Ok(Self {
+            config: config.ok_or_else(|| r.missing("Config"))?,
+            repo_tags,
+            layers: layers.ok_or_else(|| r.missing("Layers"))?,
+        })
+    }
+}
+
+fn write_descriptor(w: &mut JsonWriter<'_>, media_type: &str, size: u64, digest: &str) {
+    w.begin_object();
+    w.member("mediaType", media_type);
+    w.member("size", &size);
+    w.member("digest", digest);
+    w.end_object();
 }
 
 fn sha256_digest(bytes: &[u8]) -> String {
@@ -322,8 +378,8 @@ fn read_manifest(store: &dyn BlobStore, desc: &Descriptor) -> Result<Manifest, I
             format!("{name} does not match its digest"),
         ));
     }
-    let doc: ManifestDoc = serde_json::from_slice(&bytes)
-        .map_err(|e| source_err(store.root(), format!("{name}: {e}")))?;
+    let doc: ManifestDoc =
+        from_json(&bytes).map_err(|e| source_err(store.root(), format!("{name}: {e}")))?;
     let media_type = doc
         .media_type
         .clone()
@@ -337,8 +393,8 @@ fn read_manifest(store: &dyn BlobStore, desc: &Descriptor) -> Result<Manifest, I
 
 /// The config and layer blobs a manifest names.
 fn manifest_blobs(store: &dyn BlobStore, manifest: &Manifest) -> Result<Vec<Blob>, ImagePushError> {
-    let doc: ManifestDoc = serde_json::from_slice(&manifest.bytes)
-        .map_err(|e| source_err(store.root(), e.to_string()))?;
+    let doc: ManifestDoc =
+        from_json(&manifest.bytes).map_err(|e| source_err(store.root(), e.to_string()))?;
     let mut out = Vec::new();
     for desc in doc.config.iter().chain(doc.layers.iter()) {
         out.push(Blob {
@@ -352,9 +408,8 @@ fn manifest_blobs(store: &dyn BlobStore, manifest: &Manifest) -> Result<Vec<Blob
 
 /// Plans the push of an OCI layout held in `store`.
 fn plan_layout(store: &dyn BlobStore, tag: Option<&str>) -> Result<Plan, ImagePushError> {
-    let index: IndexDoc = serde_json::from_slice(&store.read("index.json")?)
+    let index: ManifestDoc = from_json(&store.read("index.json")?)
         .map_err(|e| source_err(store.root(), format!("index.json: {e}")))?;
-    let _ = &index.media_type;
     let entry = match tag {
         Some(t) => index
             .manifests
@@ -375,8 +430,8 @@ fn plan_layout(store: &dyn BlobStore, tag: Option<&str>) -> Result<Plan, ImagePu
     let mut blobs = Vec::new();
     let mut platform_manifests = Vec::new();
     if is_index(&top.media_type) {
-        let doc: ManifestDoc = serde_json::from_slice(&top.bytes)
-            .map_err(|e| source_err(store.root(), e.to_string()))?;
+        let doc: ManifestDoc =
+            from_json(&top.bytes).map_err(|e| source_err(store.root(), e.to_string()))?;
         for child in &doc.manifests {
             let m = read_manifest(store, child)?;
             blobs.extend(manifest_blobs(store, &m)?);
@@ -396,7 +451,7 @@ fn plan_layout(store: &dyn BlobStore, tag: Option<&str>) -> Result<Plan, ImagePu
 /// Plans the push of a legacy `docker save` archive: a Docker v2 schema 2
 /// manifest is built from `manifest.json` (layers uncompressed, as saved).
 fn plan_docker_save(store: &TarStore, tag: Option<&str>) -> Result<Plan, ImagePushError> {
-    let entries: Vec<DockerSaveEntry> = serde_json::from_slice(&store.read("manifest.json")?)
+    let entries: Vec<DockerSaveEntry> = from_json(&store.read("manifest.json")?)
         .map_err(|e| source_err(&store.path, format!("manifest.json: {e}")))?;
     let entry = entries
         .first()
@@ -412,13 +467,20 @@ fn plan_docker_save(store: &TarStore, tag: Option<&str>) -> Result<Plan, ImagePu
             offset: config_offset,
         },
     }];
-    let mut layers = Vec::new();
+    // The manifest, written in the order Docker writes it.
+    let mut manifest = Vec::with_capacity(256 + 160 * entry.layers.len());
+    let mut w = JsonWriter::new(&mut manifest);
+    w.begin_object();
+    w.member("schemaVersion", &2);
+    w.member("mediaType", DOCKER_MANIFEST);
+    w.key("config");
+    write_descriptor(&mut w, DOCKER_CONFIG, config.len() as u64, &config_digest);
+    w.key("layers");
+    w.begin_array();
     for name in &entry.layers {
         let (offset, size) = store.range(name)?;
         let digest = hash_range(&store.path, offset, size)?;
-        layers.push(
-            serde_json::json!({"mediaType": DOCKER_LAYER_TAR, "size": size, "digest": digest}),
-        );
+        write_descriptor(&mut w, DOCKER_LAYER_TAR, size, &digest);
         blobs.push(Blob {
             digest,
             size,
@@ -428,13 +490,9 @@ fn plan_docker_save(store: &TarStore, tag: Option<&str>) -> Result<Plan, ImagePu
             },
         });
     }
-    let manifest = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": DOCKER_MANIFEST,
-        "config": {"mediaType": DOCKER_CONFIG, "size": config.len(), "digest": config_digest},
-        "layers": layers,
-    });
-    let bytes = Bytes::from(serde_json::to_vec(&manifest).unwrap_or_default());
+    w.end_array();
+    w.end_object();
+    let bytes = Bytes::from(manifest);
     let tag = tag.map(str::to_owned).or_else(|| {
         entry
             .repo_tags

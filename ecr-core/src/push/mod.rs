@@ -398,7 +398,7 @@ impl LayerPush {
             let next_first = current.first + current.len;
             let buf = std::mem::take(&mut spare);
             // Send this part while the next one is read and encoded.
-            let (sent, next) = tokio::join!(
+            let (sent, next) = futures_util::future::join(
                 self.send_part(client, &header, &current, &mut acked, &mut parts_sent),
                 read_and_encode(
                     &mut reader,
@@ -408,8 +408,9 @@ impl LayerPush {
                     buf,
                     &mut chunk,
                     &mut layer_hasher,
-                )
-            );
+                ),
+            )
+            .await;
             sent?;
             let next = next.map_err(|e| io_fail(acked, e))?;
             spare = reclaim(std::mem::replace(&mut current, next).body.bytes);

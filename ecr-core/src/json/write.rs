@@ -1,4 +1,4 @@
-//! awsJson request bodies, written straight into one byte buffer.
+//! Writing: request bodies, straight into one byte buffer.
 //!
 //! Serialization does not go through `serde_json::Value` or an intermediate
 //! `String`: every member is appended to the request's body buffer, and blobs
@@ -89,8 +89,38 @@ impl<'a> JsonWriter<'a> {
     }
 
     fn write_escaped(&mut self, value: &str) {
-        // serde_json's escaper writes straight into the buffer.
-        let _ = serde_json::to_writer(&mut *self.buf, value);
+        self.buf.reserve(value.len() + 2);
+        self.buf.push(b'"');
+        let bytes = value.as_bytes();
+        // Runs that need no escape are copied whole; JSON escapes only the
+        // quote, the backslash and control characters.
+        let mut start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            let short = match b {
+                b'"' => b'"',
+                b'\\' => b'\\',
+                b'\n' => b'n',
+                b'\r' => b'r',
+                b'\t' => b't',
+                0x08 => b'b',
+                0x0c => b'f',
+                0x00..=0x1f => 0,
+                _ => continue,
+            };
+            self.buf.extend_from_slice(&bytes[start..i]);
+            start = i + 1;
+            if short == 0 {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                self.buf.extend_from_slice(b"\\u00");
+                self.buf.push(HEX[usize::from(b >> 4)]);
+                self.buf.push(HEX[usize::from(b & 0xf)]);
+            } else {
+                self.buf.push(b'\\');
+                self.buf.push(short);
+            }
+        }
+        self.buf.extend_from_slice(&bytes[start..]);
+        self.buf.push(b'"');
     }
 
     /// Writes a boolean.
@@ -263,6 +293,13 @@ macro_rules! int_to_json {
     )*};
 }
 int_to_json!(i8, i16, i32, i64, u8, u16, u32);
+impl ToJson for u64 {
+    fn write_json(&self, w: &mut JsonWriter<'_>) {
+        w.begin_value();
+        w.buf
+            .extend_from_slice(itoa::Buffer::new().format(*self).as_bytes());
+    }
+}
 impl ToJson for f32 {
     fn write_json(&self, w: &mut JsonWriter<'_>) {
         // Through the shortest decimal of the f32, so 1234.5f32 stays 1234.5.
