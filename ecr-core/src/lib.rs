@@ -422,9 +422,7 @@ macro_rules! __unicode_pattern {
 pub mod __private {
     pub use crate::__unicode_pattern;
     pub use crate::error::{ErrorMeta, UnmodeledError};
-    pub use crate::json::{
-        AsBlob, FromJson, JsonError, JsonReader, JsonWriter, ToJson, read_base64, read_base64_opt,
-    };
+    pub use crate::json::{AsBlob, FromJson, JsonError, JsonReader, JsonWriter, ToJson};
     pub use crate::operation::{
         Ecr, MessageSlot, ModeledError, Operation, OperationError, Service, parse_modeled,
         unmodeled,

@@ -275,23 +275,22 @@ fn struct_tokens(m: &StructModel) -> TokenStream {
         quote!(let mut #slot: #p::Option<#fty> = #p::Option::None;)
     });
     let slot_reads = m.fields.iter().zip(&slots).map(|(f, slot)| {
-        let (fty, wire) = (&f.ty, &f.wire_name);
+        let wire = &f.wire_name;
+        // One call per member into a helper shared by every member of the
+        // same type: the closure stays a table of names.
         let read = match (f.base64, f.ftype.optional) {
-            (true, true) => quote!(#p::read_base64_opt(__ecr_r)?),
-            (true, false) => quote!(#p::read_base64(__ecr_r)?),
-            _ => quote!(<#fty as #p::FromJson>::read_json(__ecr_r)?),
+            (true, true) => quote!(read_base64_opt_into),
+            (true, false) => quote!(read_base64_into),
+            _ => quote!(read_into),
         };
-        quote!(#wire => #slot = #p::Option::Some(#read),)
+        quote!(#wire => __ecr_r.#read(&mut #slot),)
     });
     let slot_finish = m.fields.iter().zip(&slots).map(|(f, slot)| {
         let (fident, wire) = (&f.ident, &f.wire_name);
         if f.ftype.optional {
             quote!(#fident: #p::Option::unwrap_or_default(#slot),)
         } else {
-            quote!(#fident: match #slot {
-                #p::Option::Some(__ecr_v) => __ecr_v,
-                #p::Option::None => return #p::Result::Err(__ecr_r.missing(#wire)),
-            },)
+            quote!(#fident: __ecr_r.required(#slot, #wire)?,)
         }
     });
     let definition = if m.unit {
@@ -315,9 +314,8 @@ fn struct_tokens(m: &StructModel) -> TokenStream {
                     __ecr_r.object(&mut |__ecr_r, __ecr_key| {
                         match __ecr_key {
                             #(#slot_reads)*
-                            _ => __ecr_r.skip()?,
+                            _ => __ecr_r.skip(),
                         }
-                        #p::Result::Ok(())
                     })?;
                     #p::Result::Ok(#ident { #(#slot_finish)* })
                 }

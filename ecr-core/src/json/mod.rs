@@ -6,8 +6,5 @@
 mod read;
 mod write;
 
-pub use read::{
-    FromBase64, FromJson, JsonError, JsonReader, JsonValue, MAX_DEPTH, from_json, read_base64,
-    read_base64_opt,
-};
+pub use read::{FromBase64, FromJson, JsonError, JsonReader, JsonValue, MAX_DEPTH, from_json};
 pub use write::{AsBlob, JsonWriter, ToJson};

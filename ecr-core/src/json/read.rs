@@ -135,6 +135,56 @@ impl<'a> JsonReader<'a> {
         self.error(format!("missing member `{member}`"))
     }
 
+    /// The value of a required member, or the error that it is missing.
+    pub fn required<T>(&self, slot: Option<T>, member: &str) -> Result<T, JsonError> {
+        match slot {
+            Some(value) => Ok(value),
+            None => Err(self.missing(member)),
+        }
+    }
+
+    /// Reads a member's value into its slot. Generated readers call this
+    /// (and its base64 siblings) once per member: one copy per member type,
+    /// shared by every shape, instead of the same code in every shape.
+    #[inline(never)]
+    pub fn read_into<T: FromJson>(&mut self, slot: &mut Option<T>) -> Result<(), JsonError> {
+        *slot = Some(T::read_json(self)?);
+        Ok(())
+    }
+
+    /// Reads a required `#[base64]` member into its slot.
+    #[inline(never)]
+    pub fn read_base64_into<T: FromBase64>(
+        &mut self,
+        slot: &mut Option<T>,
+    ) -> Result<(), JsonError> {
+        *slot = Some(T::from_decoded(self.base64()?));
+        Ok(())
+    }
+
+    /// Reads an optional `#[base64]` member into its slot; `null` is `None`.
+    #[inline(never)]
+    pub fn read_base64_opt_into<T: FromBase64>(
+        &mut self,
+        slot: &mut Option<Option<T>>,
+    ) -> Result<(), JsonError> {
+        *slot = Some(if self.null()? {
+            None
+        } else {
+            Some(T::from_decoded(self.base64()?))
+        });
+        Ok(())
+    }
+
+    /// Reads a base64 string and decodes it.
+    pub fn base64(&mut self) -> Result<Vec<u8>, JsonError> {
+        let at = self.pos;
+        let text = self.string()?;
+        base64_simd::STANDARD
+            .decode_to_vec(text.as_bytes())
+            .map_err(|_| JsonError::new("invalid base64 in a blob member", at))
+    }
+
     /// The next byte after white space, not consumed.
     fn peek(&mut self) -> Option<u8> {
         let bytes = self.bytes();
@@ -644,27 +694,6 @@ impl FromBase64 for Vec<u8> {
     }
 }
 
-/// Reads a required `#[base64]` member.
-pub fn read_base64<T: FromBase64>(r: &mut JsonReader<'_>) -> Result<T, JsonError> {
-    decode_base64(r).map(T::from_decoded)
-}
-
-/// Reads an optional `#[base64]` member; `null` is `None`.
-pub fn read_base64_opt<T: FromBase64>(r: &mut JsonReader<'_>) -> Result<Option<T>, JsonError> {
-    if r.null()? {
-        return Ok(None);
-    }
-    decode_base64(r).map(|b| Some(T::from_decoded(b)))
-}
-
-fn decode_base64(r: &mut JsonReader<'_>) -> Result<Vec<u8>, JsonError> {
-    let at = r.pos;
-    let text = r.string()?;
-    base64_simd::STANDARD
-        .decode_to_vec(text.as_bytes())
-        .map_err(|_| JsonError::new("invalid base64 in a blob member", at))
-}
-
 /// Any JSON value, for documents whose shape is not declared (the error
 /// body's code and message, `credential_process` output).
 #[derive(Debug, Clone, PartialEq)]
@@ -859,8 +888,14 @@ mod tests {
     #[test]
     fn base64_members() {
         let mut r = JsonReader::from_str(r#""aGk=" null "!!""#);
-        assert_eq!(read_base64::<Vec<u8>>(&mut r).unwrap(), b"hi");
-        assert_eq!(read_base64_opt::<Bytes>(&mut r).unwrap(), None);
-        assert!(read_base64::<Bytes>(&mut r).is_err());
+        let (mut required, mut optional) = (None::<Vec<u8>>, None::<Option<Bytes>>);
+        r.read_base64_into(&mut required).unwrap();
+        assert_eq!(required.as_deref(), Some(&b"hi"[..]));
+        r.read_base64_opt_into(&mut optional).unwrap();
+        assert_eq!(optional, Some(None));
+        assert_eq!(
+            r.read_base64_into(&mut required).unwrap_err().message(),
+            "invalid base64 in a blob member"
+        );
     }
 }
