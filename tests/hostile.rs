@@ -322,7 +322,7 @@ async fn a_lying_content_length_is_refused_before_reading() {
 }
 
 // ---------------------------------------------------------------------------
-// Deeply nested JSON: the reader's nesting limit (128) gives an error.
+// Deeply nested JSON: the reader's nesting limit (127 levels) gives an error.
 
 fn nested(depth: usize, open: &str, close: &str) -> String {
     format!("{}{}", open.repeat(depth), close.repeat(depth))

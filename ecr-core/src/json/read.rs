@@ -19,9 +19,9 @@ use bytes::Bytes;
 
 use crate::types::Timestamp;
 
-/// How deeply arrays and objects may nest, as in serde_json: a hostile body
-/// cannot exhaust the stack.
-pub const MAX_DEPTH: usize = 128;
+/// How deeply arrays and objects may nest: a hostile body cannot exhaust the
+/// stack. The same limit as serde_json's (127 levels; 128 is refused).
+pub const MAX_DEPTH: usize = 127;
 
 /// A body that does not read as the expected value.
 #[derive(Debug, Clone, PartialEq, Eq)]
