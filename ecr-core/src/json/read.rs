@@ -654,25 +654,27 @@ impl<T: FromJson> FromJson for Vec<T> {
     }
 }
 
+/// A JSON object as a map; a repeated key keeps its last value.
+fn read_map<T: FromJson, M: Default + Extend<(String, T)>>(
+    r: &mut JsonReader<'_>,
+) -> Result<M, JsonError> {
+    let mut map = M::default();
+    r.object(&mut |r, key| {
+        map.extend([(key.to_owned(), T::read_json(r)?)]);
+        Ok(())
+    })?;
+    Ok(map)
+}
+
 impl<T: FromJson> FromJson for HashMap<String, T> {
     fn read_json(r: &mut JsonReader<'_>) -> Result<Self, JsonError> {
-        let mut map = HashMap::new();
-        r.object(&mut |r, key| {
-            map.insert(key.to_owned(), T::read_json(r)?);
-            Ok(())
-        })?;
-        Ok(map)
+        read_map(r)
     }
 }
 
 impl<T: FromJson> FromJson for BTreeMap<String, T> {
     fn read_json(r: &mut JsonReader<'_>) -> Result<Self, JsonError> {
-        let mut map = BTreeMap::new();
-        r.object(&mut |r, key| {
-            map.insert(key.to_owned(), T::read_json(r)?);
-            Ok(())
-        })?;
-        Ok(map)
+        read_map(r)
     }
 }
 
