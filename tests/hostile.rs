@@ -1059,3 +1059,34 @@ async fn a_region_with_a_newline_is_a_clear_error_before_sending() {
     assert_eq!(server.requests.load(Ordering::SeqCst), 0);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+// ---------------------------------------------------------------------------
+// Blobs behind a `Box` read and write like plain ones.
+
+/// A shape whose blobs are boxed.
+#[ecr_core::aws_shape]
+#[derive(Debug, Clone, PartialEq)]
+struct BoxedBlobs {
+    #[base64]
+    required: Box<bytes::Bytes>,
+    // Legal, if wasteful: the test is that it compiles and reads.
+    #[allow(clippy::box_collection)]
+    #[base64]
+    optional: Option<Box<Vec<u8>>>,
+}
+
+#[test]
+fn boxed_blobs_read_and_write() {
+    use ecr_core::json::{JsonWriter, ToJson, from_json};
+    let v: BoxedBlobs = from_json(br#"{"required":"aGk=","optional":null}"#).expect("reads");
+    assert_eq!(&v.required[..], b"hi");
+    assert_eq!(v.optional, None);
+    let v = BoxedBlobs {
+        optional: Some(Box::new(b"yo".to_vec())),
+        ..v
+    };
+    let mut body = Vec::new();
+    v.write_json(&mut JsonWriter::new(&mut body));
+    assert_eq!(body, br#"{"required":"aGk=","optional":"eW8="}"#);
+    assert_eq!(from_json::<BoxedBlobs>(&body).expect("reads back"), v);
+}

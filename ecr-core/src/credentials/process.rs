@@ -25,8 +25,9 @@ use super::{Credentials, CredentialsError, CredentialsFuture, ProvideCredentials
 /// The command's standard error is this process's (helpers print prompts
 /// and diagnostics there), its standard input is closed. The command line is
 /// never printed (it may carry a token), and errors describe the output
-/// without quoting any of it, so that no secret the command prints reaches
-/// an error message or a log.
+/// without quoting its secrets (key id, secret key, session token, account):
+/// only `Version` and `Expiration`, which are not secret, are quoted when
+/// they are wrong.
 #[derive(Clone)]
 pub struct ProcessProvider {
     command: String,
@@ -126,7 +127,8 @@ async fn run(command: &str) -> std::io::Result<std::process::Output> {
         .unwrap_or_else(|_| Err(std::io::Error::other("the command's thread panicked")))
 }
 
-/// Reads the spec's JSON (Version 1). Messages name fields, never values.
+/// Reads the spec's JSON (Version 1). Messages name fields, and quote no
+/// value but a wrong `Version` or `Expiration`.
 fn parse_output(json: &Value, now: SystemTime) -> Result<Credentials, String> {
     let Value::Object(_) = json else {
         return Err("the command's output is not a JSON object".to_owned());

@@ -8,8 +8,9 @@
 //!
 //! The reader works on the body as bytes (checked to be UTF-8 once), borrows
 //! strings that have no escapes, limits nesting to [`MAX_DEPTH`], and its
-//! errors name the member path and byte offset but never echo the body
-//! (which may hold secrets).
+//! errors name the member path and byte offset but never quote a value
+//! (which may be a secret); member names in the path are kept only when
+//! they are short printable ASCII.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -61,12 +62,17 @@ impl JsonError {
         self.message == EOF
     }
 
-    // Paths are built as an error travels up, so reading pays nothing for them.
+    // Paths are built as an error travels up, so reading pays nothing for
+    // them. A member name goes in only if it looks like one (printable
+    // ASCII, at most 64 characters): a name is still text of the body, and a
+    // path must not carry a line break or a secret-sized blob into a log.
     fn within_key(mut self, key: &str) -> Self {
         if !self.path.is_empty() && !self.path.starts_with('[') {
             self.path.insert(0, '.');
         }
-        self.path.insert_str(0, key);
+        let plain = !key.is_empty() && key.len() <= 64 && key.bytes().all(|b| b.is_ascii_graphic());
+        self.path
+            .insert_str(0, if plain { key } else { "{member}" });
         self
     }
 
@@ -178,11 +184,18 @@ impl<'a> JsonReader<'a> {
 
     /// Reads a base64 string and decodes it.
     pub fn base64(&mut self) -> Result<Vec<u8>, JsonError> {
-        let at = self.pos;
+        let at = self.value_start();
         let text = self.string()?;
         base64_simd::STANDARD
             .decode_to_vec(text.as_bytes())
             .map_err(|_| JsonError::new("invalid base64 in a blob member", at))
+    }
+
+    /// Where the next value starts (after white space): the offset its
+    /// errors give.
+    fn value_start(&mut self) -> usize {
+        self.peek();
+        self.pos
     }
 
     /// The next byte after white space, not consumed.
@@ -387,6 +400,9 @@ impl<'a> JsonReader<'a> {
                 let high = self.hex4(at + 2)?;
                 let (code, next) = if (0xD800..0xDC00).contains(&high) {
                     // A surrogate pair: `\uD83D\uDE00`.
+                    if bytes.len() < at + 8 {
+                        return Err(JsonError::new(EOF, bytes.len()));
+                    }
                     if bytes.get(at + 6) != Some(&b'\\') || bytes.get(at + 7) != Some(&b'u') {
                         return Err(JsonError::new("unpaired surrogate in a \\u escape", at));
                     }
@@ -458,8 +474,11 @@ impl<'a> JsonReader<'a> {
                 JsonError::new("invalid number", at)
             }
         };
-        if int_digits == 0 || (int_digits > 1 && bytes[int_start] == b'0') {
+        if int_digits == 0 {
             return Err(bad(i));
+        }
+        if int_digits > 1 && bytes[int_start] == b'0' {
+            return Err(JsonError::new("invalid number", int_start + 1));
         }
         if bytes.get(i) == Some(&b'.') {
             i += 1;
@@ -483,7 +502,7 @@ impl<'a> JsonReader<'a> {
     /// Reads an integer: a number with no fraction or exponent that fits
     /// an `i64`.
     pub fn integer(&mut self) -> Result<i64, JsonError> {
-        let at = self.pos;
+        let at = self.value_start();
         let text = self.number()?;
         if text.contains(['.', 'e', 'E']) {
             return Err(JsonError::new(
@@ -498,7 +517,7 @@ impl<'a> JsonReader<'a> {
     /// Reads a floating-point number; awsJson sends NaN and the infinities
     /// as the strings `"NaN"`, `"Infinity"` and `"-Infinity"`.
     pub fn float(&mut self) -> Result<f64, JsonError> {
-        let at = self.pos;
+        let at = self.value_start();
         if self.peek() == Some(b'"') {
             return match &*self.string()? {
                 "NaN" => Ok(f64::NAN),
@@ -576,7 +595,7 @@ macro_rules! int_from_json {
     ($($t:ty),*) => {$(
         impl FromJson for $t {
             fn read_json(r: &mut JsonReader<'_>) -> Result<Self, JsonError> {
-                let at = r.pos;
+                let at = r.value_start();
                 let v = r.integer()?;
                 <$t>::try_from(v).map_err(|_| {
                     JsonError::new(concat!("integer out of range for ", stringify!($t)), at)
@@ -585,7 +604,22 @@ macro_rules! int_from_json {
         }
     )*};
 }
-int_from_json!(i8, i16, i32, u8, u16, u32, u64);
+int_from_json!(i8, i16, i32, u8, u16, u32);
+
+impl FromJson for u64 {
+    fn read_json(r: &mut JsonReader<'_>) -> Result<Self, JsonError> {
+        let at = r.value_start();
+        let text = r.number()?;
+        if text.contains(['.', 'e', 'E']) {
+            return Err(JsonError::new(
+                "expected an integer, found a number with a fraction or exponent",
+                at,
+            ));
+        }
+        text.parse()
+            .map_err(|_| JsonError::new("integer out of range for u64", at))
+    }
+}
 
 impl FromJson for i64 {
     fn read_json(r: &mut JsonReader<'_>) -> Result<Self, JsonError> {
@@ -607,7 +641,7 @@ impl FromJson for f32 {
 
 impl FromJson for Timestamp {
     fn read_json(r: &mut JsonReader<'_>) -> Result<Self, JsonError> {
-        let at = r.pos;
+        let at = r.value_start();
         let text = r.number().map_err(|e| {
             if e.is_eof() {
                 e
@@ -693,6 +727,12 @@ impl FromBase64 for Bytes {
 impl FromBase64 for Vec<u8> {
     fn from_decoded(bytes: Vec<u8>) -> Self {
         bytes
+    }
+}
+
+impl<T: FromBase64> FromBase64 for Box<T> {
+    fn from_decoded(bytes: Vec<u8>) -> Self {
+        Box::new(T::from_decoded(bytes))
     }
 }
 
@@ -855,6 +895,58 @@ mod tests {
         let text = e.to_string();
         assert_eq!(text, "b[1]: expected a number, found a string at byte 26");
         assert!(!text.contains("S3CR3T"));
+    }
+
+    #[test]
+    fn offsets_point_at_the_value_not_the_white_space_before_it() {
+        let e = from_json::<HashMap<String, i32>>(br#"{"count":     1.5}"#).unwrap_err();
+        assert_eq!(e.offset(), 14, "{e}");
+        let e = from_json::<Timestamp>(b"   \"x\"").unwrap_err();
+        assert_eq!(e.offset(), 3, "{e}");
+        let mut r = JsonReader::from_str("  \"!!\"");
+        assert_eq!(r.base64().unwrap_err().offset(), 2);
+    }
+
+    #[test]
+    fn syntax_errors_are_not_mistaken_for_truncation() {
+        for (body, offset) in [("01", 1), ("-01", 2), ("[01", 2)] {
+            let e = from_json::<JsonValue>(body.as_bytes()).unwrap_err();
+            assert!(!e.is_eof(), "{body}: {e}");
+            assert_eq!(
+                (e.message(), e.offset()),
+                ("invalid number", offset),
+                "{body}"
+            );
+        }
+        for cut in ["\"\\ud83d", "\"\\ud83d\\", "\"\\ud83d\\u12"] {
+            let e = from_json::<JsonValue>(cut.as_bytes()).unwrap_err();
+            assert!(e.is_eof(), "{cut}: {e}");
+        }
+    }
+
+    #[test]
+    fn u64_takes_its_whole_range() {
+        assert_eq!(from_json::<u64>(b"18446744073709551615").unwrap(), u64::MAX);
+        assert_eq!(
+            from_json::<u64>(b"18446744073709551616")
+                .unwrap_err()
+                .message(),
+            "integer out of range for u64"
+        );
+        assert!(from_json::<u64>(b"-1").is_err());
+        assert!(from_json::<u64>(b"1e3").is_err());
+    }
+
+    #[test]
+    fn paths_keep_only_plain_member_names() {
+        let e = from_json::<HashMap<String, i32>>(b"{\"SECRET\\nINJECTED\": \"x\"}").unwrap_err();
+        assert_eq!(e.path(), "{member}");
+        let long = format!("{{\"{}\": \"x\"}}", "k".repeat(65));
+        let e = from_json::<HashMap<String, i32>>(long.as_bytes()).unwrap_err();
+        assert_eq!(e.path(), "{member}");
+        let e = from_json::<HashMap<String, Vec<i32>>>(br#"{"org.example.name": [1, "x"]}"#)
+            .unwrap_err();
+        assert_eq!(e.path(), "org.example.name[1]");
     }
 
     #[test]

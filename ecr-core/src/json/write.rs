@@ -236,6 +236,11 @@ impl AsBlob for Vec<u8> {
         Some(self)
     }
 }
+impl<T: AsBlob> AsBlob for Box<T> {
+    fn as_blob(&self) -> Option<&[u8]> {
+        (**self).as_blob()
+    }
+}
 impl<T: AsBlob> AsBlob for Option<T> {
     fn as_blob(&self) -> Option<&[u8]> {
         self.as_ref().and_then(AsBlob::as_blob)
