@@ -3,9 +3,10 @@
 //! resume from what the service acknowledged.
 //!
 //! The hot path is one pass over each byte: the source is read in small
-//! chunks; each chunk goes into the layer's SHA-256, is base64-encoded
-//! straight into the part's request body, and the encoded bytes go into the
-//! body's SHA-256 while still in cache. The body buffer is handed to the
+//! chunks; each chunk is base64-encoded straight into the part's request
+//! body, and the chunk and its text go into the layer's and the body's
+//! SHA-256 together (two streams hashed at once, see `sha256`) while still
+//! in cache. The body buffer is handed to the
 //! transport without a copy and recycled once the part is acknowledged, so
 //! a steady-state push allocates nothing. Reading and encoding part N+1
 //! overlaps with sending part N; memory is about two part bodies.
@@ -13,10 +14,10 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 mod image;
+mod sha256;
 pub use image::{ImageProgress, ImagePush, ImagePushError, ImageSource, PushedImage};
 
 use crate::client::{Client, PreparedBody};
@@ -26,6 +27,7 @@ use crate::ecr::{
 };
 use crate::error::Error;
 use crate::json::JsonWriter;
+use sha256::{Sha256Stream, update_pair};
 
 /// The largest part the API accepts (the model's blob maximum).
 pub const MAX_PART_SIZE: usize = 20_971_520;
@@ -33,7 +35,7 @@ pub const MAX_PART_SIZE: usize = 20_971_520;
 /// Raw bytes read and encoded at a time: a multiple of 3, so base64 needs
 /// no padding between chunks, and small enough to stay in cache between
 /// hashing, encoding and hashing again.
-const CHUNK: usize = 3 * 256 * 1024;
+const CHUNK: usize = 3 * 64 * 1024;
 
 /// Progress of one layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,26 +200,117 @@ impl PartHeader {
 
     /// Builds a part body from bytes in memory, in one pass, into `buf`
     /// (cleared first; its capacity is reused).
-    pub fn encode(&self, mut buf: Vec<u8>, first: u64, raw: &[u8]) -> EncodedPart {
-        buf.clear();
-        buf.reserve(raw.len().div_ceil(3) * 4 + 256 + self.repository_name.len());
-        self.write_head(&mut buf, first);
-        let blob_start = buf.len();
-        let mut hasher = Sha256::new();
-        hasher.update(&buf);
+    pub fn encode(&self, buf: Vec<u8>, first: u64, raw: &[u8]) -> EncodedPart {
+        self.encode_parts(buf, first, raw, None)
+    }
+
+    /// [`encode`](Self::encode), also adding the part's bytes to the
+    /// layer's digest. The two SHA-256s are computed together, at about
+    /// the cost of one and a half.
+    pub fn encode_with_digest(
+        &self,
+        buf: Vec<u8>,
+        first: u64,
+        raw: &[u8],
+        layer: &mut LayerDigest,
+    ) -> EncodedPart {
+        self.encode_parts(buf, first, raw, Some(&mut layer.0))
+    }
+
+    fn encode_parts(
+        &self,
+        mut buf: Vec<u8>,
+        first: u64,
+        raw: &[u8],
+        mut layer: Option<&mut Sha256Stream>,
+    ) -> EncodedPart {
+        let (mut body_hasher, blob_start) = self.start_body(&mut buf, first, raw.len());
         for chunk in raw.chunks(CHUNK) {
-            let at = buf.len();
-            append_base64(&mut buf, chunk);
-            hasher.update(&buf[at..]);
+            encode_chunk(&mut buf, chunk, &mut body_hasher, layer.as_deref_mut());
         }
-        let at = buf.len();
-        Self::write_tail(&mut buf, first, raw.len() as u64);
-        hasher.update(&buf[at..]);
-        finish(buf, hasher, first, raw.len() as u64, blob_start)
+        finish(buf, body_hasher, first, raw.len() as u64, blob_start)
+    }
+
+    /// Clears `buf`, sizes it for `len` raw bytes and writes the head;
+    /// returns the body's hasher (fed the head) and where the text starts.
+    fn start_body(&self, buf: &mut Vec<u8>, first: u64, len: usize) -> (Sha256Stream, usize) {
+        buf.clear();
+        buf.reserve(len.div_ceil(3) * 4 + 256 + self.repository_name.len());
+        self.write_head(buf, first);
+        let mut body_hasher = Sha256Stream::default();
+        body_hasher.update(buf);
+        (body_hasher, buf.len())
     }
 }
 
-fn finish(buf: Vec<u8>, hasher: Sha256, first: u64, len: u64, blob_start: usize) -> EncodedPart {
+/// Appends the base64 of `chunk` to the body and hashes the new text, and
+/// the chunk into the layer's digest, if given: both while in cache, and
+/// as two streams at once.
+fn encode_chunk(
+    buf: &mut Vec<u8>,
+    chunk: &[u8],
+    body_hasher: &mut Sha256Stream,
+    layer: Option<&mut Sha256Stream>,
+) {
+    let at = buf.len();
+    JsonWriter::new(buf).base64_raw(chunk);
+    match layer {
+        Some(layer) => update_pair(layer, chunk, body_hasher, &buf[at..]),
+        None => body_hasher.update(&buf[at..]),
+    }
+}
+
+/// The running digest of a layer (`sha256:<hex>`), fed part by part by
+/// [`PartHeader::encode_with_digest`] or directly.
+#[derive(Clone, Default)]
+pub struct LayerDigest(Sha256Stream);
+
+impl LayerDigest {
+    /// The digest of nothing yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the next bytes of the layer.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// Bytes added so far.
+    pub fn len(&self) -> u64 {
+        self.0.len()
+    }
+
+    /// Whether no byte was added.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `sha256:<hex>` of the bytes added.
+    pub fn finish(self) -> String {
+        format!("sha256:{}", hex::encode(self.0.finalize()))
+    }
+}
+
+impl std::fmt::Debug for LayerDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LayerDigest")
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Writes and hashes the body's tail, and wraps up the part.
+fn finish(
+    mut buf: Vec<u8>,
+    mut hasher: Sha256Stream,
+    first: u64,
+    len: u64,
+    blob_start: usize,
+) -> EncodedPart {
+    let at = buf.len();
+    PartHeader::write_tail(&mut buf, first, len);
+    hasher.update(&buf[at..]);
     let sha256 = hex::encode(hasher.finalize());
     EncodedPart {
         body: PreparedBody {
@@ -230,12 +323,6 @@ fn finish(buf: Vec<u8>, hasher: Sha256, first: u64, len: u64, blob_start: usize)
     }
 }
 
-/// Appends the base64 of `raw` to `buf`, encoding into its spare capacity.
-fn append_base64(buf: &mut Vec<u8>, raw: &[u8]) {
-    let mut w = JsonWriter::new(buf);
-    w.base64_raw(raw);
-}
-
 /// Reads up to `part_size` bytes from `reader` in chunks, feeding each chunk
 /// to the layer digest and encoding it straight into the part body.
 async fn read_and_encode<R: AsyncRead + Unpin>(
@@ -245,14 +332,9 @@ async fn read_and_encode<R: AsyncRead + Unpin>(
     first: u64,
     mut buf: Vec<u8>,
     chunk: &mut Vec<u8>,
-    layer_hasher: &mut Sha256,
+    layer: &mut LayerDigest,
 ) -> std::io::Result<EncodedPart> {
-    buf.clear();
-    buf.reserve(part_size.div_ceil(3) * 4 + 256 + header.repository_name.len());
-    header.write_head(&mut buf, first);
-    let blob_start = buf.len();
-    let mut body_hasher = Sha256::new();
-    body_hasher.update(&buf);
+    let (mut body_hasher, blob_start) = header.start_body(&mut buf, first, part_size);
     let mut len = 0usize;
     if chunk.len() < CHUNK {
         chunk.resize(CHUNK, 0);
@@ -272,19 +354,17 @@ async fn read_and_encode<R: AsyncRead + Unpin>(
         if filled == 0 {
             break;
         }
-        let piece = &chunk[..filled];
-        layer_hasher.update(piece);
-        let at = buf.len();
-        append_base64(&mut buf, piece);
-        body_hasher.update(&buf[at..]);
+        encode_chunk(
+            &mut buf,
+            &chunk[..filled],
+            &mut body_hasher,
+            Some(&mut layer.0),
+        );
         len += filled;
         if filled < want {
             break;
         }
     }
-    let at = buf.len();
-    PartHeader::write_tail(&mut buf, first, len as u64);
-    body_hasher.update(&buf[at..]);
     Ok(finish(buf, body_hasher, first, len as u64, blob_start))
 }
 
@@ -370,7 +450,7 @@ impl LayerPush {
             });
         }
 
-        let mut layer_hasher = Sha256::new();
+        let mut layer = LayerDigest::new();
         let mut chunk = Vec::new();
         let mut acked = start;
         let mut parts_sent = 0u32;
@@ -390,7 +470,7 @@ impl LayerPush {
             start,
             Vec::new(),
             &mut chunk,
-            &mut layer_hasher,
+            &mut layer,
         )
         .await
         .map_err(|e| io_fail(acked, e))?;
@@ -407,7 +487,7 @@ impl LayerPush {
                     next_first,
                     buf,
                     &mut chunk,
-                    &mut layer_hasher,
+                    &mut layer,
                 ),
             )
             .await;
@@ -418,7 +498,7 @@ impl LayerPush {
         drop(spare);
         let digest = match (&self.resume, &self.known_digest) {
             (Some(_), Some(d)) => d.clone(),
-            _ => format!("sha256:{}", hex::encode(layer_hasher.finalize())),
+            _ => layer.finish(),
         };
         if let Some(known) = self.known_digest.as_ref().filter(|_| self.resume.is_none())
             && *known != digest
@@ -643,7 +723,7 @@ mod tests {
         // 1 MiB + 1 byte, read through a reader that returns odd-sized pieces.
         let raw: Vec<u8> = (0..(1 << 20) + 1).map(|i: u32| (i % 251) as u8).collect();
         let mut reader = tokio_test_reader(&raw);
-        let mut hasher = Sha256::new();
+        let mut layer = LayerDigest::new();
         let mut chunk = Vec::new();
         let streamed = read_and_encode(
             &mut reader,
@@ -652,7 +732,7 @@ mod tests {
             0,
             Vec::new(),
             &mut chunk,
-            &mut hasher,
+            &mut layer,
         )
         .await
         .unwrap();
@@ -663,6 +743,28 @@ mod tests {
         let tail = tail_body(&header(), &streamed, 1000);
         let expected = header().encode(Vec::new(), 1000, &raw[1000..1 << 20]);
         assert_eq!(tail.bytes, expected.body.bytes);
+        // The layer digest, computed two streams at a time, is the digest
+        // of the bytes read; and the in-memory path computes the same.
+        assert_eq!(layer.len(), 1 << 20);
+        let expected_digest = format!("sha256:{}", crate::signing::sha256_hex(&raw[..1 << 20]));
+        assert_eq!(layer.clone().finish(), expected_digest);
+        let mut in_memory = LayerDigest::new();
+        let first = header().encode_with_digest(Vec::new(), 0, &raw[..300_007], &mut in_memory);
+        let second = header().encode_with_digest(
+            Vec::new(),
+            300_007,
+            &raw[300_007..1 << 20],
+            &mut in_memory,
+        );
+        assert_eq!(in_memory.finish(), expected_digest);
+        assert_eq!(
+            first.body.bytes,
+            header().encode(Vec::new(), 0, &raw[..300_007]).body.bytes
+        );
+        assert_eq!(
+            second.body.sha256,
+            crate::signing::sha256_hex(&second.body.bytes)
+        );
     }
 
     /// A reader that hands out 7, 1000, 7, 1000, ... bytes per read.
