@@ -33,8 +33,11 @@ use sha256::{Sha256Stream, update_pair};
 pub const MAX_PART_SIZE: usize = 20_971_520;
 
 /// Raw bytes read and encoded at a time: a multiple of 3, so base64 needs
-/// no padding between chunks, and small enough to stay in cache between
-/// hashing, encoding and hashing again.
+/// no padding between chunks, and of 64 (a SHA-256 block), so that with
+/// parts of whole blocks the layer digest never buffers a partial one;
+/// small enough that the chunk and its text (448 KiB together) stay in the
+/// L2 cache of current server cores between encoding and hashing (768 KiB
+/// chunks measured 3–5% more CPU per push).
 const CHUNK: usize = 3 * 64 * 1024;
 
 /// Progress of one layer.
@@ -182,7 +185,7 @@ impl PartHeader {
     fn write_head(&self, buf: &mut Vec<u8>, first: u64) {
         let mut w = JsonWriter::new(buf);
         w.begin_object();
-        w.member("partFirstByte", &(first as i64));
+        w.member("partFirstByte", &wire_offset(first));
         w.member("registryId", &self.registry_id);
         w.member("repositoryName", &self.repository_name);
         w.member("uploadId", &self.upload_id);
@@ -192,7 +195,7 @@ impl PartHeader {
     }
 
     fn write_tail(buf: &mut Vec<u8>, first: u64, len: u64) {
-        let last = (first + len).saturating_sub(1) as i64;
+        let last = wire_offset(first.saturating_add(len).saturating_sub(1));
         buf.extend_from_slice(b"\",\"partLastByte\":");
         buf.extend_from_slice(itoa::Buffer::new().format(last).as_bytes());
         buf.push(b'}');
@@ -206,7 +209,7 @@ impl PartHeader {
 
     /// [`encode`](Self::encode), also adding the part's bytes to the
     /// layer's digest. The two SHA-256s are computed together, at about
-    /// the cost of one and a half.
+    /// 1.25 times the cost of one where the CPU has SHA-NI.
     pub fn encode_with_digest(
         &self,
         buf: Vec<u8>,
@@ -298,6 +301,13 @@ impl std::fmt::Debug for LayerDigest {
             .field("len", &self.len())
             .finish_non_exhaustive()
     }
+}
+
+/// A layer offset as the API's `long`: offsets past `i64::MAX`, which no
+/// layer reaches and the API cannot express, are clamped (the service then
+/// refuses the part) rather than wrapped.
+fn wire_offset(offset: u64) -> i64 {
+    i64::try_from(offset).unwrap_or(i64::MAX)
 }
 
 /// Writes and hashes the body's tail, and wraps up the part.
@@ -445,6 +455,19 @@ impl LayerPush {
                 message: "resuming needs the layer's digest (known_digest): the bytes before the \
                           resume point are not read again"
                     .into(),
+                request_id: None,
+                code: None,
+            });
+        }
+        if i64::try_from(start).is_err() {
+            return Err(PushError {
+                stage: "resume",
+                upload_id: Some(upload_id),
+                bytes_acknowledged: start,
+                message: format!(
+                    "the resume offset {start} is past the largest layer offset the API takes ({})",
+                    i64::MAX
+                ),
                 request_id: None,
                 code: None,
             });
@@ -764,6 +787,39 @@ mod tests {
         assert_eq!(
             second.body.sha256,
             crate::signing::sha256_hex(&second.body.bytes)
+        );
+    }
+
+    #[test]
+    fn offsets_past_the_apis_long_are_clamped_not_wrapped() {
+        let part = header().encode(Vec::new(), u64::MAX - 1, b"abc");
+        let v: serde_json::Value = serde_json::from_slice(&part.body.bytes).unwrap();
+        assert_eq!(v["partFirstByte"], i64::MAX);
+        assert_eq!(v["partLastByte"], i64::MAX);
+    }
+
+    #[tokio::test]
+    async fn a_resume_offset_past_the_apis_long_is_refused_before_any_call() {
+        // Nothing listens on the endpoint: the push must stop before a call.
+        let client = Client::new(
+            crate::Config::builder()
+                .with_region("us-east-1")
+                .with_endpoint_url("http://127.0.0.1:9")
+                .with_credentials(crate::Credentials::new(
+                    "AKID", "secret", None, None, "test",
+                ))
+                .build(),
+        );
+        let mut push = LayerPush::new("repo");
+        push.known_digest = Some(format!("sha256:{}", "0".repeat(64)));
+        push.resume = Some(("u-1".into(), 1 << 63));
+        let err = push.push(&client, &b""[..]).await.unwrap_err();
+        assert_eq!(err.stage, "resume");
+        assert_eq!(err.upload_id.as_deref(), Some("u-1"));
+        assert!(
+            err.message
+                .contains("resume offset 9223372036854775808 is past the largest layer offset"),
+            "{err}"
         );
     }
 

@@ -5,11 +5,15 @@
 //! Why not two `sha2::Sha256`: with SHA-NI, one stream is bound by the
 //! latency of `sha256rnds2` (each round waits for the previous one), not by
 //! its throughput, so a core hashes two independent streams interleaved
-//! about 1.6 times as fast as one after the other. Hashing is 70% of a
-//! push's CPU. No maintained crate offers a multi-stream SHA-256, so the
-//! two-lane compression function is here; everything else (the one-lane
-//! compression, its CPU detection and its portable fallback) is sha2's, and
-//! the tests check both lanes against sha2 for every split of the input.
+//! about 1.6 times as fast as one after the other (measured on the bench
+//! machine; BENCHMARKS.md). Hashing was 70% of a push's CPU. No maintained
+//! crate offers a multi-stream SHA-256 (sha2 exposes its one-block-at-a-time
+//! compression, `compress256`), so this module holds the two-lane
+//! compression function (x86_64 with SHA-NI, detected at run time), the
+//! block buffering and the padding; the one-lane compression, on every CPU
+//! and for blocks only one stream has, is sha2's. The tests check both
+//! lanes against sha2 over pieces that leave the streams' partial blocks at
+//! different offsets, and the fuzz target `part_digests` over any cut.
 
 use sha2::block_api::compress256;
 
@@ -213,7 +217,8 @@ mod shani {
         0xc671_78f2,
     ];
 
-    /// Whether this CPU runs `compress_pair` (std caches the answer).
+    /// Whether this CPU has every feature `compress_pair` and its helpers
+    /// are compiled with (std caches the answer; SSE2 is x86_64's baseline).
     pub(super) fn available() -> bool {
         std::is_x86_feature_detected!("sha")
             && std::is_x86_feature_detected!("sse4.1")
@@ -221,60 +226,71 @@ mod shani {
     }
 
     /// Four rounds of both lanes, `w` being their message words.
-    #[inline(always)]
+    #[inline]
+    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
     fn rounds4(r: usize, abef: &mut [__m128i; 2], cdgh: &mut [__m128i; 2], w: [__m128i; 2]) {
-        // SAFETY: `r < 16`, so the four constants are inside `K`; the
-        // caller is compiled with the features (inlined into it).
-        unsafe {
-            let k = _mm_loadu_si128(K.as_ptr().add(4 * r).cast());
-            let t = [_mm_add_epi32(w[0], k), _mm_add_epi32(w[1], k)];
-            cdgh[0] = _mm_sha256rnds2_epu32(cdgh[0], abef[0], t[0]);
-            cdgh[1] = _mm_sha256rnds2_epu32(cdgh[1], abef[1], t[1]);
-            let t = [_mm_shuffle_epi32(t[0], 0x0E), _mm_shuffle_epi32(t[1], 0x0E)];
-            abef[0] = _mm_sha256rnds2_epu32(abef[0], cdgh[0], t[0]);
-            abef[1] = _mm_sha256rnds2_epu32(abef[1], cdgh[1], t[1]);
-        }
+        let k: &[u32; 4] = &K.as_chunks::<4>().0[r];
+        // SAFETY: a 16-byte load from a 16-byte array.
+        let k = unsafe { _mm_loadu_si128(k.as_ptr().cast()) };
+        let t = [_mm_add_epi32(w[0], k), _mm_add_epi32(w[1], k)];
+        cdgh[0] = _mm_sha256rnds2_epu32(cdgh[0], abef[0], t[0]);
+        cdgh[1] = _mm_sha256rnds2_epu32(cdgh[1], abef[1], t[1]);
+        let t = [_mm_shuffle_epi32(t[0], 0x0E), _mm_shuffle_epi32(t[1], 0x0E)];
+        abef[0] = _mm_sha256rnds2_epu32(abef[0], cdgh[0], t[0]);
+        abef[1] = _mm_sha256rnds2_epu32(abef[1], cdgh[1], t[1]);
     }
 
     /// The next four message words of one lane from the previous sixteen.
-    #[inline(always)]
+    #[inline]
+    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
     fn schedule(w0: __m128i, w1: __m128i, w2: __m128i, w3: __m128i) -> __m128i {
-        // SAFETY: inlined into `compress_pair`, compiled with the features.
-        unsafe {
-            let t = _mm_add_epi32(_mm_sha256msg1_epu32(w0, w1), _mm_alignr_epi8(w3, w2, 4));
-            _mm_sha256msg2_epu32(t, w3)
-        }
+        let t = _mm_add_epi32(_mm_sha256msg1_epu32(w0, w1), _mm_alignr_epi8(w3, w2, 4));
+        _mm_sha256msg2_epu32(t, w3)
+    }
+
+    /// Four message words of a block, as big-endian words.
+    #[inline]
+    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+    fn load_words(block: &[u8; 64], i: usize) -> __m128i {
+        let swap = _mm_set_epi64x(0x0C0D_0E0F_0809_0A0B, 0x0405_0607_0001_0203);
+        let bytes: &[u8; 16] = &block.as_chunks::<16>().0[i];
+        // SAFETY: a 16-byte load from a 16-byte array.
+        _mm_shuffle_epi8(unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) }, swap)
     }
 
     /// The state as the SHA instructions take it: (ABEF, CDGH).
-    #[inline(always)]
-    fn load(state: &[u32; 8]) -> (__m128i, __m128i) {
-        // SAFETY: both loads are inside the eight words; inlined into
-        // `compress_pair`.
-        unsafe {
-            let dcba = _mm_loadu_si128(state.as_ptr().cast());
-            let hgfe = _mm_loadu_si128(state.as_ptr().add(4).cast());
-            let cdab = _mm_shuffle_epi32(dcba, 0xB1);
-            let efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+    #[inline]
+    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+    fn load_state(state: &[u32; 8]) -> (__m128i, __m128i) {
+        // SAFETY: two 16-byte loads inside the 32-byte state.
+        let (dcba, hgfe) = unsafe {
             (
-                _mm_alignr_epi8(cdab, efgh, 8),
-                _mm_blend_epi16(efgh, cdab, 0xF0),
+                _mm_loadu_si128(state.as_ptr().cast()),
+                _mm_loadu_si128(state.as_ptr().add(4).cast()),
             )
-        }
+        };
+        let cdab = _mm_shuffle_epi32(dcba, 0xB1);
+        let efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+        (
+            _mm_alignr_epi8(cdab, efgh, 8),
+            _mm_blend_epi16(efgh, cdab, 0xF0),
+        )
     }
 
-    #[inline(always)]
-    fn store(state: &mut [u32; 8], abef: __m128i, cdgh: __m128i) {
-        // SAFETY: both stores are inside the eight words; inlined into
-        // `compress_pair`.
+    /// The state back in word order from (ABEF, CDGH).
+    #[inline]
+    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+    fn store_state(state: &mut [u32; 8], abef: __m128i, cdgh: __m128i) {
+        let feba = _mm_shuffle_epi32(abef, 0x1B);
+        let dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+        let (dcba, hgef) = (
+            _mm_blend_epi16(feba, dchg, 0xF0),
+            _mm_alignr_epi8(dchg, feba, 8),
+        );
+        // SAFETY: two 16-byte stores inside the 32-byte state.
         unsafe {
-            let feba = _mm_shuffle_epi32(abef, 0x1B);
-            let dchg = _mm_shuffle_epi32(cdgh, 0xB1);
-            _mm_storeu_si128(state.as_mut_ptr().cast(), _mm_blend_epi16(feba, dchg, 0xF0));
-            _mm_storeu_si128(
-                state.as_mut_ptr().add(4).cast(),
-                _mm_alignr_epi8(dchg, feba, 8),
-            );
+            _mm_storeu_si128(state.as_mut_ptr().cast(), dcba);
+            _mm_storeu_si128(state.as_mut_ptr().add(4).cast(), hgef);
         }
     }
 
@@ -287,36 +303,24 @@ mod shani {
         b_state: &mut [u32; 8],
         b: &[[u8; 64]],
     ) {
-        let swap = _mm_set_epi64x(0x0C0D_0E0F_0809_0A0B, 0x0405_0607_0001_0203);
-        let (a0, a1) = load(a_state);
-        let (b0, b1) = load(b_state);
+        let (a0, a1) = load_state(a_state);
+        let (b0, b1) = load_state(b_state);
         let mut abef = [a0, b0];
         let mut cdgh = [a1, b1];
         for (block_a, block_b) in a.iter().zip(b) {
             let (abef_save, cdgh_save) = (abef, cdgh);
-            let word = |block: &[u8; 64], i: usize| {
-                // SAFETY: `i < 4`: the 16 bytes are inside the block.
-                _mm_shuffle_epi8(
-                    unsafe { _mm_loadu_si128(block.as_ptr().add(16 * i).cast()) },
-                    swap,
-                )
-            };
             let mut w = [[_mm_setzero_si128(); 2]; 4];
             for (i, wi) in w.iter_mut().enumerate() {
-                *wi = [word(block_a, i), word(block_b, i)];
+                *wi = [load_words(block_a, i), load_words(block_b, i)];
                 rounds4(i, &mut abef, &mut cdgh, *wi);
             }
             for r in [4, 8, 12] {
                 for i in 0..4 {
-                    let next = |l: usize| {
-                        schedule(
-                            w[i][l],
-                            w[(i + 1) % 4][l],
-                            w[(i + 2) % 4][l],
-                            w[(i + 3) % 4][l],
-                        )
-                    };
-                    w[i] = [next(0), next(1)];
+                    let (w0, w1, w2, w3) = (w[i], w[(i + 1) % 4], w[(i + 2) % 4], w[(i + 3) % 4]);
+                    w[i] = [
+                        schedule(w0[0], w1[0], w2[0], w3[0]),
+                        schedule(w0[1], w1[1], w2[1], w3[1]),
+                    ];
                     rounds4(r + i, &mut abef, &mut cdgh, w[i]);
                 }
             }
@@ -325,8 +329,8 @@ mod shani {
                 cdgh[l] = _mm_add_epi32(cdgh[l], cdgh_save[l]);
             }
         }
-        store(a_state, abef[0], cdgh[0]);
-        store(b_state, abef[1], cdgh[1]);
+        store_state(a_state, abef[0], cdgh[0]);
+        store_state(b_state, abef[1], cdgh[1]);
     }
 }
 
@@ -371,7 +375,7 @@ mod tests {
 
     /// Both lanes against sha2, over pieces of uneven sizes that leave the
     /// streams' incomplete blocks at different offsets, with one stream
-    /// ahead of the other, and both the SHA-NI and the portable path.
+    /// ahead of the other (on the path this CPU takes).
     #[test]
     fn pairs_match_sha2_whatever_the_pieces() {
         let a = bytes(70_000, 2);
@@ -405,22 +409,36 @@ mod tests {
         assert!(ia > 60_000 && ib > 70_000, "{ia} {ib}");
     }
 
+    /// The two-lane SHA-NI code itself, called directly (`compress_pair`
+    /// picks it only where the CPU has SHA-NI; the machines this project
+    /// tests on have it, and the test fails rather than skip where not).
     #[test]
     fn two_lanes_agree_with_sha2s_one_lane() {
         let a = bytes(64 * 33, 4);
         let b = bytes(64 * 33, 5);
         let (ba, _) = a.as_chunks::<64>();
         let (bb, _) = b.as_chunks::<64>();
-        let (mut sa, mut sb) = (IV, IV);
-        compress_pair(&mut sa, ba, &mut sb, bb);
         let (mut ta, mut tb) = (IV, IV);
         compress256(&mut ta, ba);
         compress256(&mut tb, bb);
+        let (mut sa, mut sb) = (IV, IV);
+        compress_pair(&mut sa, ba, &mut sb, bb);
         assert_eq!((sa, sb), (ta, tb));
         #[cfg(target_arch = "x86_64")]
-        assert!(
-            !std::is_x86_feature_detected!("sha") || shani::available(),
-            "a CPU with SHA-NI has SSSE3 and SSE4.1"
-        );
+        {
+            assert!(
+                shani::available(),
+                "this CPU has no SHA-NI: the two-lane code cannot be tested here"
+            );
+            for n in [0, 1, 2, 33] {
+                let (mut sa, mut sb) = (IV, IV);
+                // SAFETY: the CPU has the features (asserted above).
+                unsafe { shani::compress_pair(&mut sa, &ba[..n], &mut sb, &bb[..n]) };
+                let (mut ta, mut tb) = (IV, IV);
+                compress256(&mut ta, &ba[..n]);
+                compress256(&mut tb, &bb[..n]);
+                assert_eq!((sa, sb), (ta, tb), "{n} blocks");
+            }
+        }
     }
 }
