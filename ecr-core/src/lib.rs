@@ -372,6 +372,7 @@ pub mod json;
 pub mod operation;
 pub mod paginate;
 pub mod protocol;
+#[cfg(feature = "push")]
 pub mod push;
 pub mod retry;
 pub mod schema;
@@ -379,6 +380,7 @@ pub mod signing;
 pub mod transport;
 pub mod types;
 pub mod validate;
+#[cfg(any(feature = "scanning", feature = "lifecycle"))]
 pub mod waiters;
 
 pub use client::Client;

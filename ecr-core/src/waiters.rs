@@ -30,10 +30,15 @@
 use std::time::Duration;
 
 use crate::client::Client;
+#[cfg(feature = "scanning")]
 use crate::ecr::{
     DescribeImageScanFindings, DescribeImageScanFindingsError, DescribeImageScanFindingsResponse,
+    ScanStatus,
+};
+#[cfg(feature = "lifecycle")]
+use crate::ecr::{
     GetLifecyclePolicyPreview, GetLifecyclePolicyPreviewError, GetLifecyclePolicyPreviewResponse,
-    LifecyclePolicyPreviewStatus, ScanStatus,
+    LifecyclePolicyPreviewStatus,
 };
 use crate::error::Error;
 use crate::operation::Operation;
@@ -160,6 +165,7 @@ async fn wait<O: Operation>(
 /// polls `DescribeImageScanFindings` until `imageScanStatus.status` is
 /// `COMPLETE` and returns that response (its first page of findings). A
 /// `FAILED` status is [`WaiterError::Failed`], with the status description.
+#[cfg(feature = "scanning")]
 pub async fn image_scan_complete(
     client: &Client,
     request: &DescribeImageScanFindings,
@@ -182,6 +188,7 @@ pub async fn image_scan_complete(
 /// (`LifecyclePolicyPreviewComplete`): polls `GetLifecyclePolicyPreview`
 /// until `status` is `COMPLETE` and returns that response (its first page of
 /// results). A `FAILED` status is [`WaiterError::Failed`].
+#[cfg(feature = "lifecycle")]
 pub async fn lifecycle_policy_preview_complete(
     client: &Client,
     request: &GetLifecyclePolicyPreview,
@@ -201,7 +208,7 @@ pub async fn lifecycle_policy_preview_complete(
     .await
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "scanning", feature = "lifecycle"))]
 mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};

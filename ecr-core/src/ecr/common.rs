@@ -4,8 +4,15 @@
 
 #[allow(unused_imports)]
 use super::errors::*;
+#[allow(unused_imports)]
 use crate::{aws_enum, aws_shape};
 
+#[cfg(any(
+    feature = "images",
+    feature = "lifecycle",
+    feature = "replication",
+    feature = "scanning"
+))]
 /// Image identifier.
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -17,6 +24,7 @@ pub struct ImageIdentifier {
     pub image_tag: Option<String>,
 }
 
+#[cfg(any(feature = "images", feature = "lifecycle"))]
 /// Tag status.
 #[aws_enum]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -34,6 +42,7 @@ pub enum TagStatus {
     Unknown(String),
 }
 
+#[cfg(any(feature = "images", feature = "scanning"))]
 /// Image scan status.
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -44,6 +53,7 @@ pub struct ImageScanStatus {
     pub description: Option<String>,
 }
 
+#[cfg(any(feature = "images", feature = "scanning"))]
 /// Scan status.
 #[aws_enum]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -85,6 +95,7 @@ pub enum ScanStatus {
     Unknown(String),
 }
 
+#[cfg(any(feature = "images", feature = "repositories", feature = "templates"))]
 /// Image tag mutability.
 #[aws_enum]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -105,6 +116,7 @@ pub enum ImageTagMutability {
     Unknown(String),
 }
 
+#[cfg(any(feature = "images", feature = "repositories", feature = "templates"))]
 /// Image tag mutability exclusion filter.
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq)]
@@ -117,6 +129,7 @@ pub struct ImageTagMutabilityExclusionFilter {
     pub filter: String,
 }
 
+#[cfg(any(feature = "images", feature = "repositories", feature = "templates"))]
 /// Image tag mutability exclusion filter type.
 #[aws_enum]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -128,6 +141,7 @@ pub enum ImageTagMutabilityExclusionFilterType {
     Unknown(String),
 }
 
+#[cfg(any(feature = "repositories", feature = "templates"))]
 /// Encryption type.
 #[aws_enum]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -145,6 +159,7 @@ pub enum EncryptionType {
     Unknown(String),
 }
 
+#[cfg(any(feature = "repositories", feature = "scanning"))]
 /// Image scanning configuration.
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -153,6 +168,7 @@ pub struct ImageScanningConfiguration {
     pub scan_on_push: Option<bool>,
 }
 
+#[cfg(any(feature = "repositories", feature = "tags", feature = "templates"))]
 /// Tag.
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -165,6 +181,7 @@ pub struct Tag {
     pub value: String,
 }
 
+#[cfg(any(feature = "replication", feature = "repositories"))]
 /// Delete replication.
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -173,6 +190,7 @@ pub struct DeleteReplication {
     pub enabled: bool,
 }
 
+#[cfg(any(feature = "replication", feature = "repositories"))]
 /// Replication configuration.
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -182,6 +200,7 @@ pub struct ReplicationConfiguration {
     pub rules: Vec<ReplicationRule>,
 }
 
+#[cfg(any(feature = "replication", feature = "repositories"))]
 /// Replication destination.
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -195,6 +214,7 @@ pub struct ReplicationDestination {
     pub registry_id: String,
 }
 
+#[cfg(any(feature = "replication", feature = "repositories"))]
 /// Replication rule.
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -209,6 +229,7 @@ pub struct ReplicationRule {
     pub delete_replication: Option<DeleteReplication>,
 }
 
+#[cfg(any(feature = "replication", feature = "repositories"))]
 /// Repository filter.
 #[aws_shape]
 #[derive(Debug, Clone, PartialEq)]
@@ -221,6 +242,7 @@ pub struct RepositoryFilter {
     pub filter_type: RepositoryFilterType,
 }
 
+#[cfg(any(feature = "replication", feature = "repositories"))]
 /// Repository filter type.
 #[aws_enum]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
