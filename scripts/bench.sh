@@ -25,17 +25,23 @@ if [ "$mode" = build ]; then
     fi
     dir=$(mktemp -d)
     start=$(date +%s.%N)
+    # CPU seconds (user+sys of the whole build) beside the wall time: on a
+    # shared machine they vary less from run to run.
+    local TIMEFORMAT='%U %S'
     if [ "$side" = ours ]; then
-      env "${env[@]}" CARGO_TARGET_DIR="$dir" cargo build --quiet --release -p ecr-examples --example push_image
+      { time env "${env[@]}" CARGO_TARGET_DIR="$dir" cargo build --quiet --release -p ecr-examples --example push_image; } 2>"$dir/cpu" ||
+        { cat "$dir/cpu" >&2; return 1; }
       bin=$dir/release/examples/push_image
     else
-      (cd bench/peer && env "${env[@]}" CARGO_TARGET_DIR="$dir" cargo build --quiet --release)
+      { time (cd bench/peer && env "${env[@]}" CARGO_TARGET_DIR="$dir" cargo build --quiet --release); } 2>"$dir/cpu" ||
+        { cat "$dir/cpu" >&2; return 1; }
       bin=$dir/release/peer-bench
     fi
     end=$(date +%s.%N)
     strip -o "$dir/stripped" "$bin"
-    printf '%s profile=%s clean_release_build_s=%.0f stripped_bytes=%s crates=%s\n' "$side" "$profile" \
-      "$(echo "$end - $start" | bc)" "$(stat -c %s "$dir/stripped")" "$(ls "$dir/release/deps" | grep -c '\.rlib$')"
+    printf '%s profile=%s clean_release_build_s=%.0f cpu_s=%.0f stripped_bytes=%s crates=%s\n' "$side" "$profile" \
+      "$(echo "$end - $start" | bc)" "$(tail -n1 "$dir/cpu" | awk '{print $1 + $2}')" \
+      "$(stat -c %s "$dir/stripped")" "$(ls "$dir/release/deps" | grep -c '\.rlib$')"
     rm -rf "$dir"
   }
   echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1 /proc/loadavg)"
