@@ -10,15 +10,17 @@ echo "disk free before the build: $(df -h . | awk 'NR==2 {print $4}')"
 bash scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-# The API's feature gates: ecr-core with no area (the runtime alone, as a
-# crate declaring another service's operations uses it), with the examples'
-# set, and with each feature of `full` alone, lint-clean.
+# The API's feature gates: ecr-core (library and unit tests) with no area
+# (the runtime alone, as a crate declaring another service's operations
+# uses it), with the examples' set, and with each feature of `full` alone,
+# lint-clean. The workspace-wide runs above unify ecr-core's features to
+# `full`, so the crates that take fewer are linted on their own too.
 full=$(python3 -c 'import tomllib; print(" ".join(tomllib.load(open("ecr-core/Cargo.toml", "rb"))["features"]["full"]))')
 for features in "" "push,repositories" $full; do
     echo "ecr-core --no-default-features --features '$features'"
-    cargo clippy -p ecr-core --lib --quiet --no-default-features --features "$features" -- -D warnings
+    cargo clippy -p ecr-core --all-targets --quiet --no-default-features --features "$features" -- -D warnings
 done
-# A crate of another service's operations on the runtime alone.
+cargo clippy -p ecr-examples --all-targets --quiet -- -D warnings
 cargo clippy -p downstream --all-targets --quiet -- -D warnings
 cargo test --workspace --no-fail-fast -- --nocapture 2>&1 | tee target/test-output.txt
 status=${PIPESTATUS[0]}

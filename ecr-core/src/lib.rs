@@ -340,17 +340,19 @@
 //!
 //! # Feature flags
 //!
-//! The ECR API comes by area, one feature per module of [`ecr`], all on by
+//! The ECR API comes by area, one feature per area module of [`ecr`]
+//! (`common`, `errors` and `paginators` follow the areas on), all on by
 //! default (`full`); TLS is always rustls (no OpenSSL). A program that only
 //! pushes images takes `default-features = false, features = ["push",
-//! "repositories"]` and compiles a third of the API (some 5 s less of a
-//! clean release build); a crate that declares another service's
-//! operations takes `default-features = false` and compiles none of it.
+//! "repositories"]` and compiles 19 of the 62 operations (rebuilding
+//! ecr-core and such a program takes 4–6 s less; see BENCHMARKS.md); a
+//! crate that declares another service's operations takes
+//! `default-features = false` and compiles none of the API.
 //!
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
 //! | `full` | on | every area below, `push` and the [`waiters`] |
-//! | `layers`, `images`, `repositories`, `policies`, `lifecycle`, `scanning`, `replication`, `pull_through_cache`, `templates`, `signing`, `account_settings`, `tags` | on (`full`) | the operations of that area of [`ecr`] (the module of the same name) and their paginators; a shape several areas use is there when any of them is; `scanning` and `lifecycle` add their waiters |
+//! | `layers`, `images`, `repositories`, `policies`, `lifecycle`, `scanning`, `replication`, `pull-through-cache`, `templates`, `signing`, `account-settings`, `tags` | on (`full`) | the operations of that area of [`ecr`] (the module of the same name, with `_` for `-`) and their paginators; a shape several areas use is there when any of them is; `scanning` and `lifecycle` add their waiters |
 //! | `push` | on (`full`) | [`push`]: the layer and image uploader (with `layers` and `images`) |
 //! | `aws-config` | off | `credentials::AwsConfigProvider`, and aws-config's default credentials chain (assume role, SSO, web identity, ECS container, EC2 instance metadata) at the end of the chain [`Config::from_env`] builds. It brings aws-config's own HTTP client and TLS stack into the build. |
 //! | `unicode-patterns` | off | Patterns with Unicode classes (`\p{L}`) run on the full `regex` engine; without it they are a compile error (the default engine, regex-lite, runs ASCII classes only). |

@@ -129,7 +129,8 @@ pub fn unmodeled(meta: &ErrorMeta) -> UnmodeledError {
     UnmodeledError::from_meta(meta)
 }
 
-#[cfg(test)]
+// The tests parse ECR's modeled errors.
+#[cfg(all(test, feature = "repositories"))]
 mod tests {
     #[test]
     fn parses_modeled_error_with_type_field() {

@@ -276,7 +276,8 @@ impl Client {
     }
 }
 
-#[cfg(test)]
+// The tests page through ECR operations.
+#[cfg(all(test, feature = "repositories", feature = "images"))]
 pub(crate) mod tests {
     //! Walks against a scripted server: moto answers the ECR list calls in
     //! one page whatever `maxResults` says, so multi-page walks, the request

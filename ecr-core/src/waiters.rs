@@ -208,7 +208,14 @@ pub async fn lifecycle_policy_preview_complete(
     .await
 }
 
-#[cfg(all(test, feature = "scanning", feature = "lifecycle"))]
+// The tests use the paginators' scripted server.
+#[cfg(all(
+    test,
+    feature = "scanning",
+    feature = "lifecycle",
+    feature = "repositories",
+    feature = "images"
+))]
 mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};

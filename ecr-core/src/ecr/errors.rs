@@ -23,7 +23,7 @@ pub struct EmptyUploadException {
     pub message: Option<String>,
 }
 
-#[cfg(feature = "pull_through_cache")]
+#[cfg(feature = "pull-through-cache")]
 /// `ExclusionAlreadyExistsException`: exclusion already exists.
 #[aws_error]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -32,7 +32,7 @@ pub struct ExclusionAlreadyExistsException {
     pub message: Option<String>,
 }
 
-#[cfg(feature = "pull_through_cache")]
+#[cfg(feature = "pull-through-cache")]
 /// `ExclusionNotFoundException`: exclusion not found.
 #[aws_error]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -127,12 +127,12 @@ pub struct InvalidLayerPartException {
 }
 
 #[cfg(any(
-    feature = "account_settings",
+    feature = "account-settings",
     feature = "images",
     feature = "layers",
     feature = "lifecycle",
     feature = "policies",
-    feature = "pull_through_cache",
+    feature = "pull-through-cache",
     feature = "replication",
     feature = "repositories",
     feature = "scanning",
@@ -232,10 +232,10 @@ pub struct LifecyclePolicyPreviewNotFoundException {
 }
 
 #[cfg(any(
-    feature = "account_settings",
+    feature = "account-settings",
     feature = "images",
     feature = "layers",
-    feature = "pull_through_cache",
+    feature = "pull-through-cache",
     feature = "replication",
     feature = "repositories",
     feature = "scanning",
@@ -249,7 +249,7 @@ pub struct LimitExceededException {
     pub message: Option<String>,
 }
 
-#[cfg(feature = "pull_through_cache")]
+#[cfg(feature = "pull-through-cache")]
 /// `PullThroughCacheRuleAlreadyExistsException`: pull through cache rule already exists.
 #[aws_error]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -258,7 +258,7 @@ pub struct PullThroughCacheRuleAlreadyExistsException {
     pub message: Option<String>,
 }
 
-#[cfg(feature = "pull_through_cache")]
+#[cfg(feature = "pull-through-cache")]
 /// `PullThroughCacheRuleNotFoundException`: pull through cache rule not found.
 #[aws_error]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -366,7 +366,7 @@ pub struct ScanNotFoundException {
     pub message: Option<String>,
 }
 
-#[cfg(feature = "pull_through_cache")]
+#[cfg(feature = "pull-through-cache")]
 /// `SecretNotFoundException`: secret not found.
 #[aws_error]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -376,12 +376,12 @@ pub struct SecretNotFoundException {
 }
 
 #[cfg(any(
-    feature = "account_settings",
+    feature = "account-settings",
     feature = "images",
     feature = "layers",
     feature = "lifecycle",
     feature = "policies",
-    feature = "pull_through_cache",
+    feature = "pull-through-cache",
     feature = "replication",
     feature = "repositories",
     feature = "scanning",
@@ -433,7 +433,7 @@ pub struct TooManyTagsException {
     pub message: Option<String>,
 }
 
-#[cfg(feature = "pull_through_cache")]
+#[cfg(feature = "pull-through-cache")]
 /// `UnableToAccessSecretException`: unable to access secret.
 #[aws_error]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -442,7 +442,7 @@ pub struct UnableToAccessSecretException {
     pub message: Option<String>,
 }
 
-#[cfg(feature = "pull_through_cache")]
+#[cfg(feature = "pull-through-cache")]
 /// `UnableToDecryptSecretValueException`: unable to decrypt secret value.
 #[aws_error]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -487,7 +487,7 @@ pub struct UnsupportedImageTypeException {
     pub message: Option<String>,
 }
 
-#[cfg(feature = "pull_through_cache")]
+#[cfg(feature = "pull-through-cache")]
 /// `UnsupportedUpstreamRegistryException`: unsupported upstream registry.
 #[aws_error]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -506,11 +506,11 @@ pub struct UploadNotFoundException {
 }
 
 #[cfg(any(
-    feature = "account_settings",
+    feature = "account-settings",
     feature = "images",
     feature = "lifecycle",
     feature = "policies",
-    feature = "pull_through_cache",
+    feature = "pull-through-cache",
     feature = "replication",
     feature = "repositories",
     feature = "scanning",

@@ -126,7 +126,7 @@ impl DescribeImages {
     }
 }
 
-#[cfg(feature = "pull_through_cache")]
+#[cfg(feature = "pull-through-cache")]
 impl Paginated for DescribePullThroughCacheRules {
     type Item = PullThroughCacheRule;
     const INPUT_TOKEN: &'static str = "nextToken";
@@ -155,7 +155,7 @@ impl Paginated for DescribePullThroughCacheRules {
     }
 }
 
-#[cfg(feature = "pull_through_cache")]
+#[cfg(feature = "pull-through-cache")]
 impl DescribePullThroughCacheRules {
     /// Every page of the response, as a stream: one call per page, following
     /// `nextToken` until the last page. Each page is a `Result`.
