@@ -369,6 +369,8 @@
 //! and retries.
 
 #![deny(missing_docs)]
+// docs.rs (nightly rustdoc) marks what each feature-gated item needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate self as ecr_core;
 
