@@ -8,7 +8,9 @@
 
 use std::time::SystemTime;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use std::path::{Path, PathBuf};
+
+use criterion::{BenchmarkId, Criterion, Throughput};
 use ecr_core::Credentials;
 use ecr_core::push::{LayerDigest, PartHeader};
 use ecr_core::signing::{SigningScope, sign_headers};
@@ -149,5 +151,82 @@ fn request_build(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, request_build);
-criterion_main!(benches);
+/// Where criterion writes its estimates: set here, so the summary below
+/// reads what this run wrote (criterion's own default is the same place).
+fn output_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+        .join("criterion")
+}
+
+/// The mean of one benchmark in nanoseconds, if this run measured it (an
+/// estimate older than the run is a previous run's, or a filtered-out one).
+fn mean_ns(group: &str, id: &str, part: &str, since: SystemTime) -> Option<f64> {
+    let path = output_dir()
+        .join(group)
+        .join(id)
+        .join(part)
+        .join("new/estimates.json");
+    let fresh = std::fs::metadata(&path).and_then(|m| m.modified()).ok()? >= since;
+    let text = std::fs::read_to_string(&path).ok().filter(|_| fresh)?;
+    let estimates: serde_json::Value = serde_json::from_str(&text).ok()?;
+    estimates["mean"]["point_estimate"].as_f64()
+}
+
+/// Prints floor / ours for each part size measured in this run: the figure
+/// the request build is judged by (at least 0.8).
+fn print_ratios(since: SystemTime) {
+    let pairs = [
+        (
+            "upload_layer_part",
+            "signed_request",
+            "floor_base64_simd_sha256",
+        ),
+        (
+            "part_and_layer_digest",
+            "encode_with_digest",
+            "floor_base64_simd_two_sha256",
+        ),
+    ];
+    let mut lines = Vec::new();
+    for (group, ours, floor) in pairs {
+        for (_, part) in SIZES {
+            if let (Some(o), Some(f)) = (
+                mean_ns(group, ours, part, since),
+                mean_ns(group, floor, part, since),
+            ) {
+                lines.push(format!(
+                    "{group:<22} {part:>6}  ours {:>9.3} ms  floor {:>9.3} ms  floor/ours {:.2}",
+                    o / 1e6,
+                    f / 1e6,
+                    f / o
+                ));
+            }
+        }
+    }
+    if !lines.is_empty() {
+        println!("\nfloor / ours, criterion means of this run (target: at least 0.8):");
+        for line in lines {
+            println!("  {line}");
+        }
+    }
+}
+
+fn benches() {
+    let mut c = Criterion::default()
+        .output_directory(&output_dir())
+        .configure_from_args();
+    request_build(&mut c);
+}
+
+fn main() {
+    let since = SystemTime::now();
+    benches();
+    Criterion::default()
+        .output_directory(&output_dir())
+        .configure_from_args()
+        .final_summary();
+    print_ratios(since);
+}
