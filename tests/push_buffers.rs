@@ -1,7 +1,9 @@
 //! A steady-state push takes no fresh memory: each part's body is built in
 //! a buffer recycled from a part the service has acknowledged, so a layer
 //! of many parts allocates two part-sized buffers (the part being sent and
-//! the one being read), not one per part. Counted with a global allocator
+//! the one being read), not one per part; and the transport sends a body
+//! without copying it (a copy would be one more such allocation per part).
+//! Counted with a global allocator
 //! that records every allocation of at least `LARGE` bytes (this test
 //! binary's only test, so nothing else allocates while it counts).
 
