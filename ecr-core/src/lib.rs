@@ -438,8 +438,8 @@ pub mod __private {
     pub use crate::error::{ErrorMeta, UnmodeledError};
     pub use crate::json::{AsBlob, FromJson, JsonError, JsonReader, JsonWriter, ToJson};
     pub use crate::operation::{
-        Ecr, MessageSlot, ModeledError, Operation, OperationError, Service, parse_modeled,
-        unmodeled,
+        Ecr, MessageSlot, ModeledError, Operation, OperationError, Service, check_target_prefix,
+        parse_modeled, unmodeled,
     };
     pub use crate::schema::{Constraint, Kind, Member, Number, Schema, SchemaType, Shape};
     pub use crate::validate::{Pattern, Validate, Validator};

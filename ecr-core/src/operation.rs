@@ -15,7 +15,9 @@ pub struct ServiceInfo {
     pub endpoint_prefix: &'static str,
     /// `1.0` or `1.1`: the content type is `application/x-amz-json-<v>`.
     pub json_version: &'static str,
-    /// The `X-Amz-Target` prefix (`AmazonEC2ContainerRegistry_V20150921`).
+    /// The `X-Amz-Target` prefix (`AmazonEC2ContainerRegistry_V20150921`);
+    /// each operation's `target` must start with it and a dot, which the
+    /// program's build checks.
     pub target_prefix: &'static str,
     /// The service part of `AWS_ENDPOINT_URL_<SERVICE>` (`ECR`).
     pub env_name: &'static str,
@@ -39,6 +41,27 @@ impl Service for Ecr {
         target_prefix: "AmazonEC2ContainerRegistry_V20150921",
         env_name: "ECR",
     };
+}
+
+/// The check `#[aws_operation(service = S)]` expands to, evaluated when the
+/// program compiles: the operation's `target` must be the service's
+/// `target_prefix`, a dot, and the operation's name. A `const fn`, so a
+/// mismatch (an ECR target on a DynamoDB operation, say) fails the build at
+/// the declaration instead of sending a request the service rejects.
+#[doc(hidden)]
+pub const fn check_target_prefix(target_prefix: &str, target: &str) {
+    let (prefix, target) = (target_prefix.as_bytes(), target.as_bytes());
+    let mut matches = target.len() > prefix.len() + 1 && target[prefix.len()] == b'.';
+    let mut i = 0;
+    while matches && i < prefix.len() {
+        matches = prefix[i] == target[i];
+        i += 1;
+    }
+    if !matches {
+        panic!(
+            "`target` must start with the service's `target_prefix` and a dot: compare it with the `ServiceInfo` of the type named by `service = ..`"
+        );
+    }
 }
 
 /// A request declared with `#[aws_operation]`.
@@ -148,5 +171,50 @@ mod tests {
         };
         let e: Option<crate::ecr::RepositoryNotFoundException> = super::parse_modeled(body, &meta);
         assert_eq!(e.and_then(|e| e.message).as_deref(), Some("upper"));
+    }
+}
+
+#[cfg(test)]
+mod target_prefix_tests {
+    use super::check_target_prefix;
+
+    // The check is a `const fn`; here it runs at run time, where its
+    // failure is a panic instead of a compile error.
+    const _: () = check_target_prefix("DynamoDB_20120810", "DynamoDB_20120810.GetItem");
+
+    #[test]
+    fn a_target_with_the_prefix_a_dot_and_a_name_passes() {
+        check_target_prefix("P", "P.Op");
+        check_target_prefix(
+            "AmazonEC2ContainerRegistry_V20150921",
+            "AmazonEC2ContainerRegistry_V20150921.UploadLayerPart",
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "target_prefix")]
+    fn another_prefix_fails() {
+        check_target_prefix(
+            "DynamoDB_20120810",
+            "AmazonEC2ContainerRegistry_V20150921.GetItem",
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "target_prefix")]
+    fn a_longer_prefix_sharing_the_start_fails() {
+        check_target_prefix("Logs_20140328", "Logs_20140328X.PutLogEvents");
+    }
+
+    #[test]
+    #[should_panic(expected = "target_prefix")]
+    fn the_prefix_without_a_name_fails() {
+        check_target_prefix("P", "P.");
+    }
+
+    #[test]
+    #[should_panic(expected = "target_prefix")]
+    fn the_prefix_alone_fails() {
+        check_target_prefix("P", "P");
     }
 }

@@ -109,6 +109,9 @@ fn unique_wire_names(cx: &Ctxt, fields: &[Field]) {
     }
 }
 
+/// The `X-Amz-Target` prefix of the default service (`ecr_core::Ecr`).
+const ECR_TARGET_PREFIX: &str = "AmazonEC2ContainerRegistry_V20150921";
+
 /// Rule: an operation names its target (`Prefix.Name`), output and errors.
 fn operation(cx: &Ctxt, args: &ItemArgs, item: &syn::ItemStruct) -> Option<OperationModel> {
     let target = match &args.target {
@@ -131,7 +134,7 @@ fn operation(cx: &Ctxt, args: &ItemArgs, item: &syn::ItemStruct) -> Option<Opera
                             .chars()
                             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') =>
                 {
-                    Some((value.clone(), name.to_owned()))
+                    Some((value.clone(), name.to_owned(), lit.span()))
                 }
                 _ => {
                     cx.error_spanned_by(
@@ -155,9 +158,22 @@ fn operation(cx: &Ctxt, args: &ItemArgs, item: &syn::ItemStruct) -> Option<Opera
             "missing `errors(..)`: list the modeled exceptions, `errors(ServerException, ..)`, or write `errors()` if there are none",
         );
     }
-    let (target, name) = target?;
+    let (target, name, target_span) = target?;
+    // The default service is ECR, whose prefix the macro knows: say at once
+    // which prefix a target needs. A named service's prefix is a constant of
+    // its own, checked where the operation is expanded.
+    if args.service.is_none() && !target.starts_with(&format!("{ECR_TARGET_PREFIX}.")) {
+        cx.error_at(
+            target_span,
+            format!(
+                "this `target` is not ECR's: write \"{ECR_TARGET_PREFIX}.{name}\", or name the operation's service with `service = YourService`"
+            ),
+        );
+        return None;
+    }
     Some(OperationModel {
         target,
+        target_span,
         name,
         output: args.output.clone()?,
         errors: args.errors.as_ref()?.1.clone(),

@@ -451,6 +451,24 @@ fn operation_tokens(
         Some(s) => quote!(#s),
         None => quote!(#p::Ecr),
     };
+    // ECR's prefix is checked by the macro itself (check.rs); a named
+    // service's is a constant the macro cannot see, so the check runs as a
+    // constant, with the error pointing at `target`.
+    let prefix_check = op.service.as_ref().map(|s| {
+        let span = op.target_span;
+        let at_target: TokenStream = p
+            .clone()
+            .into_iter()
+            .map(|mut token| {
+                token.set_span(span);
+                token
+            })
+            .collect();
+        let target = syn::LitStr::new(target, span);
+        quote_spanned! {span=>
+            const _: () = #at_target::check_target_prefix(<#s as #p::Service>::INFO.target_prefix, #target);
+        }
+    });
     let variant_idents: Vec<_> = op
         .errors
         .iter()
@@ -469,6 +487,8 @@ fn operation_tokens(
     let doc_error = format!("The errors `{}` can return.", ident);
     let doc_send = format!("Validates and sends this `{op_name}` request.");
     quote! {
+        #prefix_check
+
         #[doc = #doc_error]
         #[derive(Debug)]
         #[non_exhaustive]

@@ -1,7 +1,7 @@
 //! The checked model the expander works from. Illegal states are not
 //! representable here: a field's bounds are already ordered and fit its type.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use syn::{Attribute, Ident, Path, Type, Visibility};
 
 use crate::attr::Num;
@@ -211,6 +211,8 @@ pub struct Field {
 /// A checked operation header.
 pub struct OperationModel {
     pub target: String,
+    /// Where `target` is written, for the compile-time prefix check.
+    pub target_span: Span,
     pub name: String,
     pub output: Type,
     pub errors: Vec<Path>,
