@@ -22,6 +22,9 @@ for features in "" "push,repositories" $full; do
 done
 cargo clippy -p ecr-examples --all-targets --quiet -- -D warnings
 cargo clippy -p downstream --all-targets --quiet -- -D warnings
+# The docs as docs.rs builds them (every feature): no broken intra-doc
+# link, no bare URL. Reduced-feature builds allow links to gated modules.
+RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p ecr-core -p ecr-macros --all-features
 cargo test --workspace --no-fail-fast -- --nocapture 2>&1 | tee target/test-output.txt
 status=${PIPESTATUS[0]}
 # Fuzz smoke: a few thousand executions per cargo-fuzz target.
