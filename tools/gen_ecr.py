@@ -524,10 +524,15 @@ class Gen:
         for op in sorted(self.pag):
             gate = f'#[cfg(feature = "{feature(self.area_of[op])}")]'
             lines = []
+            item_ended = True
             for line in self.paginator(op):
-                # Every item of the block (the item enum, the impls) is gated.
-                if line.startswith(("/// An item of a", "impl ")):
+                # Every top-level item of the block (the item enum, the impls)
+                # is gated: a gate goes before the first line of each, a
+                # line at column 0 after a blank line or a closing brace.
+                top_level = bool(line) and not line[0].isspace() and line != "}"
+                if top_level and item_ended:
                     lines.append(gate)
+                item_ended = not line or line == "}"
                 lines.append(line)
             blocks.append("\n".join(lines))
         header = (
