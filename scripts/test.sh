@@ -22,11 +22,16 @@ for features in "" "push,repositories" $full; do
 done
 cargo clippy -p ecr-examples --all-targets --quiet -- -D warnings
 cargo clippy -p downstream --all-targets --quiet -- -D warnings
+# aws-config's credential chain is a feature outside `full` (it brings an
+# HTTP and TLS stack of its own): its bridge is linted and unit-tested here.
+cargo clippy -p ecr-core --all-targets --quiet --features aws-config -- -D warnings
 # The docs as docs.rs builds them (every feature): no broken intra-doc
 # link, no bare URL. Reduced-feature builds allow links to gated modules.
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p ecr-core -p ecr-macros --all-features
 cargo test --workspace --no-fail-fast -- --nocapture 2>&1 | tee target/test-output.txt
 status=${PIPESTATUS[0]}
+cargo test -p ecr-core --lib --features aws-config -- --nocapture credentials::aws_config 2>&1 | tee -a target/test-output.txt
+[ "${PIPESTATUS[0]}" = 0 ] || status=1
 # Fuzz smoke: a few thousand executions per cargo-fuzz target.
 bash scripts/fuzz_smoke.sh 2>&1 | tee target/fuzz-output.txt || status=1
 echo
