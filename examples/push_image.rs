@@ -15,9 +15,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use ecr_core::ecr::{CreateRepository, CreateRepositoryError, DescribeImages};
-use ecr_core::push::{ImageProgress, ImagePush, ImageSource};
-use ecr_core::{Client, Config, Error};
+use ecrkit::ecr::{CreateRepository, CreateRepositoryError, DescribeImages};
+use ecrkit::push::{ImageProgress, ImagePush, ImageSource};
+use ecrkit::{Client, Config, Error};
 
 const USAGE: &str =
     "usage: push_image --repository NAME (--oci-layout DIR | --docker-archive FILE) [--tag T]

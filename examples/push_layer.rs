@@ -11,9 +11,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use ecr_core::ecr::{CreateRepository, CreateRepositoryError};
-use ecr_core::push::{LayerPush, Progress};
-use ecr_core::{Client, Config, Error};
+use ecrkit::ecr::{CreateRepository, CreateRepositoryError};
+use ecrkit::push::{LayerPush, Progress};
+use ecrkit::{Client, Config, Error};
 
 struct Args {
     repository: String,

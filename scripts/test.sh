@@ -10,27 +10,27 @@ echo "disk free before the build: $(df -h . | awk 'NR==2 {print $4}')"
 bash scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-# The API's feature gates: ecr-core (library and unit tests) with no area
+# The API's feature gates: ecrkit (library and unit tests) with no area
 # (the runtime alone, as a crate declaring another service's operations
 # uses it), with the examples' set, and with each feature of `full` alone,
-# lint-clean. The workspace-wide runs above unify ecr-core's features to
+# lint-clean. The workspace-wide runs above unify ecrkit's features to
 # `full`, so the crates that take fewer are linted on their own too.
 full=$(python3 -c 'import tomllib; print(" ".join(tomllib.load(open("ecr-core/Cargo.toml", "rb"))["features"]["full"]))')
 for features in "" "push,repositories" $full; do
-    echo "ecr-core --no-default-features --features '$features'"
-    cargo clippy -p ecr-core --all-targets --quiet --no-default-features --features "$features" -- -D warnings
+    echo "ecrkit --no-default-features --features '$features'"
+    cargo clippy -p ecrkit --all-targets --quiet --no-default-features --features "$features" -- -D warnings
 done
 cargo clippy -p ecr-examples --all-targets --quiet -- -D warnings
 cargo clippy -p downstream --all-targets --quiet -- -D warnings
 # aws-config's credential chain is a feature outside `full` (it brings an
 # HTTP and TLS stack of its own): its bridge is linted and unit-tested here.
-cargo clippy -p ecr-core --all-targets --quiet --features aws-config -- -D warnings
+cargo clippy -p ecrkit --all-targets --quiet --features aws-config -- -D warnings
 # The docs as docs.rs builds them (every feature): no broken intra-doc
 # link, no bare URL. Reduced-feature builds allow links to gated modules.
-RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p ecr-core -p ecr-macros --all-features
+RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p ecrkit -p ecrkit-macros --all-features
 cargo test --workspace --no-fail-fast -- --nocapture 2>&1 | tee target/test-output.txt
 status=${PIPESTATUS[0]}
-cargo test -p ecr-core --lib --features aws-config -- --nocapture credentials::aws_config 2>&1 | tee -a target/test-output.txt
+cargo test -p ecrkit --lib --features aws-config -- --nocapture credentials::aws_config 2>&1 | tee -a target/test-output.txt
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
 # Fuzz smoke: a few thousand executions per cargo-fuzz target.
 bash scripts/fuzz_smoke.sh 2>&1 | tee target/fuzz-output.txt || status=1

@@ -7,7 +7,7 @@
 //! that is valid except for exactly one broken constraint: a length below the
 //! minimum or above the maximum, a number out of range, a string that does not
 //! match the pattern, an unknown enum value, or a missing required member.
-//! `ecr_core::ecr::validate_request_json` must reject it: with a
+//! `ecrkit::ecr::validate_request_json` must reject it: with a
 //! `ValidationError` whose violations all sit at the member's wire path
 //! (`imageIds[0].imageTag`), or, for a missing required member, with a serde
 //! error naming the member. The same request without the broken constraint
@@ -753,7 +753,7 @@ fn bad_input_catalog() {
         // The smallest valid request of every operation passes.
         let base = cat.valid(input, 0);
         let json = serde_json::to_vec(&base).unwrap();
-        match ecr_core::ecr::validate_request_json(op, &json) {
+        match ecrkit::ecr::validate_request_json(op, &json) {
             None => failures.push(format!(
                 "{op}: validate_request_json does not know the operation"
             )),
@@ -800,7 +800,7 @@ fn bad_input_catalog() {
         let mut base = cat.valid(input, 0);
         cat.ensure(&mut base, input, &case.path);
         let base_json = serde_json::to_vec(&base).unwrap();
-        match ecr_core::ecr::validate_request_json(&case.op, &base_json) {
+        match ecrkit::ecr::validate_request_json(&case.op, &base_json) {
             Some(Ok(Ok(()))) => {}
             other => {
                 failures.push(format!(
@@ -814,7 +814,7 @@ fn bad_input_catalog() {
         apply(&mut bad, &case.path, case.brk);
         let json = serde_json::to_vec(&bad).unwrap();
         let expected = path_string(&case.path);
-        let outcome = ecr_core::ecr::validate_request_json(&case.op, &json);
+        let outcome = ecrkit::ecr::validate_request_json(&case.op, &json);
         let ok = match (&outcome, missing) {
             (Some(Err(e)), true) => e
                 .to_string()

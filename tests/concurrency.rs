@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use ecr_core::ecr::{DescribeRepositories, DescribeRepositoriesError};
-use ecr_core::{Client, Config, Credentials, Error};
+use ecrkit::ecr::{DescribeRepositories, DescribeRepositoriesError};
+use ecrkit::{Client, Config, Credentials, Error};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;

@@ -1,17 +1,17 @@
 //! Where the macros find the runtime.
 //!
-//! - With nothing imported: every attribute written as `#[ecr_core::..]`.
+//! - With nothing imported: every attribute written as `#[ecrkit::..]`.
 //! - With `crate = "..."` naming a module that re-exports the runtime, the
 //!   way serde's `test_serde_path.rs` tests `#[serde(crate = "..")]`.
 //!
-//! The renamed-dependency case (`ecr-core` as `core_renamed`, where no
-//! `ecr_core` exists at all) is the `renamed` workspace crate in
+//! The renamed-dependency case (`ecrkit` as `core_renamed`, where no
+//! `ecrkit` exists at all) is the `renamed` workspace crate in
 //! `tests/renamed/`, with its own tests.
 
 /// Nothing imported: the attributes are named by their full path.
 mod fully_qualified {
     /// A nested shape.
-    #[ecr_core::aws_shape]
+    #[ecrkit::aws_shape]
     #[derive(Debug, Clone, PartialEq)]
     pub struct Item {
         #[length(1, 4)]
@@ -19,7 +19,7 @@ mod fully_qualified {
     }
 
     /// An enum.
-    #[ecr_core::aws_enum]
+    #[ecrkit::aws_enum]
     #[derive(Debug, Clone, PartialEq)]
     pub enum Size {
         #[rename = "SMALL"]
@@ -28,21 +28,21 @@ mod fully_qualified {
     }
 
     /// An exception.
-    #[ecr_core::aws_error]
+    #[ecrkit::aws_error]
     #[derive(Debug, Clone)]
     pub struct NopeException {
         pub message: Option<String>,
     }
 
     /// The output.
-    #[ecr_core::aws_shape]
+    #[ecrkit::aws_shape]
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct ListOutput {
         pub items: Option<Vec<Item>>,
     }
 
     /// An operation of the default service (ECR).
-    #[ecr_core::aws_operation(
+    #[ecrkit::aws_operation(
         target = "AmazonEC2ContainerRegistry_V20150921.ListItems",
         output = ListOutput,
         errors(NopeException),
@@ -60,12 +60,12 @@ mod fully_qualified {
 /// A module that stands in for the runtime, as serde's tests use
 /// `fake_serde`.
 mod runtime {
-    pub use ecr_core::*;
+    pub use ecrkit::*;
 }
 
 /// `crate = "crate::runtime"` on every macro.
 mod overridden {
-    #[ecr_core::aws_enum(crate = "crate::runtime")]
+    #[ecrkit::aws_enum(crate = "crate::runtime")]
     #[derive(Debug, Clone, PartialEq)]
     pub enum Flavor {
         #[rename = "SWEET"]
@@ -73,7 +73,7 @@ mod overridden {
         Unknown(String),
     }
 
-    #[ecr_core::aws_shape(crate = "crate::runtime")]
+    #[ecrkit::aws_shape(crate = "crate::runtime")]
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct TasteOutput {
         #[base64]
@@ -81,13 +81,13 @@ mod overridden {
         pub score: Option<f64>,
     }
 
-    #[ecr_core::aws_error(crate = "crate::runtime")]
+    #[ecrkit::aws_error(crate = "crate::runtime")]
     #[derive(Debug, Clone)]
     pub struct SourException {
         pub message: Option<String>,
     }
 
-    #[ecr_core::aws_operation(
+    #[ecrkit::aws_operation(
         crate = "crate::runtime",
         target = "AmazonEC2ContainerRegistry_V20150921.Taste",
         output = TasteOutput,
@@ -112,7 +112,7 @@ fn fully_qualified_attributes_validate() {
         size: Some(Size::Small),
         max_results: Some(5),
     };
-    assert!(ecr_core::validate::Validator::check("ListItems", &ok).is_ok());
+    assert!(ecrkit::validate::Validator::check("ListItems", &ok).is_ok());
 
     let bad = ListItems {
         items: vec![
@@ -127,7 +127,7 @@ fn fully_qualified_attributes_validate() {
         size: Some(Size::Unknown("HUGE".into())),
         max_results: Some(11),
     };
-    let err = ecr_core::validate::Validator::check("ListItems", &bad).expect_err("invalid");
+    let err = ecrkit::validate::Validator::check("ListItems", &bad).expect_err("invalid");
     let paths: Vec<_> = err.violations.iter().map(|v| v.path.as_str()).collect();
     assert_eq!(
         paths,
@@ -141,14 +141,14 @@ fn fully_qualified_attributes_validate() {
         "{err}"
     );
     assert_eq!(
-        <ListItems as ecr_core::Operation>::TARGET,
+        <ListItems as ecrkit::Operation>::TARGET,
         "AmazonEC2ContainerRegistry_V20150921.ListItems"
     );
 }
 
 #[test]
 fn crate_path_override_validates_and_serializes() {
-    use ecr_core::Operation;
+    use ecrkit::Operation;
     use overridden::{Flavor, SourException, Taste, TasteOutput};
 
     let taste = Taste {
@@ -175,11 +175,11 @@ fn crate_path_override_validates_and_serializes() {
 
     // Output and error parsing go through the overridden path too.
     let out: TasteOutput =
-        ecr_core::protocol::parse_output(br#"{"sample":"aGk=","score":"NaN"}"#).expect("parses");
+        ecrkit::protocol::parse_output(br#"{"sample":"aGk=","score":"NaN"}"#).expect("parses");
     assert_eq!(out.sample.as_deref(), Some(&b"hi"[..]));
     assert!(out.score.is_some_and(f64::is_nan));
     assert_eq!(
-        <SourException as ecr_core::ModeledError>::CODE,
+        <SourException as ecrkit::ModeledError>::CODE,
         "SourException"
     );
 }

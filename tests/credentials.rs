@@ -3,7 +3,7 @@
 //! kept out of Debug output, errors and logs.
 //!
 //! No test touches the process environment: each builds an
-//! [`ecr_core::config::Env`] of its own, with the files in a temporary
+//! [`ecrkit::config::Env`] of its own, with the files in a temporary
 //! directory.
 
 use std::collections::VecDeque;
@@ -12,14 +12,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use ecr_core::Client;
-use ecr_core::config::Env;
-use ecr_core::config::profile::ProfileSet;
-use ecr_core::credentials::{
+use ecrkit::Client;
+use ecrkit::config::Env;
+use ecrkit::config::profile::ProfileSet;
+use ecrkit::credentials::{
     CachingProvider, ChainProvider, CredentialsError, CredentialsFuture, EnvProvider,
     ProcessProvider, ProfileProvider, ProvideCredentials, StaticProvider, default_provider,
 };
-use ecr_core::{Config, Credentials};
+use ecrkit::{Config, Credentials};
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY";
 const TOKEN: &str = "FwoGZXIvYXdzEXAMPLE//session+token/value==";
@@ -238,14 +238,14 @@ fn profiles_left_to_aws_config() {
             .unwrap_err()
             .to_string(),
         "could not load AWS credentials: profile `admin` uses assume role (`role_arn`), which \
-         needs ecr-core's `aws-config` cargo feature"
+         needs ecrkit's `aws-config` cargo feature"
     );
     assert_eq!(
         load(&env.with_var("AWS_PROFILE", "sso"))
             .unwrap_err()
             .to_string(),
         "could not load AWS credentials: profile `sso` uses IAM Identity Center (SSO) \
-         (`sso_session`), which needs ecr-core's `aws-config` cargo feature"
+         (`sso_session`), which needs ecrkit's `aws-config` cargo feature"
     );
 }
 
@@ -695,7 +695,7 @@ fn secrets_stay_out_of_debug_errors_and_logs() {
             for result in errors {
                 let e = result.unwrap_err();
                 shown.push(format!("{e} | {e:?}"));
-                let wrapped: ecr_core::Error<ecr_core::UnmodeledError> = e.into();
+                let wrapped: ecrkit::Error<ecrkit::UnmodeledError> = e.into();
                 shown.push(format!("{wrapped} | {wrapped:?}"));
             }
             // A refresh failure with cached credentials is logged.

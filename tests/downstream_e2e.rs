@@ -1,5 +1,5 @@
 //! Operations of two other AWS JSON services, declared downstream with the
-//! DSL (the `downstream` crate, which depends on `ecr-core` alone), end to
+//! DSL (the `downstream` crate, which depends on `ecrkit` alone), end to
 //! end against a live moto server on 127.0.0.1: CloudWatch Logs
 //! (awsJson1.1) and DynamoDB (awsJson1.0).
 //!
@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use downstream::dynamodb::{self, DynamoDb};
 use downstream::logs::{self, CloudWatchLogs};
-use ecr_core::{Client, Config, Credentials, Error, Operation, Service};
+use ecrkit::{Client, Config, Credentials, Error, Operation, Service};
 use ecr_tests::Moto;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

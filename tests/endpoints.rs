@@ -1,4 +1,4 @@
-//! Endpoints: ecr-core's against botocore's, and the configured sources.
+//! Endpoints: ecrkit's against botocore's, and the configured sources.
 //!
 //! `botocore_agrees` puts every case to botocore 1.44.5 twice
 //! (`tests/endpoint_rules.py`, run with the venv of `scripts/setup.sh`):
@@ -10,26 +10,26 @@
 //!
 //! - path + `/`: for a custom endpoint with a path
 //!   (`https://proxy.example/ecr`), botocore sends to the path as given and
-//!   ecr-core to the path with `/` appended (the client has always done so;
+//!   ecrkit to the path with `/` appended (the client has always done so;
 //!   both are signed as sent).
 //! - legacy endpoints.json: botocore's client refuses dual-stack where its
 //!   legacy endpoints.json lists no dual-stack host (us-isof-south-1,
 //!   eu-isoe-west-1), while
 //!   the rule set, which the SDKs built on rule sets use alone, gives the URL
-//!   ecr-core gives.
+//!   ecrkit gives.
 //! - region check: the rule set does not validate the region; botocore's
-//!   client and ecr-core both reject one that is not a DNS label.
+//!   client and ecrkit both reject one that is not a DNS label.
 //!
 //! `partition_table_matches_botocore` compares
-//! `ecr_core::endpoint::PARTITIONS` with the pinned `partitions.json`.
+//! `ecrkit::endpoint::PARTITIONS` with the pinned `partitions.json`.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use ecr_core::config::Env;
-use ecr_core::endpoint::{self, EndpointError, EndpointVariant, PARTITIONS};
-use ecr_core::{Config, Ecr, Service};
+use ecrkit::config::Env;
+use ecrkit::endpoint::{self, EndpointError, EndpointVariant, PARTITIONS};
+use ecrkit::{Config, Ecr, Service};
 use serde_json::{Value, json};
 
 fn workspace_root() -> PathBuf {
@@ -136,7 +136,7 @@ fn botocore(cases: &[Case]) -> Vec<(Answer, Answer)> {
     results
 }
 
-/// What ecr-core does: the URL the client sends to, or the error.
+/// What ecrkit does: the URL the client sends to, or the error.
 fn ours(case: &Case) -> Result<String, EndpointError> {
     let mut builder = Config::builder()
         .with_region(case.region.clone())
@@ -193,7 +193,7 @@ fn botocore_agrees() {
     let answers = botocore(&cases);
     println!(
         "{:<15} {:<15} {:<26} {:<58} {:<24} botocore rule set",
-        "region", "variant", "custom endpoint", "ecr-core", "botocore client"
+        "region", "variant", "custom endpoint", "ecrkit", "botocore client"
     );
     let (mut same, mut known, mut differ) = (0, Vec::new(), Vec::new());
     for (case, (client, rules)) in cases.iter().zip(&answers) {
@@ -255,12 +255,12 @@ impl Judgement {
     }
 }
 
-/// ecr-core against botocore's client: the URL requests go to.
+/// ecrkit against botocore's client: the URL requests go to.
 fn judge_client(case: &Case, ours: &Result<String, EndpointError>, client: &Answer) -> Judgement {
     match (ours, client) {
         (Ok(a), Ok(b)) if a == b => Judgement::Same,
         (Ok(a), Ok(b)) if case.endpoint_url.is_some() && *a == format!("{b}/") => Judgement::Known(
-            "path + `/`: botocore sends to a custom endpoint's path as given, ecr-core appends `/` \
+            "path + `/`: botocore sends to a custom endpoint's path as given, ecrkit appends `/` \
              (as its client always has; both are signed as sent)",
         ),
         (Err(EndpointError::InvalidRegion(_)), Err(class)) if class == "InvalidRegionError" => {
@@ -269,21 +269,21 @@ fn judge_client(case: &Case, ours: &Result<String, EndpointError>, client: &Answ
         (Ok(_), Err(class)) if class == "EndpointVariantError" => Judgement::Known(
             "legacy endpoints.json: botocore's client first checks the variant against its legacy \
              endpoints.json, which lists no dual-stack ECR host in this region; the rule set (and \
-             the SDKs that use only it) give the URL ecr-core gives",
+             the SDKs that use only it) give the URL ecrkit gives",
         ),
-        (a, b) => Judgement::Differs(format!("botocore {b:?}, ecr-core {a:?}")),
+        (a, b) => Judgement::Differs(format!("botocore {b:?}, ecrkit {a:?}")),
     }
 }
 
-/// ecr-core against the rule set evaluated alone (URLs without the `/` path).
+/// ecrkit against the rule set evaluated alone (URLs without the `/` path).
 fn judge_rules(ours: &Result<String, EndpointError>, rules: &Answer) -> Judgement {
     match (ours, rules) {
         (Ok(a), Ok(b)) if *a == *b || *a == format!("{b}/") => Judgement::Same,
         (Err(EndpointError::InvalidRegion(_)), Ok(_)) => Judgement::Known(
             "region check: the rule set does not check the region; botocore's client and \
-             ecr-core reject a region that is not a DNS label",
+             ecrkit reject a region that is not a DNS label",
         ),
-        (a, b) => Judgement::Differs(format!("rule set {b:?}, ecr-core {a:?}")),
+        (a, b) => Judgement::Differs(format!("rule set {b:?}, ecrkit {a:?}")),
     }
 }
 

@@ -9,10 +9,10 @@
 
 use std::time::Duration;
 
-use ecr_core::ecr::{BatchCheckLayerAvailability, CreateRepository, LayerAvailability};
-use ecr_core::push::{ImagePush, ImageSource, LayerPush};
-use ecr_core::retry::RetryConfig;
-use ecr_core::{Client, Config, Credentials, TimeoutConfig};
+use ecrkit::ecr::{BatchCheckLayerAvailability, CreateRepository, LayerAvailability};
+use ecrkit::push::{ImagePush, ImageSource, LayerPush};
+use ecrkit::retry::RetryConfig;
+use ecrkit::{Client, Config, Credentials, TimeoutConfig};
 use ecr_tests::fault_proxy::{Fault, FaultProxy, RequestInfo, Schedule};
 use ecr_tests::{Moto, random_bytes, sha256_digest};
 

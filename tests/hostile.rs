@@ -10,17 +10,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ecr_core::ecr::{
+use ecrkit::ecr::{
     BatchGetImageResponse, DescribeImages, DescribeImagesResponse, DescribeRepositories,
     DescribeRepositoriesError, DescribeRepositoriesResponse, GetLifecyclePolicyPreview,
     GetLifecyclePolicyPreviewResponse, ImageFailureCode, ImageStatus, ListImageReferrers,
     ListImageReferrersResponse, SubjectIdentifier, TagResource,
 };
-use ecr_core::error::TransportError;
-use ecr_core::http::{HeaderMap, HeaderValue};
-use ecr_core::retry::RetryConfig;
-use ecr_core::signing::{SigningScope, sign_headers};
-use ecr_core::{Client, Config, Credentials, Error, TimeoutConfig, ValidationMode, protocol};
+use ecrkit::error::TransportError;
+use ecrkit::http::{HeaderMap, HeaderValue};
+use ecrkit::retry::RetryConfig;
+use ecrkit::signing::{SigningScope, sign_headers};
+use ecrkit::{Client, Config, Credentials, Error, TimeoutConfig, ValidationMode, protocol};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -350,7 +350,7 @@ fn deep_nesting_in_a_typed_member_is_an_error() {
         "imageDetails[0].imageScanFindingsSummary.findingSeverityCounts.a: expected a number, found an object at byte 75"
     );
     // Where the type does allow nesting (any value), the limit stops it.
-    let err = ecr_core::json::from_json::<ecr_core::json::JsonValue>(body.as_bytes())
+    let err = ecrkit::json::from_json::<ecrkit::json::JsonValue>(body.as_bytes())
         .expect_err("deep nesting");
     assert_eq!(err.message(), "nested too deeply", "{err}");
 }
@@ -484,7 +484,7 @@ fn timestamps_and_floats_out_of_range_are_errors() {
     assert!(err.to_string().contains("timestamp out of range"), "{err}");
     // And in a float member (a finding's CVSS score).
     let body = br#"{"imageScanFindings":{"enhancedFindings":[{"score":1e400}]}}"#;
-    let err = protocol::parse_output::<ecr_core::ecr::DescribeImageScanFindingsResponse>(body)
+    let err = protocol::parse_output::<ecrkit::ecr::DescribeImageScanFindingsResponse>(body)
         .expect_err("1e400");
     assert_eq!(
         err.to_string(),
@@ -1064,7 +1064,7 @@ async fn a_region_with_a_newline_is_a_clear_error_before_sending() {
 // Blobs behind a `Box` read and write like plain ones.
 
 /// A shape whose blobs are boxed.
-#[ecr_core::aws_shape]
+#[ecrkit::aws_shape]
 #[derive(Debug, Clone, PartialEq)]
 struct BoxedBlobs {
     #[base64]
@@ -1077,7 +1077,7 @@ struct BoxedBlobs {
 
 #[test]
 fn boxed_blobs_read_and_write() {
-    use ecr_core::json::{JsonWriter, ToJson, from_json};
+    use ecrkit::json::{JsonWriter, ToJson, from_json};
     let v: BoxedBlobs = from_json(br#"{"required":"aGk=","optional":null}"#).expect("reads");
     assert_eq!(&v.required[..], b"hi");
     assert_eq!(v.optional, None);

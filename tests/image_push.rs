@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use ecr_core::ecr::{BatchGetImage, CreateRepository, DescribeImages, ImageIdentifier};
-use ecr_core::push::{ImageProgress, ImagePush, ImageSource};
+use ecrkit::ecr::{BatchGetImage, CreateRepository, DescribeImages, ImageIdentifier};
+use ecrkit::push::{ImageProgress, ImagePush, ImageSource};
 use ecr_tests::{Moto, random_bytes, sha256_digest};
 use serde_json::json;
 
@@ -52,7 +52,7 @@ fn write_index(dir: &Path, mut top: serde_json::Value, tag: &str) {
     std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
 }
 
-async fn create_repo(client: &ecr_core::Client, name: &str) {
+async fn create_repo(client: &ecrkit::Client, name: &str) {
     CreateRepository {
         repository_name: name.into(),
         ..Default::default()
@@ -62,7 +62,7 @@ async fn create_repo(client: &ecr_core::Client, name: &str) {
     .expect("create");
 }
 
-async fn manifest_of(client: &ecr_core::Client, repo: &str, tag: &str) -> (String, String) {
+async fn manifest_of(client: &ecrkit::Client, repo: &str, tag: &str) -> (String, String) {
     let out = BatchGetImage {
         repository_name: repo.into(),
         image_ids: vec![ImageIdentifier {

@@ -31,8 +31,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 
-use ecr_core::__private::{Constraint, Kind, Member, Number};
-use ecr_core::Schema;
+use ecrkit::__private::{Constraint, Kind, Member, Number};
+use ecrkit::Schema;
 use serde_json::Value;
 
 /// 2^60: the Dart generator's stand-in for "no maximum".
@@ -731,7 +731,7 @@ fn compare(model: &Value, operations: &[&'static Schema]) -> Report {
 #[test]
 fn ecr_model_conformance() {
     let model = load_model();
-    let report = compare(&model, ecr_core::ecr::OPERATIONS);
+    let report = compare(&model, ecrkit::ecr::OPERATIONS);
     for d in &report.differences {
         println!("difference: {d}");
     }
@@ -757,7 +757,7 @@ fn ecr_model_conformance() {
     );
     assert!(
         report.differences.is_empty(),
-        "{} difference(s) between ecr_core::ecr::OPERATIONS and botocore's ECR model \
+        "{} difference(s) between ecrkit::ecr::OPERATIONS and botocore's ECR model \
          (fix tools/gen_ecr.py and regenerate):\n{}",
         report.differences.len(),
         report.differences.join("\n")
@@ -769,7 +769,7 @@ fn ecr_model_conformance() {
 #[test]
 fn a_changed_model_yields_differences() {
     let model = load_model();
-    let baseline = compare(&model, ecr_core::ecr::OPERATIONS).differences;
+    let baseline = compare(&model, ecrkit::ecr::OPERATIONS).differences;
     let baseline: BTreeSet<String> = baseline.into_iter().collect();
 
     type Mutation = (&'static str, &'static str, fn(&mut Value));
@@ -841,7 +841,7 @@ fn a_changed_model_yields_differences() {
     for (what, needle, mutate) in mutations {
         let mut changed = model.clone();
         mutate(&mut changed);
-        let diffs: Vec<String> = compare(&changed, ecr_core::ecr::OPERATIONS)
+        let diffs: Vec<String> = compare(&changed, ecrkit::ecr::OPERATIONS)
             .differences
             .into_iter()
             .filter(|d| !baseline.contains(d))
@@ -861,7 +861,7 @@ fn a_changed_model_yields_differences() {
     // maximum on our side would be a difference.
     let mut changed = model.clone();
     changed["shapes"]["PartSize"]["max"] = serde_json::json!(TWO_POW_60 as i64);
-    let report = compare(&changed, ecr_core::ecr::OPERATIONS);
+    let report = compare(&changed, ecrkit::ecr::OPERATIONS);
     assert!(
         report.allowed.iter().all(|a| !a.contains("partFirstByte")),
         "{:?}",

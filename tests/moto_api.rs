@@ -67,9 +67,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
-use ecr_core::ecr::*;
-use ecr_core::waiters::{WaiterConfig, image_scan_complete};
-use ecr_core::{Client, Config, Credentials, Error};
+use ecrkit::ecr::*;
+use ecrkit::waiters::{WaiterConfig, image_scan_complete};
+use ecrkit::{Client, Config, Credentials, Error};
 use ecr_tests::{Moto, sha256_digest};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -1526,7 +1526,7 @@ async fn scanning_and_the_scan_waiter() {
     assert!(
         matches!(
             err,
-            ecr_core::waiters::WaiterError::Operation {
+            ecrkit::waiters::WaiterError::Operation {
                 source: Error::Service {
                     error: DescribeImageScanFindingsError::ImageNotFoundException(_),
                     ..
@@ -1647,13 +1647,13 @@ async fn registry_replication_and_login() {
 /// answer to an operation it does not implement.
 macro_rules! not_implemented {
     ($client:expr, $op:ident, $json:expr) => {{
-        let request: $op = ecr_core::json::from_json($json.as_bytes())
+        let request: $op = ecrkit::json::from_json($json.as_bytes())
             .unwrap_or_else(|e| panic!("{}: bad request JSON: {e}", stringify!($op)));
         match request.send($client).await {
             Err(Error::Service { error, meta }) => {
                 assert_eq!(meta.status, 500, "{}: {meta:?}", stringify!($op));
                 assert_eq!(meta.code, None, "{}: {meta:?}", stringify!($op));
-                assert_eq!(ecr_core::OperationError::code(&error), "");
+                assert_eq!(ecrkit::OperationError::code(&error), "");
                 assert!(
                     format!("{error:?}").starts_with("Unmodeled("),
                     "{}: {error:?}",

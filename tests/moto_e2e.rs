@@ -1,8 +1,8 @@
 //! The layer-upload slice end to end against a live moto server on 127.0.0.1.
 
 use bytes::Bytes;
-use ecr_core::Error;
-use ecr_core::ecr::{
+use ecrkit::Error;
+use ecrkit::ecr::{
     BatchCheckLayerAvailability, CompleteLayerUpload, CompleteLayerUploadError, CreateRepository,
     CreateRepositoryError, InitiateLayerUpload, LayerAvailability, UploadLayerPart,
     UploadLayerPartError,
@@ -161,7 +161,7 @@ async fn unknown_repository_is_a_typed_error_with_request_id() {
     .expect_err("no such repository");
     match &err {
         Error::Service {
-            error: ecr_core::ecr::InitiateLayerUploadError::RepositoryNotFoundException(_),
+            error: ecrkit::ecr::InitiateLayerUploadError::RepositoryNotFoundException(_),
             meta,
         } => {
             assert_eq!(meta.code.as_deref(), Some("RepositoryNotFoundException"));

@@ -14,8 +14,8 @@
 //!   runtime has no public function that returns the request headers, so
 //!   they are read off the wire) and the other headers the case names.
 //! - Output cases: the suite's response goes through the runtime's parsing,
-//!   [`ecr_core::protocol::parse_output`] for a success and
-//!   [`ecr_core::protocol::parse_error`] then the generated `<Op>Error`'s
+//!   [`ecrkit::protocol::parse_output`] for a success and
+//!   [`ecrkit::protocol::parse_error`] then the generated `<Op>Error`'s
 //!   [`OperationError::from_response`] for an error, and the result is
 //!   compared with the suite's expected value (declared as a Rust value).
 //!
@@ -29,7 +29,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use ecr_core::{Client, Config, Credentials, Service, ServiceInfo};
+use ecrkit::{Client, Config, Credentials, Service, ServiceInfo};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -47,7 +47,7 @@ enum Suite {
 use Suite::{Input, Output};
 
 const NO_TIMESTAMP_FORMAT: &str = "timestampFormat iso8601/rfc822: the DSL has no per-member timestamp format; \
-     ecr_core::Timestamp is written and read as epoch seconds only (awsJson's default)";
+     ecrkit::Timestamp is written and read as epoch seconds only (awsJson's default)";
 const NO_DOCUMENTS: &str = "document type: the DSL has no document (untyped JSON) member type";
 const NO_HOST_PREFIX: &str = "endpoint trait (hostPrefix, @hostLabel): the DSL has no endpoint trait, \
      so requests go to the configured endpoint's host unchanged";
@@ -125,7 +125,7 @@ pub mod harness {
     use std::future::Future;
     use std::pin::Pin;
 
-    use ecr_core::{Client, ErrorMeta, Operation, OperationError, Service, ServiceInfo, Timestamp};
+    use ecrkit::{Client, ErrorMeta, Operation, OperationError, Service, ServiceInfo, Timestamp};
 
     /// An input case: its request value, built by the generated function.
     pub struct InputCase {
@@ -218,7 +218,7 @@ pub mod harness {
                 Ok(h) => h,
                 Err(e) => return Err(format!("the suite's headers are not valid HTTP: {e:?}")),
             };
-            Ok(ecr_core::protocol::parse_error(
+            Ok(ecrkit::protocol::parse_error(
                 self.status,
                 &headers,
                 &self.body,
@@ -230,7 +230,7 @@ pub mod harness {
                 Ok(h) => h,
                 Err(e) => return Err(format!("the suite's headers are not valid HTTP: {e:?}")),
             };
-            Ok(ecr_core::protocol::request_id(&headers))
+            Ok(ecrkit::protocol::request_id(&headers))
         }
     }
 
@@ -315,7 +315,7 @@ pub mod harness {
                 response.status
             ));
         }
-        let got = ecr_core::protocol::parse_output::<O::Output>(&response.body).map_err(|e| {
+        let got = ecrkit::protocol::parse_output::<O::Output>(&response.body).map_err(|e| {
             format!(
                 "parse_output failed: {e}\n  body: {}",
                 String::from_utf8_lossy(&response.body)

@@ -10,8 +10,8 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use ecr_core::ecr::CreateRepository;
-use ecr_core::push::LayerPush;
+use ecrkit::ecr::CreateRepository;
+use ecrkit::push::LayerPush;
 use ecr_tests::{Moto, random_bytes, sha256_digest};
 
 const MIB: usize = 1 << 20;

@@ -2,8 +2,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use ecr_core::ecr::{BatchCheckLayerAvailability, CreateRepository, LayerAvailability};
-use ecr_core::push::{LayerPush, Progress};
+use ecrkit::ecr::{BatchCheckLayerAvailability, CreateRepository, LayerAvailability};
+use ecrkit::push::{LayerPush, Progress};
 use ecr_tests::{Moto, random_bytes, sha256_digest};
 
 const MIB: usize = 1 << 20;

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
-use ecr_core::ecr::{DescribeRepositories, DescribeRepositoriesError};
-use ecr_core::retry::RetryConfig;
-use ecr_core::{Client, Config, Credentials, Error, TimeoutConfig};
+use ecrkit::ecr::{DescribeRepositories, DescribeRepositoriesError};
+use ecrkit::retry::RetryConfig;
+use ecrkit::{Client, Config, Credentials, Error, TimeoutConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ecr_core::ecr::DescribeRepositories;
-use ecr_core::retry::RetryConfig;
-use ecr_core::{Client, Config, Credentials, Ecr, Service, ValidationMode};
+use ecrkit::ecr::DescribeRepositories;
+use ecrkit::retry::RetryConfig;
+use ecrkit::{Client, Config, Credentials, Ecr, Service, ValidationMode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tracing::field::{Field, Visit};
@@ -413,7 +413,7 @@ fn warnings(capture: &Capture, needle: &str) -> usize {
 
 #[test]
 fn warn_if_insecure_warns_once_per_endpoint() {
-    use ecr_core::transport::warn_if_insecure;
+    use ecrkit::transport::warn_if_insecure;
     let capture = Capture::default();
     tracing::subscriber::with_default(capture.clone(), || {
         let remote = reqwest_url("http://10.20.30.40:4566/");
@@ -464,6 +464,6 @@ fn a_client_with_a_remote_http_endpoint_warns_once() {
     assert_eq!(warnings(&capture, "127.0.0.1"), 0, "{}", capture.text());
 }
 
-fn reqwest_url(s: &str) -> ecr_core::transport::Url {
-    ecr_core::transport::Url::parse(s).expect(s)
+fn reqwest_url(s: &str) -> ecrkit::transport::Url {
+    ecrkit::transport::Url::parse(s).expect(s)
 }

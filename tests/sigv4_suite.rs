@@ -1,7 +1,7 @@
 //! The AWS SigV4 test suite, as shipped in the pinned botocore 1.44.5 source
 //! distribution (`tests/unit/auth/aws4_testsuite/`, extracted by
 //! `scripts/setup.sh` under `target/oracles/botocore`), run through the
-//! project's own signing entry point, [`ecr_core::signing::sign_headers`].
+//! project's own signing entry point, [`ecrkit::signing::sign_headers`].
 //!
 //! For every case (a directory holding `<name>.req`, `.creq`, `.sts`,
 //! `.authz`, `.sreq`; some sit one level down, in `normalize-path/` and
@@ -40,8 +40,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use ecr_core::Credentials;
-use ecr_core::signing::{SigningScope, sha256_hex, sign_headers};
+use ecrkit::Credentials;
+use ecrkit::signing::{SigningScope, sha256_hex, sign_headers};
 
 const SUITE: &str = "target/oracles/botocore/tests/unit/auth/aws4_testsuite";
 const EXPECTED_CASES: usize = 34;

@@ -1,4 +1,4 @@
-//! Real requests from [`ecr_core::Client`], checked by an independent
+//! Real requests from [`ecrkit::Client`], checked by an independent
 //! verifier: `tests/verifier/sigv4_verifier.py`, a small HTTP server on
 //! 127.0.0.1 that recomputes every request's SigV4 signature with botocore's
 //! own signer (`SigV4Auth` over an `AWSRequest` with the signed headers and
@@ -20,8 +20,8 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
 use bytes::Bytes;
-use ecr_core::ecr::{CreateRepository, PutLifecyclePolicy, Tag, UploadLayerPart};
-use ecr_core::{Client, Config, Credentials, Error};
+use ecrkit::ecr::{CreateRepository, PutLifecyclePolicy, Tag, UploadLayerPart};
+use ecrkit::{Client, Config, Credentials, Error};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 

@@ -4,8 +4,8 @@
 //! transport error, one that does not never reaches the network.
 
 use bytes::Bytes;
-use ecr_core::ecr::{UploadLayerPart, UploadLayerPartError};
-use ecr_core::{Client, Config, Credentials, Error, ValidationMode};
+use ecrkit::ecr::{UploadLayerPart, UploadLayerPartError};
+use ecrkit::{Client, Config, Credentials, Error, ValidationMode};
 
 const UPLOAD_ID: &str = "0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f";
 const MAX_POSITION: i64 = 1_152_921_504_606_846_976;
@@ -242,7 +242,7 @@ async fn warn_and_off_send_anyway() {
 
 #[test]
 fn nested_paths_name_list_items() {
-    use ecr_core::ecr::{BatchGetImage, ImageIdentifier};
+    use ecrkit::ecr::{BatchGetImage, ImageIdentifier};
     let req = BatchGetImage {
         repository_name: "repo".into(),
         image_ids: vec![
@@ -265,7 +265,7 @@ fn nested_paths_name_list_items() {
         ],
         ..Default::default()
     };
-    let err = ecr_core::validate::Validator::check("BatchGetImage", &req).expect_err("invalid");
+    let err = ecrkit::validate::Validator::check("BatchGetImage", &req).expect_err("invalid");
     let paths: Vec<&str> = err.violations.iter().map(|v| v.path.as_str()).collect();
     assert_eq!(
         paths,

@@ -570,7 +570,7 @@ class Gen:
             files.setdefault(area, []).append("\n".join(block))
         for area, blocks in files.items():
             text = "\n\n".join(blocks)
-            uses = ["use ecr_core::{aws_enum, aws_error, aws_operation, aws_shape};"]
+            uses = ["use ecrkit::{aws_enum, aws_error, aws_operation, aws_shape};"]
             needed = [u for u in ("aws_enum", "aws_error", "aws_operation", "aws_shape") if f"#[{u}" in text]
             uses = [f"use crate::{{{', '.join(needed)}}};"] if needed else []
             if uses and area in ("common", "errors"):

@@ -222,7 +222,7 @@ class Entry:
             return self.type_names[name]
         return {
             "integer": "i32", "long": "i64", "float": "f32", "double": "f64", "boolean": "bool",
-            "blob": "bytes::Bytes", "timestamp": "ecr_core::Timestamp", "byte": "i8",
+            "blob": "bytes::Bytes", "timestamp": "ecrkit::Timestamp", "byte": "i8",
             "short": "i16",
         }[t]
 
@@ -437,8 +437,8 @@ class Entry:
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise Unsupported("timestamp member %s holds %r (only epoch seconds are expressible)" % (name, v))
             if isinstance(v, int) or float(v).is_integer():
-                return "ecr_core::Timestamp::from_secs(%d)" % int(v)
-            return "ecr_core::Timestamp::from_secs_f64(%r).expect(\"a timestamp in range\")" % float(v)
+                return "ecrkit::Timestamp::from_secs(%d)" % int(v)
+            return "ecrkit::Timestamp::from_secs_f64(%r).expect(\"a timestamp in range\")" % float(v)
         if t == "list":
             if not isinstance(v, list):
                 raise Unsupported("list member %s holds %r" % (name, v))
@@ -549,7 +549,7 @@ class Entry:
             "/// %s (%s suite entry %d)." % (self.entry.get("description", "").replace("`", "'"),
                                               self.kind, self.index),
             "pub mod %s {" % self.mod_name(),
-            "    use ecr_core::{aws_enum, aws_error, aws_operation, aws_shape};",
+            "    use ecrkit::{aws_enum, aws_error, aws_operation, aws_shape};",
             "",
         ]
         body = ["    " + line if line else "" for line in self.lines]

@@ -11,9 +11,9 @@ use std::time::SystemTime;
 use std::path::{Path, PathBuf};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use ecr_core::Credentials;
-use ecr_core::push::{LayerDigest, PartHeader};
-use ecr_core::signing::{SigningScope, sign_headers};
+use ecrkit::Credentials;
+use ecrkit::push::{LayerDigest, PartHeader};
+use ecrkit::signing::{SigningScope, sign_headers};
 use sha2::{Digest, Sha256};
 
 const SIZES: [(usize, &str); 3] = [(1 << 20, "1MiB"), (10 << 20, "10MiB"), (20 << 20, "20MiB")];

@@ -1,11 +1,11 @@
 //! Reading a large response: a `DescribeImages` page of 1,000 image details
 //! (~600 KB) through the runtime's JSON reader, next to serde_json reading
 //! the same bytes into a serde-derived mirror of the same members (what
-//! ecr-core generated before it had its own reader). The generated readers
+//! ecrkit generated before it had its own reader). The generated readers
 //! must not be slower than serde's.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ecr_core::ecr::DescribeImagesResponse;
+use ecrkit::ecr::DescribeImagesResponse;
 use serde::Deserialize;
 
 fn page(n: usize) -> Vec<u8> {
@@ -78,7 +78,7 @@ fn response_parse(c: &mut Criterion) {
     group.bench_function("ecr_core_reader", |b| {
         b.iter(|| {
             let out: DescribeImagesResponse =
-                ecr_core::protocol::parse_output(std::hint::black_box(&body)).expect("parses");
+                ecrkit::protocol::parse_output(std::hint::black_box(&body)).expect("parses");
             assert_eq!(out.image_details.map(|d| d.len()), Some(1000));
         })
     });

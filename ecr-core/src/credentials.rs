@@ -220,7 +220,7 @@ impl ProfileProvider {
                 ))
             } else {
                 CredentialsError::Provider(format!(
-                    "profile `{name}` uses {what} (`{key}`), which needs ecr-core's \
+                    "profile `{name}` uses {what} (`{key}`), which needs ecrkit's \
                      `aws-config` cargo feature"
                 ))
             });

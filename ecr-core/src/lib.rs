@@ -4,7 +4,7 @@
 //!
 //! ```toml
 //! [dependencies]
-//! ecr-core = "0.1"
+//! ecrkit = "0.1"
 //! ```
 //!
 //! That one line is all a crate needs: the macros are re-exported here, and
@@ -18,8 +18,8 @@
 //! struct; [`Client`] signs (SigV4), sends, retries and parses.
 //!
 //! ```no_run
-//! use ecr_core::Client;
-//! use ecr_core::ecr::DescribeRepositories;
+//! use ecrkit::Client;
+//! use ecrkit::ecr::DescribeRepositories;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! // Region, credentials and endpoint from the AWS environment and profile.
@@ -39,7 +39,7 @@
 //! Field attributes state the model's constraints.
 //!
 //! ```
-//! use ecr_core::{Client, Config, Operation, aws_error, aws_operation, aws_shape};
+//! use ecrkit::{Client, Config, Operation, aws_error, aws_operation, aws_shape};
 //!
 //! /// The response.
 //! #[aws_shape]
@@ -94,7 +94,7 @@
 //!
 //! // Sending returns the response, or an error carrying the typed
 //! // `DescribeThingError` the macro generated.
-//! async fn call(client: &Client) -> Result<Option<String>, ecr_core::Error<DescribeThingError>> {
+//! async fn call(client: &Client) -> Result<Option<String>, ecrkit::Error<DescribeThingError>> {
 //!     let out = DescribeThing { repository_name: "my-app".into(), ..Default::default() }
 //!         .send(client)
 //!         .await?;
@@ -123,7 +123,7 @@
 //! # Shapes, enums and errors
 //!
 //! ```
-//! use ecr_core::{aws_enum, aws_error, aws_shape};
+//! use ecrkit::{aws_enum, aws_error, aws_shape};
 //!
 //! /// A string enum: values added to the service later are kept, not rejected.
 //! #[aws_enum]
@@ -177,8 +177,8 @@
 //! with `tracing::warn!` and send) or `Off`.
 //!
 //! ```
-//! use ecr_core::ecr::CreateRepository;
-//! use ecr_core::{Client, Config, ValidationMode};
+//! use ecrkit::ecr::CreateRepository;
+//! use ecrkit::{Client, Config, ValidationMode};
 //!
 //! let request = CreateRepository { repository_name: "X".into(), ..Default::default() };
 //!
@@ -205,8 +205,8 @@
 //! message, HTTP status and request id kept).
 //!
 //! ```no_run
-//! use ecr_core::ecr::{CreateRepository, CreateRepositoryError};
-//! use ecr_core::{Client, Error};
+//! use ecrkit::ecr::{CreateRepository, CreateRepositoryError};
+//! use ecrkit::{Client, Error};
 //!
 //! async fn ensure_repository(client: &Client, name: &str) -> Result<(), Error<CreateRepositoryError>> {
 //!     let request = CreateRepository { repository_name: name.into(), ..Default::default() };
@@ -238,7 +238,7 @@
 //! PascalCase on the wire:
 //!
 //! ```no_run
-//! use ecr_core::{Client, Service, ServiceInfo, aws_error, aws_operation, aws_shape};
+//! use ecrkit::{Client, Service, ServiceInfo, aws_error, aws_operation, aws_shape};
 //!
 //! /// Amazon DynamoDB.
 //! pub struct DynamoDb;
@@ -297,18 +297,18 @@
 //!
 //! # From another crate
 //!
-//! In a crate that depends on `ecr-core` under its own name, the macros work
-//! without imports (`#[ecr_core::aws_shape]`). If the dependency is renamed
-//! (`core2 = { package = "ecr-core", .. }`) or re-exported from a module of
+//! In a crate that depends on `ecrkit` under its own name, the macros work
+//! without imports (`#[ecrkit::aws_shape]`). If the dependency is renamed
+//! (`core2 = { package = "ecrkit", .. }`) or re-exported from a module of
 //! yours, say where the runtime is with `crate = ".."`, as with serde:
 //!
 //! ```
 //! mod runtime {
-//!     pub use ecr_core::*;
+//!     pub use ecrkit::*;
 //! }
 //!
 //! /// Declared against a re-export of the runtime.
-//! #[ecr_core::aws_shape(crate = "crate::runtime")]
+//! #[ecrkit::aws_shape(crate = "crate::runtime")]
 //! #[derive(Debug)]
 //! pub struct Out {
 //!     /// A value.
@@ -325,7 +325,7 @@
 //! builder sets everything explicitly:
 //!
 //! ```
-//! use ecr_core::{Client, Config, Credentials};
+//! use ecrkit::{Client, Config, Credentials};
 //!
 //! let client = Client::new(
 //!     Config::builder()
@@ -345,7 +345,7 @@
 //! default (`full`); TLS is always rustls (no OpenSSL). A program that only
 //! pushes images takes `default-features = false, features = ["push",
 //! "repositories"]` and compiles 19 of the 62 operations (rebuilding
-//! ecr-core and such a program takes 4–6 s less; see BENCHMARKS.md); a
+//! ecrkit and such a program takes 4–6 s less; see BENCHMARKS.md); a
 //! crate that declares another service's operations takes
 //! `default-features = false` and compiles none of the API.
 //!
@@ -376,7 +376,7 @@
 // (docs.rs, and the test command) keep every link checked.
 #![cfg_attr(not(feature = "full"), allow(rustdoc::broken_intra_doc_links))]
 
-extern crate self as ecr_core;
+extern crate self as ecrkit;
 
 pub mod client;
 pub mod config;
@@ -402,7 +402,7 @@ pub mod waiters;
 pub use client::Client;
 pub use config::{Config, ConfigBuilder, TimeoutConfig};
 pub use credentials::Credentials;
-pub use ecr_macros::{aws_enum, aws_error, aws_operation, aws_shape};
+pub use ecrkit_macros::{aws_enum, aws_error, aws_operation, aws_shape};
 pub use error::{Error, ErrorMeta, UnmodeledError};
 /// The `http` crate, whose `HeaderMap` the protocol functions take.
 pub use http;
@@ -430,7 +430,7 @@ macro_rules! __unicode_pattern {
 macro_rules! __unicode_pattern {
     ($source:literal) => {
         ::core::compile_error!(
-            "this pattern uses Unicode classes (`\\p{..}`), which the default engine (regex-lite) does not run: enable ecr-core's `unicode-patterns` feature, or write the class out, such as `[a-zA-Z]`"
+            "this pattern uses Unicode classes (`\\p{..}`), which the default engine (regex-lite) does not run: enable ecrkit's `unicode-patterns` feature, or write the class out, such as `[a-zA-Z]`"
         )
     };
 }

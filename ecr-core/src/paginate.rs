@@ -6,8 +6,8 @@
 //! `pages(&client)` and `items(&client)` methods:
 //!
 //! ```no_run
-//! # async fn run(client: ecr_core::Client) -> Result<(), Box<dyn std::error::Error>> {
-//! use ecr_core::ecr::DescribeRepositories;
+//! # async fn run(client: ecrkit::Client) -> Result<(), Box<dyn std::error::Error>> {
+//! use ecrkit::ecr::DescribeRepositories;
 //!
 //! let mut repositories = DescribeRepositories {
 //!     max_results: Some(100),

@@ -11,10 +11,10 @@
 //! lists no error acceptors for these waiters.
 //!
 //! ```no_run
-//! # async fn run(client: ecr_core::Client) -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn run(client: ecrkit::Client) -> Result<(), Box<dyn std::error::Error>> {
 //! use std::time::Duration;
-//! use ecr_core::ecr::{DescribeImageScanFindings, ImageIdentifier};
-//! use ecr_core::waiters::{image_scan_complete, WaiterConfig};
+//! use ecrkit::ecr::{DescribeImageScanFindings, ImageIdentifier};
+//! use ecrkit::waiters::{image_scan_complete, WaiterConfig};
 //!
 //! let request = DescribeImageScanFindings {
 //!     repository_name: "app".into(),

@@ -485,9 +485,9 @@ fn arg_usage(key: &str) -> &'static str {
             "`errors` takes a list of `#[aws_error]` types: `errors(ServerException, ..)`, or `errors()`"
         }
         "service" => {
-            "`service` takes a type that implements `ecr_core::Service`: `service = MyService`"
+            "`service` takes a type that implements `ecrkit::Service`: `service = MyService`"
         }
-        "crate" => "`crate` takes a path as a string: `crate = \"ecr_core\"`",
+        "crate" => "`crate` takes a path as a string: `crate = \"ecrkit\"`",
         _ => "`code` takes the error code as a string: `code = \"ThrottlingException\"`",
     }
 }

@@ -12,7 +12,7 @@ use crate::ir::{
     Variant, classify, lower_camel,
 };
 
-/// The runtime path: `crate = "..."`, or `::ecr_core`.
+/// The runtime path: `crate = "..."`, or `::ecrkit`.
 pub fn root(cx: &Ctxt, args: &ItemArgs) -> TokenStream {
     match &args.krate {
         Some(lit) => match lit.parse::<syn::Path>() {
@@ -20,12 +20,12 @@ pub fn root(cx: &Ctxt, args: &ItemArgs) -> TokenStream {
             Err(_) => {
                 cx.error_spanned_by(
                     lit,
-                    "`crate` takes a path as a string, such as `crate = \"ecr_core\"`",
+                    "`crate` takes a path as a string, such as `crate = \"ecrkit\"`",
                 );
-                quote!(::ecr_core)
+                quote!(::ecrkit)
             }
         },
-        None => quote!(::ecr_core),
+        None => quote!(::ecrkit),
     }
 }
 
@@ -109,7 +109,7 @@ fn unique_wire_names(cx: &Ctxt, fields: &[Field]) {
     }
 }
 
-/// The `X-Amz-Target` prefix of the default service (`ecr_core::Ecr`).
+/// The `X-Amz-Target` prefix of the default service (`ecrkit::Ecr`).
 const ECR_TARGET_PREFIX: &str = "AmazonEC2ContainerRegistry_V20150921";
 
 /// Rule: an operation names its target (`Prefix.Name`), output and errors.
@@ -431,7 +431,7 @@ fn pattern(
     };
     // A syntax error first, with where it is; then what the runtime's
     // engine (regex-lite) cannot run. Unicode classes alone can still run on
-    // the full engine, behind ecr-core's `unicode-patterns` feature.
+    // the full engine, behind ecrkit's `unicode-patterns` feature.
     if let Err(e) = regex_syntax::ast::parse::Parser::new().parse(&source) {
         cx.error_spanned_by(&p.regex, regex_error(&source, &e));
         return None;

@@ -1,5 +1,5 @@
 //! Emits the generated code. It stays thin: each member becomes one call
-//! into the runtime (`ecr_core::__private`), which holds the logic.
+//! into the runtime (`ecrkit::__private`), which holds the logic.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -247,7 +247,7 @@ fn field_validation(f: &Field, p: &TokenStream) -> TokenStream {
         return body;
     }
     // enter/leave rather than a closure: one closure per field made a copy
-    // of the runtime's helper per field, the largest share of ecr-core's
+    // of the runtime's helper per field, the largest share of ecrkit's
     // generated code.
     quote!(__ecr_v.enter(#wire); #body __ecr_v.leave();)
 }

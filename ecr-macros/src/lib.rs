@@ -4,15 +4,15 @@
 //! awsJson 1.0 or 1.1 service.
 //!
 //! Do not depend on this crate directly: use it through
-//! [`ecr-core`](https://docs.rs/ecr-core), which re-exports the macros and
+//! [`ecrkit`](https://docs.rs/ecrkit), which re-exports the macros and
 //! holds the runtime the generated code calls (validation, serialization,
 //! signing, transport, retries). A downstream crate needs only
-//! `ecr-core = "0.1"` in its `Cargo.toml`; the crate documentation of
-//! `ecr-core` teaches the DSL from a first operation to a service of your
+//! `ecrkit = "0.1"` in its `Cargo.toml`; the crate documentation of
+//! `ecrkit` teaches the DSL from a first operation to a service of your
 //! own.
 //!
 //! ```ignore
-//! use ecr_core::{aws_error, aws_operation, aws_shape};
+//! use ecrkit::{aws_error, aws_operation, aws_shape};
 //!
 //! #[aws_shape]
 //! pub struct UploadLayerPartResponse {
@@ -55,7 +55,7 @@
 //! Each macro runs the same pipeline, one stage per module: `attr` parses
 //! the attributes into raw values with their spans, `ir` holds the checked
 //! model, `check` validates (collecting every error) and `expand` emits thin
-//! glue that calls into `ecr_core::__private`.
+//! glue that calls into `ecrkit::__private`.
 
 #![deny(missing_docs)]
 

@@ -1,12 +1,12 @@
 #![no_main]
 //! The runtime's JSON reader against serde_json on the same bytes (a
-//! differential oracle: serde_json is only the reference here, ecr-core
+//! differential oracle: serde_json is only the reference here, ecrkit
 //! does not use it). Both must accept or both refuse, and what both accept
 //! must read as the same value. The one difference allowed is serde_json's
 //! refusal of a number beyond f64, which the reader keeps as text in a
 //! `JsonValue` (and refuses where a typed member has to hold it).
 
-use ecr_core::json::{JsonValue, from_json};
+use ecrkit::json::{JsonValue, from_json};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 

@@ -6,7 +6,7 @@
 //! (`name: value`, values may hold any byte a `HeaderValue` accepts) up to an
 //! empty line, then the body. Without an empty line everything is body.
 
-use ecr_core::http::{HeaderMap, HeaderName, HeaderValue};
+use ecrkit::http::{HeaderMap, HeaderName, HeaderValue};
 use libfuzzer_sys::fuzz_target;
 
 fn split_headers(rest: &[u8]) -> (HeaderMap, &[u8]) {
@@ -35,8 +35,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let status = u16::from_be_bytes([*hi, *lo]);
     let (headers, body) = split_headers(rest);
-    let meta = ecr_core::protocol::parse_error(status, &headers, body);
-    let _ = (meta.to_string(), ecr_core::protocol::request_id(&headers));
+    let meta = ecrkit::protocol::parse_error(status, &headers, body);
+    let _ = (meta.to_string(), ecrkit::protocol::request_id(&headers));
     if let Some(code) = &meta.code {
         assert!(!code.is_empty(), "an empty code is reported as None");
         assert!(!code.contains('#') && !code.contains(':'), "{code:?}");

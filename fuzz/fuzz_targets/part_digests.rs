@@ -5,8 +5,8 @@
 //! the SHA-256 of its bytes.
 
 use arbitrary::Arbitrary;
-use ecr_core::push::{LayerDigest, PartHeader};
-use ecr_core::signing::sha256_hex;
+use ecrkit::push::{LayerDigest, PartHeader};
+use ecrkit::signing::sha256_hex;
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]

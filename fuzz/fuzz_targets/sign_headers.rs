@@ -6,8 +6,8 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use arbitrary::Arbitrary;
-use ecr_core::Credentials;
-use ecr_core::signing::{SigningScope, sign_headers};
+use ecrkit::Credentials;
+use ecrkit::signing::{SigningScope, sign_headers};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]
@@ -100,7 +100,7 @@ fuzz_target!(|input: Input<'_>| {
                 .extra_headers
                 .iter()
                 .any(|(n, _)| n.eq_ignore_ascii_case("host"));
-        if let Ok(parsed) = uri.parse::<ecr_core::http::Uri>() {
+        if let Ok(parsed) = uri.parse::<ecrkit::http::Uri>() {
             let authority = parsed.authority().is_some();
             if (!authority && !has_host) || (authority && parsed.scheme().is_none()) {
                 return;
@@ -143,14 +143,14 @@ fuzz_target!(|input: Input<'_>| {
         // (tests/hostile.rs, a_region_with_a_newline_*).
         let unsendable_scope = [input.region, input.service, input.access_key_id]
             .iter()
-            .any(|s| ecr_core::http::HeaderValue::from_str(s).is_err());
+            .any(|s| ecrkit::http::HeaderValue::from_str(s).is_err());
         if unsendable_scope && !ecr_fuzz::include_known_bugs() {
             return;
         }
         // What is signed must be sendable: every value a valid header value.
         for (name, value) in signed {
             assert!(
-                ecr_core::http::HeaderValue::from_str(&value).is_ok(),
+                ecrkit::http::HeaderValue::from_str(&value).is_ok(),
                 "{name}: {value:?} is not a valid header value"
             );
         }

@@ -2,7 +2,7 @@
 //! `validate()` on requests read from arbitrary JSON: the first byte chooses
 //! the operation, the rest is its `--cli-input-json` body.
 
-use ecr_core::ecr::{OPERATIONS, validate_request_json};
+use ecrkit::ecr::{OPERATIONS, validate_request_json};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -4,9 +4,9 @@
 use std::fmt::Debug;
 use std::sync::OnceLock;
 
-use ecr_core::ecr::*;
-use ecr_core::validate::{Validate, Validator};
-use ecr_core::{Error, ErrorMeta, Operation, OperationError};
+use ecrkit::ecr::*;
+use ecrkit::validate::{Validate, Validator};
+use ecrkit::{Error, ErrorMeta, Operation, OperationError};
 
 /// Whether inputs that reach an already reported (and regression-tested) bug
 /// are run too. Off by default, so that a run explores past the known
@@ -23,7 +23,7 @@ fn output_of<O: Operation>(body: &[u8])
 where
     O::Output: Validate + Debug,
 {
-    match ecr_core::protocol::parse_output::<O::Output>(body) {
+    match ecrkit::protocol::parse_output::<O::Output>(body) {
         Ok(out) => {
             // A structure is read from an object only, never an array
             // (tests/hostile.rs, an_array_is_never_read_as_a_structure).

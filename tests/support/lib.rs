@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ecr_core::{Client, Config, Credentials};
+use ecrkit::{Client, Config, Credentials};
 
 pub mod fault_proxy;
 

@@ -8,9 +8,9 @@
 use std::time::Instant;
 
 use ecr_bench_common::{GeneratedLayer, cpu_seconds, peak_rss_mib};
-use ecr_core::ecr::DescribeRepositories;
-use ecr_core::push::LayerPush;
-use ecr_core::{Client, Config, Credentials};
+use ecrkit::ecr::DescribeRepositories;
+use ecrkit::push::LayerPush;
+use ecrkit::{Client, Config, Credentials};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

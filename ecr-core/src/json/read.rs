@@ -2,7 +2,7 @@
 //!
 //! Why not serde: a derived `Deserialize` is generic over the deserializer
 //! and expands to a visitor, a field enum and a map loop per structure; for
-//! the ~230 shapes of ECR that was half of ecr-core's build. Here a shape's
+//! the ~230 shapes of ECR that was half of ecrkit's build. Here a shape's
 //! reader is one closure over its member names, handed to the one
 //! non-generic [`JsonReader::object`]; the grammar lives in the runtime once.
 //!

@@ -7,7 +7,7 @@
 //! Members and constraints follow botocore's `dynamodb/2012-08-10`
 //! model (a subset of the members).
 
-use ecr_core::{Service, ServiceInfo, Timestamp, aws_enum, aws_error, aws_operation, aws_shape};
+use ecrkit::{Service, ServiceInfo, Timestamp, aws_enum, aws_error, aws_operation, aws_shape};
 
 /// The DynamoDB service descriptor.
 #[derive(Debug, Clone, Copy)]

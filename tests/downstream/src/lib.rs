@@ -1,5 +1,5 @@
-//! A crate outside `ecr-core` that declares its own operations with the DSL,
-//! depending on `ecr-core` alone (the downstream view of the macros).
+//! A crate outside `ecrkit` that declares its own operations with the DSL,
+//! depending on `ecrkit` alone (the downstream view of the macros).
 //!
 //! - [`logs`]: Amazon CloudWatch Logs, an awsJson1.1 service with its own
 //!   service descriptor ([`logs::CloudWatchLogs`]).
@@ -14,7 +14,7 @@
 pub mod dynamodb;
 pub mod logs;
 
-use ecr_core::{aws_enum, aws_error, aws_operation, aws_shape};
+use ecrkit::{aws_enum, aws_error, aws_operation, aws_shape};
 
 /// A tag.
 #[aws_shape]
@@ -69,7 +69,7 @@ pub struct PutThingResponse {
     /// Echoed.
     pub repository_name: Option<String>,
     /// The time.
-    pub created_at: Option<ecr_core::Timestamp>,
+    pub created_at: Option<ecrkit::Timestamp>,
 }
 
 /// A request declared downstream.

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use ecr_core::{Service, ServiceInfo, aws_enum, aws_error, aws_operation, aws_shape};
+use ecrkit::{Service, ServiceInfo, aws_enum, aws_error, aws_operation, aws_shape};
 
 /// The CloudWatch Logs service descriptor: operations name it with
 /// `#[aws_operation(service = CloudWatchLogs, ..)]`.

@@ -1,7 +1,7 @@
-//! The DSL through a renamed dependency: `ecr-core` is `core_renamed` here
+//! The DSL through a renamed dependency: `ecrkit` is `core_renamed` here
 //! and nothing is imported, so every attribute is written with its full
 //! path and `crate = "core_renamed"` (serde's `test_serde_path.rs`
-//! pattern). If generated code named `::ecr_core` anywhere, this crate
+//! pattern). If generated code named `::ecrkit` anywhere, this crate
 //! would not build.
 
 #![deny(missing_docs)]

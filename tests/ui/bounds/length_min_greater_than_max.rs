@@ -1,4 +1,4 @@
-use ecr_core::aws_shape;
+use ecrkit::aws_shape;
 
 #[aws_shape]
 pub struct Repo {

@@ -1,4 +1,4 @@
-use ecr_core::aws_shape;
+use ecrkit::aws_shape;
 
 const MAX: i32 = 1000;
 

@@ -1,4 +1,4 @@
-use ecr_core::aws_enum;
+use ecrkit::aws_enum;
 
 #[aws_enum]
 pub enum Mutability {

@@ -1,4 +1,4 @@
-use ecr_core::{aws_operation, aws_shape};
+use ecrkit::{aws_operation, aws_shape};
 
 #[aws_shape]
 pub struct Out {
@@ -10,7 +10,7 @@ pub struct Ping;
 
 // Code that names what the macro generates should not add errors of its own.
 pub fn code(e: &PingError) -> &str {
-    ecr_core::OperationError::code(e)
+    ecrkit::OperationError::code(e)
 }
 
 fn main() {}

@@ -1,4 +1,4 @@
-use ecr_core::{Service, ServiceInfo, aws_operation, aws_shape};
+use ecrkit::{Service, ServiceInfo, aws_operation, aws_shape};
 
 pub struct DynamoDb;
 

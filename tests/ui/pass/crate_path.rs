@@ -1,20 +1,20 @@
-//! `crate = "ecr_core"` names the runtime explicitly, on every macro.
+//! `crate = "ecrkit"` names the runtime explicitly, on every macro.
 
-use ecr_core::{aws_enum, aws_error, aws_operation, aws_shape};
+use ecrkit::{aws_enum, aws_error, aws_operation, aws_shape};
 
-#[aws_shape(crate = "ecr_core")]
+#[aws_shape(crate = "ecrkit")]
 pub struct Out {
     #[length(max = 10)]
     pub x: Option<String>,
 }
 
-#[aws_enum(crate = "ecr_core")]
+#[aws_enum(crate = "ecrkit")]
 pub enum Kind {
     A,
     Unknown(String),
 }
 
-#[aws_error(crate = "ecr_core", code = "Boom")]
+#[aws_error(crate = "ecrkit", code = "Boom")]
 #[derive(Debug)]
 pub struct BoomException {
     pub message: Option<String>,
@@ -24,7 +24,7 @@ pub struct BoomException {
     target = "AmazonEC2ContainerRegistry_V20150921.Ping",
     output = Out,
     errors(BoomException),
-    crate = "ecr_core",
+    crate = "ecrkit",
 )]
 pub struct Ping {
     #[length(1, 3)]
@@ -34,6 +34,6 @@ pub struct Ping {
 
 fn main() {
     let ping = Ping { name: "abc".into(), kind: Some(Kind::A) };
-    assert!(ecr_core::validate::Validator::check("Ping", &ping).is_ok());
-    assert_eq!(<BoomException as ecr_core::ModeledError>::CODE, "Boom");
+    assert!(ecrkit::validate::Validator::check("Ping", &ping).is_ok());
+    assert_eq!(<BoomException as ecrkit::ModeledError>::CODE, "Boom");
 }

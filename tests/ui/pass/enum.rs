@@ -1,6 +1,6 @@
 //! A string enum keeps unknown values in `Unknown(String)`.
 
-use ecr_core::aws_enum;
+use ecrkit::aws_enum;
 
 #[aws_enum]
 #[derive(Debug, Clone, PartialEq)]

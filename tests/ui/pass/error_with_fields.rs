@@ -1,6 +1,6 @@
 //! A modeled exception with a field besides `message`.
 
-use ecr_core::{aws_error, ModeledError};
+use ecrkit::{aws_error, ModeledError};
 
 #[aws_error]
 #[derive(Debug, Clone)]

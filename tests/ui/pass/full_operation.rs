@@ -1,12 +1,12 @@
 //! An operation with every field attribute, several on one field.
 
-use ecr_core::{aws_enum, aws_error, aws_operation, aws_shape, Operation};
+use ecrkit::{aws_enum, aws_error, aws_operation, aws_shape, Operation};
 
 #[aws_shape]
 #[derive(Debug, Clone)]
 pub struct PutThingResponse {
     pub repository_name: Option<String>,
-    pub created_at: Option<ecr_core::Timestamp>,
+    pub created_at: Option<ecrkit::Timestamp>,
 }
 
 #[aws_error]

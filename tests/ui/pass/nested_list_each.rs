@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use ecr_core::validate::Validator;
-use ecr_core::aws_shape;
+use ecrkit::validate::Validator;
+use ecrkit::aws_shape;
 
 #[aws_shape]
 pub struct Tag {

@@ -1,6 +1,6 @@
 //! A unit-like operation: no fields, sends `{}`.
 
-use ecr_core::{aws_operation, aws_shape, Operation};
+use ecrkit::{aws_operation, aws_shape, Operation};
 
 #[aws_shape]
 pub struct GetNothingResponse {
@@ -18,6 +18,6 @@ fn main() {
     let mut body = Vec::new();
     GetNothing.write_body(&mut body);
     assert_eq!(body, b"{}");
-    assert!(ecr_core::validate::Validator::check("GetNothing", &GetNothing).is_ok());
+    assert!(ecrkit::validate::Validator::check("GetNothing", &GetNothing).is_ok());
     assert!(GetNothing::SCHEMA.members.is_empty());
 }

@@ -1,8 +1,8 @@
 //! `validate` reports every violation at once, with wire paths and the
 //! bound that was broken.
 
-use ecr_core::validate::Validator;
-use ecr_core::{aws_enum, aws_operation, aws_shape, Violation};
+use ecrkit::validate::Validator;
+use ecrkit::{aws_enum, aws_operation, aws_shape, Violation};
 
 #[aws_shape]
 pub struct Out {
