@@ -380,16 +380,24 @@ extern crate self as ecrkit;
 
 pub mod client;
 pub mod config;
+#[cfg(feature = "copy")]
+pub mod copy;
 pub mod credentials;
 pub mod ecr;
 pub mod endpoint;
 pub mod error;
 pub mod json;
+#[cfg(feature = "registry")]
+pub mod oci;
 pub mod operation;
 pub mod paginate;
 pub mod protocol;
+#[cfg(feature = "pull")]
+pub mod pull;
 #[cfg(feature = "push")]
 pub mod push;
+#[cfg(feature = "registry")]
+pub mod registry;
 pub mod retry;
 pub mod schema;
 pub mod signing;

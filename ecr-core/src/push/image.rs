@@ -1,49 +1,39 @@
-//! Image push: every blob of an OCI image layout or a `docker save` archive,
-//! then `PutImage` with the manifest (and, for a multi-platform index, each
-//! platform manifest first).
-//!
-//! Layouts: <https://github.com/opencontainers/image-spec/blob/main/image-layout.md>;
-//! Docker image manifest v2 schema 2 for legacy `docker save` archives.
+//! Image push: every blob of an OCI image layout or a `docker save` archive
+//! that the repository lacks, then the manifest (and, for a multi-platform
+//! index, each platform manifest first), through the ECR API
+//! (`BatchCheckLayerAvailability`, the layer upload, `PutImage`) or the
+//! registry endpoint (`HEAD`, upload, `PUT` manifest), as
+//! [`ImagePush::transport`] says. The sources are read in `source`.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use sha2::{Digest, Sha256};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-use super::{LayerPush, Progress, PushError};
+use super::source::{ImagePlan, PlannedBlob, SourceError};
+use super::{ImageSource, LayerPush, Progress, PushError};
 use crate::client::Client;
 use crate::ecr::{BatchCheckLayerAvailability, LayerAvailability, PutImage, PutImageError};
 use crate::error::Error;
-use crate::json::{FromJson, JsonError, JsonReader, JsonWriter, from_json};
-
-const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
-const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
-const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
-const DOCKER_LAYER_TAR: &str = "application/vnd.docker.image.rootfs.diff.tar";
-const REF_NAME: &str = "org.opencontainers.image.ref.name";
-
-/// Where an image comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ImageSource {
-    /// An OCI image layout directory (`oci-layout`, `index.json`, `blobs/`).
-    OciLayout(PathBuf),
-    /// A `docker save` archive: the legacy format (`manifest.json`) or the
-    /// OCI layout inside a tar (Docker 25 and later).
-    DockerArchive(PathBuf),
-}
+use crate::oci::RawManifest;
+use crate::registry::{
+    self, BlobOutcome, FileBlob, PushBlob, RegistryClient, RegistryError, Resolved, Transport,
+    UploadError, UploadMode,
+};
 
 /// Progress of one blob of an image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageProgress {
     /// The blob.
     pub digest: String,
-    /// Bytes acknowledged, and the blob's size.
+    /// Bytes sent (the API: acknowledged part by part; the registry: as
+    /// they go out), and the blob's size.
     pub progress: Progress,
 }
+
+/// A progress callback of an image transfer.
+pub type ImageProgressFn = Arc<dyn Fn(ImageProgress) + Send + Sync>;
 
 /// What was pushed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +44,7 @@ pub struct PushedImage {
     pub media_type: String,
     /// The tag, if one was pushed.
     pub tag: Option<String>,
-    /// The manifest bytes sent with `PutImage`.
+    /// The manifest bytes sent.
     pub manifest: Bytes,
     /// Blobs uploaded.
     pub blobs_pushed: usize,
@@ -62,6 +52,8 @@ pub struct PushedImage {
     pub blobs_present: usize,
     /// Platform manifests pushed before the index, by digest.
     pub platform_manifests: Vec<String>,
+    /// The wire used: [`Transport::Api`] or [`Transport::Registry`].
+    pub transport: Transport,
 }
 
 /// Why an image push failed.
@@ -71,11 +63,12 @@ pub enum ImagePushError {
     #[error("invalid image source {path}: {message}")]
     Source {
         /// The file or directory.
-        path: PathBuf,
+        path: std::path::PathBuf,
         /// What was wrong.
         message: String,
     },
-    /// A blob could not be pushed; carries what is needed to resume it.
+    /// A blob could not be pushed through the API; carries what is needed
+    /// to resume it.
     #[error("blob {digest}: {source}")]
     Blob {
         /// The blob.
@@ -84,7 +77,26 @@ pub enum ImagePushError {
         #[source]
         source: Box<PushError>,
     },
-    /// A call failed.
+    /// A blob could not be pushed through the registry; carries the upload
+    /// state to resume it.
+    #[error("blob {digest}: {source}")]
+    RegistryBlob {
+        /// The blob.
+        digest: String,
+        /// The upload error.
+        #[source]
+        source: Box<UploadError>,
+    },
+    /// A registry call failed (authorization, a manifest).
+    #[error("{stage}: {source}")]
+    Registry {
+        /// The step.
+        stage: &'static str,
+        /// The error.
+        #[source]
+        source: Box<RegistryError>,
+    },
+    /// An ECR API call failed.
     #[error("{stage}: {message}")]
     Call {
         /// The operation.
@@ -94,6 +106,15 @@ pub enum ImagePushError {
         /// The request id.
         request_id: Option<String>,
     },
+}
+
+impl From<SourceError> for ImagePushError {
+    fn from(e: SourceError) -> Self {
+        ImagePushError::Source {
+            path: e.path,
+            message: e.message,
+        }
+    }
 }
 
 /// Options of an image push.
@@ -108,10 +129,18 @@ pub struct ImagePush {
     pub tag: Option<String>,
     /// Blobs uploaded at once (default 3).
     pub concurrency: usize,
-    /// Caps the part size below what the service asks for.
+    /// Caps the part size below what the service asks for (the API).
     pub max_part_size: Option<usize>,
-    /// Called after every acknowledged part of every blob.
-    pub progress: Option<Arc<dyn Fn(ImageProgress) + Send + Sync>>,
+    /// Called as the bytes of every blob go out.
+    pub progress: Option<ImageProgressFn>,
+    /// The API, the registry, or the registry when it answers (default:
+    /// [`Transport::Auto`]).
+    pub transport: Transport,
+    /// The registry client for the registry transport; by default one for
+    /// the ECR registry of `registry_id`, from `GetAuthorizationToken`.
+    pub registry: Option<RegistryClient>,
+    /// How blobs travel through the registry (default: one streaming `PATCH`).
+    pub upload_mode: UploadMode,
 }
 
 impl std::fmt::Debug for ImagePush {
@@ -120,427 +149,44 @@ impl std::fmt::Debug for ImagePush {
             .field("repository_name", &self.repository_name)
             .field("tag", &self.tag)
             .field("concurrency", &self.concurrency)
+            .field("transport", &self.transport)
             .finish_non_exhaustive()
     }
 }
 
-/// Where a blob's bytes are.
-#[derive(Debug, Clone)]
-enum Location {
-    File(PathBuf),
-    TarRange { path: PathBuf, offset: u64 },
+async fn open_blob(
+    blob: &PlannedBlob,
+) -> std::io::Result<Box<dyn tokio::io::AsyncRead + Unpin + Send>> {
+    let mut file = tokio::fs::File::open(&blob.location.path).await?;
+    if blob.location.offset > 0 {
+        file.seek(std::io::SeekFrom::Start(blob.location.offset))
+            .await?;
+    }
+    Ok(Box::new(file.take(blob.size)))
 }
 
-/// A blob to make present in the repository.
-#[derive(Debug, Clone)]
-pub(crate) struct Blob {
-    digest: String,
-    size: u64,
-    location: Location,
-}
-
-/// A manifest to put.
-#[derive(Debug, Clone)]
-struct Manifest {
-    bytes: Bytes,
-    media_type: String,
-    digest: String,
-}
-
-/// Everything an image push sends.
-#[derive(Debug)]
-struct Plan {
-    blobs: Vec<Blob>,
-    platform_manifests: Vec<Manifest>,
-    top: Manifest,
-    tag: Option<String>,
-}
-
-/// An OCI content descriptor (`mediaType`, `digest`, `size`, `annotations`).
-struct Descriptor {
-    media_type: String,
-    digest: String,
-    size: u64,
-    annotations: std::collections::HashMap<String, String>,
-}
-
-impl FromJson for Descriptor {
-    fn read_json(r: &mut JsonReader<'_>) -> Result<Self, JsonError> {
-        let (mut media_type, mut digest, mut size, mut annotations) = (None, None, None, None);
-        r.object(&mut |r, key| {
-            match key {
-                "mediaType" => media_type = FromJson::read_json(r)?,
-                "digest" => digest = Some(FromJson::read_json(r)?),
-                "size" => size = Some(FromJson::read_json(r)?),
-                "annotations" => annotations = FromJson::read_json(r)?,
-                _ => r.skip()?,
-            }
-            Ok(())
-        })?;
-        Ok(Self {
-            media_type: media_type.unwrap_or_default(),
-            digest: digest.ok_or_else(|| r.missing("digest"))?,
-            size: size.ok_or_else(|| r.missing("size"))?,
-            annotations: annotations.unwrap_or_default(),
-        })
+fn registry_err(stage: &'static str, e: RegistryError) -> ImagePushError {
+    ImagePushError::Registry {
+        stage,
+        source: Box::new(e),
     }
 }
 
-/// An image index or manifest: what the push needs of either.
-struct ManifestDoc {
-    media_type: Option<String>,
-    config: Option<Descriptor>,
-    layers: Vec<Descriptor>,
-    manifests: Vec<Descriptor>,
-}
-
-impl FromJson for ManifestDoc {
-    fn read_json(r: &mut JsonReader<'_>) -> Result<Self, JsonError> {
-        let mut doc = ManifestDoc {
-            media_type: None,
-            config: None,
-            layers: Vec::new(),
-            manifests: Vec::new(),
-        };
-        r.object(&mut |r, key| {
-            match key {
-                "mediaType" => doc.media_type = FromJson::read_json(r)?,
-                "config" => doc.config = FromJson::read_json(r)?,
-                "layers" => doc.layers = <Option<_>>::read_json(r)?.unwrap_or_default(),
-                "manifests" => doc.manifests = <Option<_>>::read_json(r)?.unwrap_or_default(),
-                _ => r.skip()?,
-            }
-            Ok(())
-        })?;
-        Ok(doc)
+fn task_err(stage: &'static str, e: impl std::fmt::Display) -> ImagePushError {
+    ImagePushError::Call {
+        stage,
+        message: e.to_string(),
+        request_id: None,
     }
 }
 
-/// One image of a `docker save` archive's `manifest.json`.
-struct DockerSaveEntry {
-    config: String,
-    repo_tags: Option<Vec<String>>,
-    layers: Vec<String>,
-}
-
-impl FromJson for DockerSaveEntry {
-    fn read_json(r: &mut JsonReader<'_>) -> Result<Self, JsonError> {
-        let (mut config, mut repo_tags, mut layers) = (None, None, None);
-        r.object(&mut |r, key| {
-            match key {
-                "Config" => config = Some(FromJson::read_json(r)?),
-                "RepoTags" => repo_tags = FromJson::read_json(r)?,
-                "Layers" => layers = Some(FromJson::read_json(r)?),
-                _ => r.skip()?,
-            }
-            Ok(())
-        })?;
-        Ok(Self {
-            config: config.ok_or_else(|| r.missing("Config"))?,
-            repo_tags,
-            layers: layers.ok_or_else(|| r.missing("Layers"))?,
-        })
-    }
-}
-
-fn write_descriptor(w: &mut JsonWriter<'_>, media_type: &str, size: u64, digest: &str) {
-    w.begin_object();
-    w.member("mediaType", media_type);
-    w.member("size", &size);
-    w.member("digest", digest);
-    w.end_object();
-}
-
-fn sha256_digest(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
-
-fn source_err(path: &Path, message: impl Into<String>) -> ImagePushError {
-    ImagePushError::Source {
-        path: path.to_owned(),
-        message: message.into(),
-    }
-}
-
-/// Reads blobs of an OCI layout, from a directory or a tar archive.
-trait BlobStore {
-    fn root(&self) -> &Path;
-    fn read(&self, name: &str) -> Result<Vec<u8>, ImagePushError>;
-    fn locate(&self, digest: &str) -> Result<Location, ImagePushError>;
-    fn has(&self, name: &str) -> bool;
-}
-
-struct DirStore(PathBuf);
-
-fn blob_name(digest: &str) -> Option<String> {
-    let (algo, hex) = digest.split_once(':')?;
-    let ok = !algo.is_empty()
-        && algo.chars().all(|c| c.is_ascii_alphanumeric())
-        && !hex.is_empty()
-        && hex.chars().all(|c| c.is_ascii_hexdigit());
-    ok.then(|| format!("blobs/{algo}/{hex}"))
-}
-
-impl BlobStore for DirStore {
-    fn root(&self) -> &Path {
-        &self.0
-    }
-    fn read(&self, name: &str) -> Result<Vec<u8>, ImagePushError> {
-        std::fs::read(self.0.join(name)).map_err(|e| source_err(&self.0, format!("{name}: {e}")))
-    }
-    fn locate(&self, digest: &str) -> Result<Location, ImagePushError> {
-        let name = blob_name(digest)
-            .ok_or_else(|| source_err(&self.0, format!("bad digest {digest:?}")))?;
-        Ok(Location::File(self.0.join(name)))
-    }
-    fn has(&self, name: &str) -> bool {
-        self.0.join(name).exists()
-    }
-}
-
-/// A tar archive's members: name → (offset of the data, size).
-struct TarStore {
-    path: PathBuf,
-    members: std::collections::HashMap<String, (u64, u64)>,
-}
-
-impl TarStore {
-    fn open(path: &Path) -> Result<Self, ImagePushError> {
-        let file = std::fs::File::open(path).map_err(|e| source_err(path, e.to_string()))?;
-        let mut archive = tar::Archive::new(file);
-        let mut members = std::collections::HashMap::new();
-        let entries = archive
-            .entries_with_seek()
-            .map_err(|e| source_err(path, e.to_string()))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| source_err(path, e.to_string()))?;
-            let name = entry.path().map_err(|e| source_err(path, e.to_string()))?;
-            let name = name.to_string_lossy().trim_start_matches("./").to_owned();
-            members.insert(name, (entry.raw_file_position(), entry.size()));
-        }
-        Ok(Self {
-            path: path.to_owned(),
-            members,
-        })
-    }
-
-    fn range(&self, name: &str) -> Result<(u64, u64), ImagePushError> {
-        self.members
-            .get(name)
-            .copied()
-            .ok_or_else(|| source_err(&self.path, format!("the archive has no {name}")))
-    }
-}
-
-impl BlobStore for TarStore {
-    fn root(&self) -> &Path {
-        &self.path
-    }
-    fn read(&self, name: &str) -> Result<Vec<u8>, ImagePushError> {
-        use std::io::{Read, Seek, SeekFrom};
-        let (offset, size) = self.range(name)?;
-        let mut file =
-            std::fs::File::open(&self.path).map_err(|e| source_err(&self.path, e.to_string()))?;
-        file.seek(SeekFrom::Start(offset))
-            .map_err(|e| source_err(&self.path, e.to_string()))?;
-        let mut out = Vec::with_capacity(size.min(64 << 20) as usize);
-        file.take(size)
-            .read_to_end(&mut out)
-            .map_err(|e| source_err(&self.path, e.to_string()))?;
-        Ok(out)
-    }
-    fn locate(&self, digest: &str) -> Result<Location, ImagePushError> {
-        let name = blob_name(digest)
-            .ok_or_else(|| source_err(&self.path, format!("bad digest {digest:?}")))?;
-        let (offset, _) = self.range(&name)?;
-        Ok(Location::TarRange {
-            path: self.path.clone(),
-            offset,
-        })
-    }
-    fn has(&self, name: &str) -> bool {
-        self.members.contains_key(name)
-    }
-}
-
-fn is_index(media_type: &str) -> bool {
-    media_type == OCI_INDEX || media_type == DOCKER_LIST
-}
-
-/// Reads a manifest blob and checks its digest.
-fn read_manifest(store: &dyn BlobStore, desc: &Descriptor) -> Result<Manifest, ImagePushError> {
-    let name = blob_name(&desc.digest)
-        .ok_or_else(|| source_err(store.root(), format!("bad digest {:?}", desc.digest)))?;
-    let bytes = store.read(&name)?;
-    if sha256_digest(&bytes) != desc.digest {
-        return Err(source_err(
-            store.root(),
-            format!("{name} does not match its digest"),
-        ));
-    }
-    let doc: ManifestDoc =
-        from_json(&bytes).map_err(|e| source_err(store.root(), format!("{name}: {e}")))?;
-    let media_type = doc
-        .media_type
-        .clone()
-        .unwrap_or_else(|| desc.media_type.clone());
-    Ok(Manifest {
-        bytes: Bytes::from(bytes),
-        media_type,
-        digest: desc.digest.clone(),
-    })
-}
-
-/// The config and layer blobs a manifest names.
-fn manifest_blobs(store: &dyn BlobStore, manifest: &Manifest) -> Result<Vec<Blob>, ImagePushError> {
-    let doc: ManifestDoc =
-        from_json(&manifest.bytes).map_err(|e| source_err(store.root(), e.to_string()))?;
-    let mut out = Vec::new();
-    for desc in doc.config.iter().chain(doc.layers.iter()) {
-        out.push(Blob {
-            digest: desc.digest.clone(),
-            size: desc.size,
-            location: store.locate(&desc.digest)?,
-        });
-    }
-    Ok(out)
-}
-
-/// Plans the push of an OCI layout held in `store`.
-fn plan_layout(store: &dyn BlobStore, tag: Option<&str>) -> Result<Plan, ImagePushError> {
-    let index: ManifestDoc = from_json(&store.read("index.json")?)
-        .map_err(|e| source_err(store.root(), format!("index.json: {e}")))?;
-    let entry = match tag {
-        Some(t) => index
-            .manifests
-            .iter()
-            .find(|d| d.annotations.get(REF_NAME).map(String::as_str) == Some(t))
-            .or(index.manifests.first()),
-        None => index.manifests.first(),
-    }
-    .ok_or_else(|| source_err(store.root(), "index.json lists no manifest"))?;
-    let tag = tag.map(str::to_owned).or_else(|| {
-        entry
-            .annotations
-            .get(REF_NAME)
-            .filter(|t| !t.contains(':') && !t.contains('/'))
-            .cloned()
-    });
-    let top = read_manifest(store, entry)?;
-    let mut blobs = Vec::new();
-    let mut platform_manifests = Vec::new();
-    if is_index(&top.media_type) {
-        let doc: ManifestDoc =
-            from_json(&top.bytes).map_err(|e| source_err(store.root(), e.to_string()))?;
-        for child in &doc.manifests {
-            let m = read_manifest(store, child)?;
-            blobs.extend(manifest_blobs(store, &m)?);
-            platform_manifests.push(m);
-        }
-    } else {
-        blobs = manifest_blobs(store, &top)?;
-    }
-    Ok(Plan {
-        blobs,
-        platform_manifests,
-        top,
-        tag,
-    })
-}
-
-/// Plans the push of a legacy `docker save` archive: a Docker v2 schema 2
-/// manifest is built from `manifest.json` (layers uncompressed, as saved).
-fn plan_docker_save(store: &TarStore, tag: Option<&str>) -> Result<Plan, ImagePushError> {
-    let entries: Vec<DockerSaveEntry> = from_json(&store.read("manifest.json")?)
-        .map_err(|e| source_err(&store.path, format!("manifest.json: {e}")))?;
-    let entry = entries
-        .first()
-        .ok_or_else(|| source_err(&store.path, "manifest.json is empty"))?;
-    let config = store.read(&entry.config)?;
-    let config_digest = sha256_digest(&config);
-    let (config_offset, _) = store.range(&entry.config)?;
-    let mut blobs = vec![Blob {
-        digest: config_digest.clone(),
-        size: config.len() as u64,
-        location: Location::TarRange {
-            path: store.path.clone(),
-            offset: config_offset,
-        },
-    }];
-    // The manifest, written in the order Docker writes it.
-    let mut manifest = Vec::with_capacity(256 + 160 * entry.layers.len());
-    let mut w = JsonWriter::new(&mut manifest);
-    w.begin_object();
-    w.member("schemaVersion", &2);
-    w.member("mediaType", DOCKER_MANIFEST);
-    w.key("config");
-    write_descriptor(&mut w, DOCKER_CONFIG, config.len() as u64, &config_digest);
-    w.key("layers");
-    w.begin_array();
-    for name in &entry.layers {
-        let (offset, size) = store.range(name)?;
-        let digest = hash_range(&store.path, offset, size)?;
-        write_descriptor(&mut w, DOCKER_LAYER_TAR, size, &digest);
-        blobs.push(Blob {
-            digest,
-            size,
-            location: Location::TarRange {
-                path: store.path.clone(),
-                offset,
-            },
-        });
-    }
-    w.end_array();
-    w.end_object();
-    let bytes = Bytes::from(manifest);
-    let tag = tag.map(str::to_owned).or_else(|| {
-        entry
-            .repo_tags
-            .as_ref()
-            .and_then(|t| t.first())
-            .and_then(|t| t.rsplit_once(':').map(|(_, tag)| tag.to_owned()))
-    });
-    Ok(Plan {
-        blobs,
-        platform_manifests: Vec::new(),
-        top: Manifest {
-            digest: sha256_digest(&bytes),
-            bytes,
-            media_type: DOCKER_MANIFEST.into(),
-        },
-        tag,
-    })
-}
-
-fn hash_range(path: &Path, offset: u64, size: u64) -> Result<String, ImagePushError> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut file = std::fs::File::open(path).map_err(|e| source_err(path, e.to_string()))?;
-    file.seek(SeekFrom::Start(offset))
-        .map_err(|e| source_err(path, e.to_string()))?;
-    let mut hasher = Sha256::new();
-    let mut reader = file.take(size);
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = reader
-            .read(&mut buf)
-            .map_err(|e| source_err(path, e.to_string()))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(format!("sha256:{}", hex::encode(hasher.finalize())))
-}
-
-async fn open_blob(blob: &Blob) -> std::io::Result<Box<dyn AsyncRead + Unpin + Send>> {
-    match &blob.location {
-        Location::File(path) => Ok(Box::new(tokio::fs::File::open(path).await?.take(blob.size))),
-        Location::TarRange { path, offset } => {
-            let mut file = tokio::fs::File::open(path).await?;
-            file.seek(std::io::SeekFrom::Start(*offset)).await?;
-            Ok(Box::new(file.take(blob.size)))
-        }
-    }
+/// One entry per distinct digest, in first-seen order.
+fn distinct(blobs: Vec<PlannedBlob>) -> Vec<PlannedBlob> {
+    let mut seen = HashSet::new();
+    blobs
+        .into_iter()
+        .filter(|b| seen.insert(b.digest.clone()))
+        .collect()
 }
 
 impl ImagePush {
@@ -553,6 +199,9 @@ impl ImagePush {
             concurrency: 3,
             max_part_size: None,
             progress: None,
+            transport: Transport::Auto,
+            registry: None,
+            upload_mode: UploadMode::default(),
         }
     }
 
@@ -564,43 +213,44 @@ impl ImagePush {
     ) -> Result<PushedImage, ImagePushError> {
         let tag = self.tag.clone();
         let source = source.clone();
-        let plan = tokio::task::spawn_blocking(move || -> Result<Plan, ImagePushError> {
-            match &source {
-                ImageSource::OciLayout(dir) => plan_layout(&DirStore(dir.clone()), tag.as_deref()),
-                ImageSource::DockerArchive(path) => {
-                    let store = TarStore::open(path)?;
-                    if store.has("index.json") && store.has("oci-layout") {
-                        plan_layout(&store, tag.as_deref())
-                    } else {
-                        plan_docker_save(&store, tag.as_deref())
-                    }
-                }
-            }
-        })
+        let plan = tokio::task::spawn_blocking(move || source.plan(tag.as_deref()))
+            .await
+            .map_err(|e| task_err("planning", e))??;
+        let resolved = registry::resolve(
+            client,
+            self.transport,
+            self.registry.as_ref(),
+            self.registry_id.as_deref(),
+        )
         .await
-        .map_err(|e| ImagePushError::Call {
-            stage: "planning",
-            message: e.to_string(),
-            request_id: None,
-        })??;
+        .map_err(|e| registry_err("choosing the transport", e))?;
+        match resolved {
+            Resolved::Api => self.push_api(client, plan).await,
+            Resolved::Registry(registry) => self.push_registry(&registry, plan).await,
+        }
+    }
 
-        // One upload per distinct blob.
-        let mut seen = HashSet::new();
-        let blobs: Vec<Blob> = plan
-            .blobs
-            .into_iter()
-            .filter(|b| seen.insert(b.digest.clone()))
-            .collect();
+    /// Pushes a planned image through the registry protocol (the client
+    /// given, for ECR or any OCI registry).
+    pub async fn push_plan_to_registry(
+        &self,
+        registry: &RegistryClient,
+        plan: ImagePlan,
+    ) -> Result<PushedImage, ImagePushError> {
+        self.push_registry(registry, plan).await
+    }
+
+    async fn push_api(&self, client: &Client, plan: ImagePlan) -> Result<PushedImage, ImagePushError> {
+        let blobs = distinct(plan.blobs);
         let present = self.present(client, &blobs).await?;
-        let missing: Vec<Blob> = blobs
+        let missing: Vec<PlannedBlob> = blobs
             .iter()
             .filter(|b| !present.contains(&b.digest))
             .cloned()
             .collect();
         let blobs_present = blobs.len() - missing.len();
         let blobs_pushed = missing.len();
-        self.push_blobs(client, missing).await?;
-
+        self.push_blobs_api(client, missing).await?;
         let mut platform_manifests = Vec::new();
         for m in &plan.platform_manifests {
             self.put(client, m, None).await?;
@@ -615,13 +265,95 @@ impl ImagePush {
             blobs_pushed,
             blobs_present,
             platform_manifests,
+            transport: Transport::Api,
+        })
+    }
+
+    async fn push_registry(
+        &self,
+        registry: &RegistryClient,
+        plan: ImagePlan,
+    ) -> Result<PushedImage, ImagePushError> {
+        let blobs = distinct(plan.blobs);
+        let limit = Arc::new(tokio::sync::Semaphore::new(self.concurrency.max(1)));
+        let mut tasks = tokio::task::JoinSet::new();
+        for blob in blobs {
+            let permit = limit
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|e| task_err("scheduling", e))?;
+            let registry = registry.clone();
+            let mut upload = PushBlob::new(
+                self.repository_name.clone(),
+                Some(blob.digest.clone()),
+                blob.size,
+            );
+            upload.mode = self.upload_mode;
+            if let Some(progress) = &self.progress {
+                let (progress, digest) = (progress.clone(), blob.digest.clone());
+                upload.progress = Some(Arc::new(move |sent, total| {
+                    progress(ImageProgress {
+                        digest: digest.clone(),
+                        progress: Progress {
+                            bytes_sent: sent,
+                            bytes_total: Some(total),
+                        },
+                    })
+                }));
+            }
+            tasks.spawn(async move {
+                let _permit = permit;
+                let source = FileBlob {
+                    path: blob.location.path.clone(),
+                    start: blob.location.offset,
+                    len: blob.size,
+                };
+                upload
+                    .push(&registry, &source)
+                    .await
+                    .map_err(|e| ImagePushError::RegistryBlob {
+                        digest: blob.digest.clone(),
+                        source: Box::new(e),
+                    })
+            });
+        }
+        let (mut blobs_pushed, mut blobs_present) = (0, 0);
+        while let Some(done) = tasks.join_next().await {
+            match done.map_err(|e| task_err("blob task", e))?? {
+                uploaded if uploaded.outcome == BlobOutcome::AlreadyPresent => blobs_present += 1,
+                _ => blobs_pushed += 1,
+            }
+        }
+        let mut platform_manifests = Vec::new();
+        for m in &plan.platform_manifests {
+            registry
+                .put_manifest(&self.repository_name, &m.digest, m)
+                .await
+                .map_err(|e| registry_err("PUT manifest", e))?;
+            platform_manifests.push(m.digest.clone());
+        }
+        let reference = plan.tag.clone().unwrap_or_else(|| plan.top.digest.clone());
+        registry
+            .put_manifest(&self.repository_name, &reference, &plan.top)
+            .await
+            .map_err(|e| registry_err("PUT manifest", e))?;
+        Ok(PushedImage {
+            digest: plan.top.digest.clone(),
+            media_type: plan.top.media_type.clone(),
+            tag: plan.tag,
+            manifest: plan.top.bytes,
+            blobs_pushed,
+            blobs_present,
+            platform_manifests,
+            transport: Transport::Registry,
         })
     }
 
     async fn present(
         &self,
         client: &Client,
-        blobs: &[Blob],
+        blobs: &[PlannedBlob],
     ) -> Result<HashSet<String>, ImagePushError> {
         let mut present = HashSet::new();
         for batch in blobs.chunks(100) {
@@ -644,7 +376,11 @@ impl ImagePush {
         Ok(present)
     }
 
-    async fn push_blobs(&self, client: &Client, blobs: Vec<Blob>) -> Result<(), ImagePushError> {
+    async fn push_blobs_api(
+        &self,
+        client: &Client,
+        blobs: Vec<PlannedBlob>,
+    ) -> Result<(), ImagePushError> {
         let limit = Arc::new(tokio::sync::Semaphore::new(self.concurrency.max(1)));
         let mut tasks = tokio::task::JoinSet::new();
         for blob in blobs {
@@ -652,11 +388,7 @@ impl ImagePush {
                 .clone()
                 .acquire_owned()
                 .await
-                .map_err(|e| ImagePushError::Call {
-                    stage: "scheduling",
-                    message: e.to_string(),
-                    request_id: None,
-                })?;
+                .map_err(|e| task_err("scheduling", e))?;
             let client = client.clone();
             let mut layer = LayerPush::new(self.repository_name.clone());
             layer.registry_id = self.registry_id.clone();
@@ -673,52 +405,39 @@ impl ImagePush {
             }
             tasks.spawn(async move {
                 let _permit = permit;
-                let reader = open_blob(&blob).await.map_err(|e| ImagePushError::Blob {
+                let blob_err = |source: PushError| ImagePushError::Blob {
                     digest: blob.digest.clone(),
-                    source: Box::new(PushError {
+                    source: Box::new(source),
+                };
+                let reader = open_blob(&blob).await.map_err(|e| {
+                    blob_err(PushError {
                         stage: "reading the layer",
                         upload_id: None,
                         bytes_acknowledged: 0,
                         message: e.to_string(),
                         request_id: None,
                         code: None,
-                    }),
+                    })
                 })?;
-                let pushed = layer
-                    .push(&client, reader)
-                    .await
-                    .map_err(|source| ImagePushError::Blob { digest: blob.digest.clone(), source: Box::new(source) })?;
+                let pushed = layer.push(&client, reader).await.map_err(blob_err)?;
                 if pushed.digest != blob.digest || pushed.size != blob.size {
-                    return Err(ImagePushError::Blob {
-                        digest: blob.digest.clone(),
-                        source: Box::new(PushError {
-                            stage: "CompleteLayerUpload",
-                            upload_id: None,
-                            bytes_acknowledged: pushed.size,
-                            message: format!(
-                                "the blob's bytes hash to {} ({} bytes), not the {} ({} bytes) its manifest names",
-                                pushed.digest, pushed.size, blob.digest, blob.size
-                            ),
-                            request_id: None,
-                            code: None,
-                        }),
-                    });
+                    return Err(blob_err(PushError {
+                        stage: "CompleteLayerUpload",
+                        upload_id: None,
+                        bytes_acknowledged: pushed.size,
+                        message: format!(
+                            "the blob's bytes hash to {} ({} bytes), not the {} ({} bytes) its manifest names",
+                            pushed.digest, pushed.size, blob.digest, blob.size
+                        ),
+                        request_id: None,
+                        code: None,
+                    }));
                 }
                 Ok(())
             });
         }
         while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => return Err(e),
-                Err(e) => {
-                    return Err(ImagePushError::Call {
-                        stage: "blob task",
-                        message: e.to_string(),
-                        request_id: None,
-                    });
-                }
-            }
+            done.map_err(|e| task_err("blob task", e))??;
         }
         Ok(())
     }
@@ -726,31 +445,49 @@ impl ImagePush {
     async fn put(
         &self,
         client: &Client,
-        manifest: &Manifest,
+        manifest: &RawManifest,
         tag: Option<&str>,
     ) -> Result<(), ImagePushError> {
-        let text = std::str::from_utf8(&manifest.bytes).map_err(|_| ImagePushError::Call {
-            stage: "PutImage",
-            message: "the manifest is not UTF-8".into(),
-            request_id: None,
-        })?;
-        let put = PutImage {
-            registry_id: self.registry_id.clone(),
-            repository_name: self.repository_name.clone(),
-            image_manifest: text.to_owned(),
-            image_manifest_media_type: Some(manifest.media_type.clone()),
-            image_tag: tag.map(str::to_owned),
-            image_digest: Some(manifest.digest.clone()),
-        };
-        match put.send(client).await {
-            // The same manifest under the same tag is already there.
-            Ok(_)
-            | Err(Error::Service {
-                error: PutImageError::ImageAlreadyExistsException(_),
-                ..
-            }) => Ok(()),
-            Err(e) => Err(call_err("PutImage", &e)),
-        }
+        put_image_api(
+            client,
+            self.registry_id.as_deref(),
+            &self.repository_name,
+            manifest,
+            tag,
+        )
+        .await
+    }
+}
+
+/// `PutImage` of a manifest's exact bytes; "already there" is success.
+pub(crate) async fn put_image_api(
+    client: &Client,
+    registry_id: Option<&str>,
+    repository: &str,
+    manifest: &RawManifest,
+    tag: Option<&str>,
+) -> Result<(), ImagePushError> {
+    let text = std::str::from_utf8(&manifest.bytes).map_err(|_| ImagePushError::Call {
+        stage: "PutImage",
+        message: "the manifest is not UTF-8".into(),
+        request_id: None,
+    })?;
+    let put = PutImage {
+        registry_id: registry_id.map(str::to_owned),
+        repository_name: repository.to_owned(),
+        image_manifest: text.to_owned(),
+        image_manifest_media_type: Some(manifest.media_type.clone()),
+        image_tag: tag.map(str::to_owned),
+        image_digest: Some(manifest.digest.clone()),
+    };
+    match put.send(client).await {
+        // The same manifest under the same tag is already there.
+        Ok(_)
+        | Err(Error::Service {
+            error: PutImageError::ImageAlreadyExistsException(_),
+            ..
+        }) => Ok(()),
+        Err(e) => Err(call_err("PutImage", &e)),
     }
 }
 

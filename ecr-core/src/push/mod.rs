@@ -18,7 +18,10 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 
 mod image;
 mod sha256;
-pub use image::{ImageProgress, ImagePush, ImagePushError, ImageSource, PushedImage};
+mod source;
+pub(crate) use image::put_image_api;
+pub use image::{ImageProgress, ImageProgressFn, ImagePush, ImagePushError, PushedImage};
+pub use source::{BlobLocation, ImagePlan, ImageSource, PlannedBlob, SourceError};
 
 use crate::client::{Client, PreparedBody};
 use crate::ecr::{
