@@ -8,7 +8,13 @@ use std::time::{Duration, Instant};
 
 use ecrkit::{Client, Config, Credentials};
 
+pub mod ecr_registry;
 pub mod fault_proxy;
+pub mod layouts;
+pub mod proxy;
+pub mod registry_env;
+pub mod registry;
+pub mod stand_in;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
