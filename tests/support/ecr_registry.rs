@@ -9,7 +9,8 @@
 //!   `BLOB_UPLOAD_INVALID` naming the committed offset (in `Range` and in
 //!   the message);
 //! - the `Range` header stops advancing after the second `PATCH`;
-//! - a tag page of more than 1000 is refused.
+//! - a tag page of more than 1000 is refused (and tags are paginated, with
+//!   `Link`, which the CNCF registry 2.8 does not do).
 //!
 //! Upload URLs are ECR's: stable per upload (`/v2/<name>/blobs/uploads/<id>`);
 //! the proxy keeps the registry's own, which changes with every chunk, and
@@ -191,6 +192,10 @@ impl EcrRules {
             .and_then(|(s, _)| s.trim().parse::<u64>().ok())
             .unwrap_or(committed);
         if start != committed {
+            // Read the chunk first, as ECR does (clients see its 416; a
+            // server that answered before reading would have the client's
+            // write fail instead).
+            drain(request.into_body()).await;
             self.stat(|s| s.sent_416.push(committed));
             let mut response = oci_error(
                 StatusCode::RANGE_NOT_SATISFIABLE,
@@ -206,6 +211,7 @@ impl EcrRules {
             return Ok(response);
         }
         if last_chunk.is_some_and(|n| n < MIN_PART) {
+            drain(request.into_body()).await;
             self.stat(|s| s.too_small += 1);
             return Ok(oci_error(
                 StatusCode::BAD_REQUEST,
@@ -248,7 +254,12 @@ impl EcrRules {
             if let Some(l) = new_location {
                 upload.registry_location = l;
             }
-            upload.last_chunk = Some(now - committed);
+            // A cut request is not a chunk the client chose: the size rule
+            // applies to chunks sent whole.
+            upload.last_chunk = match fault {
+                Some(PatchFault::CutAfter(_)) => None,
+                _ => Some(now - committed),
+            };
             upload.committed = now;
             upload.patches += 1;
             let truth = format!("0-{}", now.saturating_sub(1));
@@ -287,6 +298,7 @@ impl EcrRules {
         let with_body = header(&request, "content-length").is_some_and(|l| l != "0")
             || request.headers().contains_key(hyper::header::TRANSFER_ENCODING);
         if with_body && last_chunk.is_some_and(|n| n < MIN_PART) {
+            drain(request.into_body()).await;
             self.stat(|s| s.too_small += 1);
             return Ok(oci_error(
                 StatusCode::BAD_REQUEST,
@@ -331,6 +343,12 @@ fn relocate(response: &mut hyper::Response<ProxyBody>) {
     }
 }
 
+/// Reads a request body to its end, keeping nothing.
+async fn drain(body: Incoming) {
+    let mut chunks = BodyDataStream::new(body);
+    while let Some(Ok(_)) = chunks.next().await {}
+}
+
 /// The first `n` bytes of a body.
 fn take_bytes(
     body: Incoming,
@@ -348,6 +366,54 @@ fn take_bytes(
         };
         futures_util::future::ready(out)
     })
+}
+
+impl EcrRules {
+    /// ECR paginates tags (the CNCF registry 2.8 does not): `n` a page,
+    /// in order, after `last`, with `Link` to the next page.
+    async fn tags_page(&self, request: Request<Incoming>, upstream: &Upstream, n: Option<u32>) -> Outcome {
+        let path = request.uri().path().to_owned();
+        let last = request
+            .uri()
+            .query()
+            .unwrap_or("")
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("last="))
+            .map(str::to_owned);
+        let (parts, _) = request.into_parts();
+        let response = upstream
+            .forward(&Method::GET, &path, &parts.headers, reqwest::Body::from(Vec::new()))
+            .await
+            .map_err(|_| Dropped("the registry failed"))?;
+        if !response.status().is_success() {
+            return Ok(stream_back(response, None));
+        }
+        let all: serde_json::Value = response.json().await.map_err(|_| Dropped("tag list"))?;
+        let mut tags: Vec<String> = all["tags"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.as_str().map(str::to_owned))
+            .collect();
+        tags.sort();
+        let after: Vec<String> = tags
+            .into_iter()
+            .filter(|t| last.as_ref().is_none_or(|l| t > l))
+            .collect();
+        let n = n.unwrap_or(1000) as usize;
+        let page: Vec<String> = after.iter().take(n).cloned().collect();
+        let body = serde_json::json!({"name": all["name"], "tags": page}).to_string();
+        let mut answer = plain(StatusCode::OK, &body);
+        if after.len() > n
+            && let Some(last) = page.last()
+        {
+            answer.headers_mut().insert(
+                hyper::header::LINK,
+                format!("<{path}?n={n}&last={last}>; rel=\"next\"").parse().unwrap(),
+            );
+        }
+        Ok(answer)
+    }
 }
 
 impl Handler for EcrRules {
@@ -371,9 +437,7 @@ impl Handler for EcrRules {
                     ));
                 }
                 self.stat(|s| s.largest_tag_page = s.largest_tag_page.max(n.unwrap_or(0)));
-                let mut response = upstream.pass(request).await?;
-                relocate(&mut response);
-                return Ok(response);
+                return self.tags_page(request, upstream, n).await;
             }
             if let Some((_, id)) = upload_path(&path) {
                 let id = id.to_owned();

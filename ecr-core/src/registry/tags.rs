@@ -52,7 +52,9 @@ impl RegistryClient {
         let mut tags = Vec::new();
         let mut previous_last: Option<String> = None;
         // A registry that paginates without `Link` (some do) is followed by
-        // `last=` while pages come back full.
+        // `last=` while pages come back full; one that does not paginate
+        // (the CNCF registry 2.8 sends every tag whatever `n`) answers a
+        // longer page, or the same page again.
         for _ in 0..1_000_000 {
             let response = self
                 .send("GET tags", &[pull_scope(repository)], |http| http.get(url.clone()))
@@ -73,13 +75,13 @@ impl RegistryClient {
             let page: TagPage = serde_json::from_slice(&body)
                 .map_err(|e| RegistryError::protocol("GET tags", format!("the tag list: {e}")))?;
             let page = page.tags.unwrap_or_default();
-            let full = page.len() as u64 >= u64::from(n);
+            // More than asked for: the registry does not paginate.
+            let full = page.len() as u64 == u64::from(n);
             let last = page.last().cloned();
             if last.is_some() && last == previous_last {
-                return Err(RegistryError::protocol(
-                    "GET tags",
-                    "the registry sent the same page again (it ignores `last`)",
-                ));
+                // The registry ignores `last` (it does not paginate): the
+                // page it repeats is the whole list.
+                return Ok(tags);
             }
             previous_last.clone_from(&last);
             tags.extend(page);

@@ -249,6 +249,7 @@ impl PushBlob {
         };
         let mut failures = 0u32;
         let mut recoveries = 0u32;
+        let mut last_failed_at = None;
         loop {
             let result = if state.offset < self.size && mode != UploadMode::Monolithic {
                 let end = match mode {
@@ -279,7 +280,9 @@ impl PushBlob {
                 return Err(stop(Some(&state), error));
             }
             recoveries += 1;
-            match self.recover(client, &mut state, error).await {
+            let repeated = last_failed_at == Some(state.offset);
+            last_failed_at = Some(state.offset);
+            match self.recover(client, &mut state, error, repeated).await {
                 Ok(()) => self.report(&state),
                 Err(e) => return Err(stop(Some(&state), e)),
             }
@@ -325,12 +328,16 @@ impl PushBlob {
 
     /// Decides what follows a failure: continue forward from what the
     /// registry committed (416), start again (the upload is gone), resend
-    /// (transient), or stop.
+    /// (transient), or stop. A second transient failure at the same offset
+    /// asks the registry where the upload stands first (`GET` of the
+    /// upload URL): a server that rejects a resend before reading it
+    /// resets the connection, and its 416 never reaches the client.
     async fn recover(
         &self,
         client: &RegistryClient,
         state: &mut UploadState,
         error: RegistryError,
+        repeated: bool,
     ) -> Result<(), RegistryError> {
         let code = error.code().map(str::to_owned);
         match error.status() {
@@ -349,6 +356,19 @@ impl PushBlob {
             }
             // A refused credential was replaced by `send_once`: resend.
             Some(401) => Ok(()),
+            _ if error.is_retryable() && repeated => match self.status(client, state).await {
+                Ok(Some(committed)) if committed > state.offset => {
+                    self.forward_to(state, Some(committed), error)
+                }
+                Ok(_) => {
+                    tokio::time::sleep(backoff(2)).await;
+                    Ok(())
+                }
+                Err(status) if matches!(status.status(), Some(400 | 404)) => {
+                    self.restart(client, state, status).await
+                }
+                Err(_) => Ok(()),
+            },
             _ if error.is_retryable() => {
                 tokio::time::sleep(backoff(1)).await;
                 Ok(())
@@ -395,6 +415,32 @@ impl PushBlob {
             }
             None => Err(error),
         }
+    }
+
+    /// The committed offset the registry reports for the upload (`GET` of
+    /// its URL: 204 with `Range`), `None` if it does not say.
+    async fn status(
+        &self,
+        client: &RegistryClient,
+        state: &mut UploadState,
+    ) -> Result<Option<u64>, RegistryError> {
+        let url = parse_location(&state.location)?;
+        let response = client
+            .send("GET upload status", &[push_scope(&self.repository)], |http| {
+                http.get(url.clone())
+            })
+            .await?;
+        if !response.status().is_success() {
+            return Err(status_error("GET upload status", response).await);
+        }
+        if response.headers().contains_key(reqwest::header::LOCATION) {
+            state.location = client.location(&response, "GET upload status")?;
+        }
+        Ok(response
+            .headers()
+            .get(RANGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|r| committed_offset(Some(r), "")))
     }
 
     /// Sends bytes `[state.offset, end)` in one `PATCH`.
@@ -662,7 +708,8 @@ impl Stream for Outgoing {
 }
 
 /// The committed offset a 416 names: its `Range` header (`0-<last>`, so
-/// `last + 1` bytes), else the first number after "offset" in its message.
+/// `last + 1` bytes; `0-0` is the CNCF registry's way of saying nothing),
+/// else the first number after "offset" in its message.
 pub(crate) fn committed_offset(range: Option<&str>, message: &str) -> Option<u64> {
     if let Some(range) = range {
         let range = range.trim().trim_start_matches("bytes=");
@@ -670,7 +717,7 @@ pub(crate) fn committed_offset(range: Option<&str>, message: &str) -> Option<u64
             && start.trim() == "0"
             && let Ok(last) = last.trim().parse::<u64>()
         {
-            return last.checked_add(1);
+            return if last == 0 { Some(0) } else { last.checked_add(1) };
         }
     }
     let lower = message.to_ascii_lowercase();
@@ -691,6 +738,7 @@ mod tests {
     fn a_416_names_the_committed_offset_by_header_or_message() {
         assert_eq!(committed_offset(Some("0-10485759"), ""), Some(10485760));
         assert_eq!(committed_offset(Some("bytes=0-4"), ""), Some(5));
+        assert_eq!(committed_offset(Some("0-0"), ""), Some(0));
         assert_eq!(
             committed_offset(None, "Upload out of order: committed offset 7340032, got 0"),
             Some(7340032)
