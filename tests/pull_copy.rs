@@ -93,7 +93,11 @@ async fn manifest_in_moto(client: &Client, repo: &str, tag: &str) -> Vec<u8> {
     .expect("BatchGetImage");
     let images = out.images.unwrap_or_default();
     assert_eq!(images.len(), 1, "{:?}", out.failures);
-    images[0].image_manifest.clone().unwrap_or_default().into_bytes()
+    images[0]
+        .image_manifest
+        .clone()
+        .unwrap_or_default()
+        .into_bytes()
 }
 
 /// Bytes of every blob (config and layers) of a single-platform layout.
@@ -103,9 +107,12 @@ fn blob_bytes(dir: &Path, tag: &str) -> u64 {
         .iter()
         .filter(|d| **d != top)
         .map(|d| {
-            std::fs::metadata(dir.join("blobs/sha256").join(d.trim_start_matches("sha256:")))
-                .unwrap()
-                .len()
+            std::fs::metadata(
+                dir.join("blobs/sha256")
+                    .join(d.trim_start_matches("sha256:")),
+            )
+            .unwrap()
+            .len()
         })
         .sum()
 }
@@ -115,7 +122,13 @@ fn client_in(region: &str, endpoint: &str) -> Client {
         Config::builder()
             .with_region(region)
             .with_endpoint_url(endpoint)
-            .with_credentials(Credentials::new("AKIDTEST", "secret-test-key", None, None, "test"))
+            .with_credentials(Credentials::new(
+                "AKIDTEST",
+                "secret-test-key",
+                None,
+                None,
+                "test",
+            ))
             .build(),
     )
 }
@@ -137,11 +150,18 @@ async fn pull_through_the_api_with_download_urls() {
         let mut last = seen.lock().unwrap();
         *last = (*last).max(p.bytes_done);
     }));
-    let pulled = pull.pull(&api.client, &out).await.expect("pull through the API");
+    let pulled = pull
+        .pull(&api.client, &out)
+        .await
+        .expect("pull through the API");
     assert_eq!(pulled.transport, Transport::Api);
     assert_eq!(pulled.digest, digest);
     assert_eq!((pulled.blobs_fetched, pulled.blobs_present), (4, 0));
-    assert_eq!(*progress.lock().unwrap(), 3 * MIB as u64, "progress reached the largest layer's size");
+    assert_eq!(
+        *progress.lock().unwrap(),
+        3 * MIB as u64,
+        "progress reached the largest layer's size"
+    );
     let (got, blobs) = verify_layout(&out, "1.0");
     assert_eq!(got, digest);
     assert_eq!(blobs, verify_layout(&dir, "1.0").1);
@@ -153,7 +173,9 @@ async fn pull_through_the_api_with_download_urls() {
     let downloads = api.downloads.requests();
     assert_eq!(downloads.len(), 4);
     assert!(
-        downloads.iter().all(|r| !r.authorized && r.uri.contains("X-Amz-Signature")),
+        downloads
+            .iter()
+            .all(|r| !r.authorized && r.uri.contains("X-Amz-Signature")),
         "download URLs are fetched as given, without credentials: {downloads:?}"
     );
     case_passed("pull_through_the_api_with_download_urls");
@@ -184,7 +206,11 @@ async fn an_interrupted_download_resumes_with_range() {
         [format!("bytes={cut}-"), format!("bytes={cut}-")],
         "each cut layer continued from the byte it stopped at"
     );
-    assert_eq!(pulled.bytes_fetched, blob_bytes(&dir, "c"), "no byte fetched twice");
+    assert_eq!(
+        pulled.bytes_fetched,
+        blob_bytes(&dir, "c"),
+        "no byte fetched twice"
+    );
     case_passed("an_interrupted_download_resumes_with_range");
 }
 
@@ -227,7 +253,10 @@ async fn a_partial_file_is_continued_and_a_corrupt_one_replaced() {
             .any(|r| r.range.as_deref() == Some(&format!("bytes={}-", 2 * MIB))),
         "the layer continued from the partial file's end"
     );
-    assert!(!out.join(".ecrkit-partial").exists(), "nothing left half-done");
+    assert!(
+        !out.join(".ecrkit-partial").exists(),
+        "nothing left half-done"
+    );
 
     // Wrong bytes in a partial file: the digest catches them, the file goes,
     // and the next pull fetches the layer whole.
@@ -236,12 +265,23 @@ async fn a_partial_file_is_continued_and_a_corrupt_one_replaced() {
     std::fs::write(partial_of(&out), vec![0u8; MIB]).unwrap();
     let err = pull.pull(&env.client, &out).await.unwrap_err();
     match &err {
-        PullError::Blob { digest: d, bytes_on_disk: 0, .. } => assert_eq!(*d, layer_digest),
+        PullError::Blob {
+            digest: d,
+            bytes_on_disk: 0,
+            ..
+        } => assert_eq!(*d, layer_digest),
         other => panic!("expected a digest mismatch on the layer, got {other}"),
     }
-    assert!(err.to_string().contains("does not match its digest"), "{err}");
+    assert!(
+        err.to_string().contains("does not match its digest"),
+        "{err}"
+    );
     assert!(!partial_of(&out).exists());
-    assert!(!out.join("blobs/sha256").join(layer_digest.trim_start_matches("sha256:")).exists());
+    assert!(
+        !out.join("blobs/sha256")
+            .join(layer_digest.trim_start_matches("sha256:"))
+            .exists()
+    );
     let pulled = pull.pull(&env.client, &out).await.expect("pull again");
     assert_eq!(pulled.digest, digest);
     assert_eq!(verify_layout(&out, "p").0, digest);
@@ -254,7 +294,10 @@ async fn a_multi_platform_index_pulls_through_the_api() {
     let api = ApiSide::start(&env, None);
     let dir = temp_dir("api-index");
     let index = index_layout(&dir, "m", 13);
-    assert_eq!(push_both(&env, &api.client, "pull/index", &dir).await, index);
+    assert_eq!(
+        push_both(&env, &api.client, "pull/index", &dir).await,
+        index
+    );
     let out = temp_dir("api-index-pulled");
     let mut pull = ImagePull::new("pull/index", "m");
     pull.transport = Transport::Api;
@@ -301,8 +344,14 @@ async fn copies_from_a_registry_into_ecr_and_across_regions() {
     let copied = to_ecr.copy().await.expect("copy to ECR");
     assert_eq!(copied.digest, digest);
     assert_eq!(copied.transports, (Transport::Registry, Transport::Api));
-    assert_eq!((copied.blobs_copied, copied.bytes_copied), (3, blob_bytes(&dir, "v1")));
-    assert_eq!(manifest_in_moto(&api.client, "copy/src", "v1").await, source.manifest.as_ref());
+    assert_eq!(
+        (copied.blobs_copied, copied.bytes_copied),
+        (3, blob_bytes(&dir, "v1"))
+    );
+    assert_eq!(
+        manifest_in_moto(&api.client, "copy/src", "v1").await,
+        source.manifest.as_ref()
+    );
     // Again: everything is there.
     let again = to_ecr.copy().await.expect("copy again");
     assert_eq!((again.blobs_copied, again.blobs_present), (0, 3));
@@ -334,7 +383,10 @@ async fn copies_from_a_registry_into_ecr_and_across_regions() {
         (Transport::Api, Transport::Api),
         "Auto with a custom ECR endpoint and no registry given takes the API"
     );
-    assert_eq!(manifest_in_moto(&west, "copy/west", "v1").await, source.manifest.as_ref());
+    assert_eq!(
+        manifest_in_moto(&west, "copy/west", "v1").await,
+        source.manifest.as_ref()
+    );
     case_passed("copies_from_a_registry_into_ecr_and_across_regions");
 }
 
@@ -354,7 +406,9 @@ async fn a_layout_copies_into_ecr_through_its_registry_rules() {
             registry: Some(env.ecr().await),
         },
     );
-    copy.upload_mode = UploadMode::Chunked { chunk_size: MIN_CHUNK };
+    copy.upload_mode = UploadMode::Chunked {
+        chunk_size: MIN_CHUNK,
+    };
     let copied = copy.copy().await.expect("copy");
     assert_eq!(copied.digest, digest);
     assert_eq!(copied.tag.as_deref(), Some("big"));
@@ -363,7 +417,10 @@ async fn a_layout_copies_into_ecr_through_its_registry_rules() {
     pull.transport = Transport::Registry;
     pull.registry = Some(env.direct().await);
     let out = temp_dir("copy-layout-pulled");
-    assert_eq!(pull.pull(&env.client, &out).await.expect("pull").digest, digest);
+    assert_eq!(
+        pull.pull(&env.client, &out).await.expect("pull").digest,
+        digest
+    );
     assert_eq!(verify_layout(&out, "big").1, verify_layout(&dir, "big").1);
     case_passed("a_layout_copies_into_ecr_through_its_registry_rules");
 }

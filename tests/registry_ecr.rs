@@ -30,7 +30,15 @@ fn blob_file(name: &str, len: u64, seed: u64) -> (FileBlob, String, Vec<u8>) {
     let path = dir.join("blob");
     std::fs::write(&path, &bytes).unwrap();
     let digest = sha256_digest(&bytes);
-    (FileBlob { path, start: 0, len }, digest, bytes)
+    (
+        FileBlob {
+            path,
+            start: 0,
+            len,
+        },
+        digest,
+        bytes,
+    )
 }
 
 /// Reads a blob back through the registry itself and compares it.
@@ -45,7 +53,10 @@ async fn assert_blob(env: &RegistryEnv, repo: &str, digest: &str, expected: &[u8
     while let Some(chunk) = blob.chunk().await.expect("chunk") {
         got.extend_from_slice(&chunk);
     }
-    assert!(got == expected, "the registry holds other bytes for {digest}");
+    assert!(
+        got == expected,
+        "the registry holds other bytes for {digest}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,16 +64,29 @@ async fn chunks_answered_201_with_a_stale_range_complete_the_upload() {
     let env = RegistryEnv::start();
     let (source, digest, bytes) = blob_file("chunks", 17 * MIB + 5, 1);
     let mut push = PushBlob::new("ecr/chunks", Some(digest.clone()), source.len);
-    push.mode = UploadMode::Chunked { chunk_size: MIN_CHUNK };
+    push.mode = UploadMode::Chunked {
+        chunk_size: MIN_CHUNK,
+    };
     let states = Arc::new(std::sync::Mutex::new(Vec::<u64>::new()));
     let seen = states.clone();
-    push.on_state = Some(Arc::new(move |s: &UploadState| seen.lock().unwrap().push(s.offset)));
-    let uploaded = push.push(&env.ecr().await, &source).await.expect("chunked upload");
+    push.on_state = Some(Arc::new(move |s: &UploadState| {
+        seen.lock().unwrap().push(s.offset)
+    }));
+    let uploaded = push
+        .push(&env.ecr().await, &source)
+        .await
+        .expect("chunked upload");
     assert_eq!(uploaded.outcome, BlobOutcome::Uploaded);
     assert_eq!(uploaded.recoveries, 0);
     let stats = env.rules.stats();
-    assert_eq!(stats.patches_201, 4, "four chunks, each answered 201: {stats:?}");
-    assert_eq!(stats.stale_ranges, 2, "the third and fourth answers' Range did not advance");
+    assert_eq!(
+        stats.patches_201, 4,
+        "four chunks, each answered 201: {stats:?}"
+    );
+    assert_eq!(
+        stats.stale_ranges, 2,
+        "the third and fourth answers' Range did not advance"
+    );
     assert_eq!(
         *states.lock().unwrap(),
         [0, 5 * MIB, 10 * MIB, 15 * MIB, 17 * MIB + 5],
@@ -76,7 +100,9 @@ async fn chunks_answered_201_with_a_stale_range_complete_the_upload() {
     let mut image_push = ImagePush::new("ecr/chunked-image");
     image_push.transport = Transport::Registry;
     image_push.registry = Some(env.ecr().await);
-    image_push.upload_mode = UploadMode::Chunked { chunk_size: MIN_CHUNK };
+    image_push.upload_mode = UploadMode::Chunked {
+        chunk_size: MIN_CHUNK,
+    };
     let pushed = image_push
         .push(&env.client, &ImageSource::OciLayout(dir))
         .await
@@ -85,7 +111,10 @@ async fn chunks_answered_201_with_a_stale_range_complete_the_upload() {
     let mut pull = ImagePull::new("ecr/chunked-image", "c");
     pull.transport = Transport::Registry;
     pull.registry = Some(env.ecr().await);
-    let pulled = pull.pull(&env.client, &temp_dir("chunked-pull")).await.expect("pull");
+    let pulled = pull
+        .pull(&env.client, &temp_dir("chunked-pull"))
+        .await
+        .expect("pull");
     assert_eq!(pulled.digest, image);
     case_passed("chunks_answered_201_with_a_stale_range_complete_the_upload");
 }
@@ -99,7 +128,13 @@ async fn chunks_under_5_mib_are_refused_and_never_sent() {
     let before = env.ecr_proxy.requests().len();
     let err = push.push(&env.ecr().await, &source).await.unwrap_err();
     assert!(
-        matches!(&err.source, RegistryError::Invalid { field: "mode.chunk_size", .. }),
+        matches!(
+            &err.source,
+            RegistryError::Invalid {
+                field: "mode.chunk_size",
+                ..
+            }
+        ),
         "{err}"
     );
     assert!(err.to_string().contains("5242880"), "{err}");
@@ -112,7 +147,10 @@ async fn chunks_under_5_mib_are_refused_and_never_sent() {
         "QVdTOjEyMzQ1Njc4OTAxMi1hdXRoLXRva2Vu" // AWS:123456789012-auth-token
     );
     let start = http
-        .post(format!("{}/v2/ecr/raw/blobs/uploads/", env.ecr_proxy.endpoint))
+        .post(format!(
+            "{}/v2/ecr/raw/blobs/uploads/",
+            env.ecr_proxy.endpoint
+        ))
         .header("authorization", &auth)
         .send()
         .await
@@ -138,7 +176,13 @@ async fn chunks_under_5_mib_are_refused_and_never_sent() {
         .await
         .unwrap();
     assert_eq!(second.status(), 400);
-    assert!(second.text().await.unwrap().contains("LayerPartTooSmallException"));
+    assert!(
+        second
+            .text()
+            .await
+            .unwrap()
+            .contains("LayerPartTooSmallException")
+    );
     assert_eq!(env.rules.stats().too_small, 1);
     case_passed("chunks_under_5_mib_are_refused_and_never_sent");
 }
@@ -151,14 +195,19 @@ async fn a_lost_chunk_answer_continues_from_the_offset_the_416_names() {
     // resend starts at 5 MiB and gets 416 naming 10 MiB.
     env.rules.fault_on_patch(2, PatchFault::LoseResponse);
     let mut push = PushBlob::new("ecr/lost", Some(digest.clone()), source.len);
-    push.mode = UploadMode::Chunked { chunk_size: MIN_CHUNK };
+    push.mode = UploadMode::Chunked {
+        chunk_size: MIN_CHUNK,
+    };
     let uploaded = push.push(&env.ecr().await, &source).await.expect("upload");
     // One failure (the lost answer); a resend on a fresh connection can
     // fail once more on a loaded machine.
     assert!((1..=2).contains(&uploaded.recoveries), "{uploaded:?}");
     let stats = env.rules.stats();
     assert_eq!(stats.faults, 1);
-    assert!(!stats.sent_416.is_empty() && stats.sent_416.iter().all(|&o| o == 10 * MIB), "{stats:?}");
+    assert!(
+        !stats.sent_416.is_empty() && stats.sent_416.iter().all(|&o| o == 10 * MIB),
+        "{stats:?}"
+    );
     let mut patches: Vec<String> = env
         .ecr_proxy
         .requests()
@@ -228,17 +277,32 @@ async fn a_stopped_upload_resumes_from_its_recorded_state() {
     let (source, digest, bytes) = blob_file("resume", 11 * MIB, 6);
     env.rules.fault_on_patch(2, PatchFault::LoseResponse);
     let mut push = PushBlob::new("ecr/resume", Some(digest.clone()), source.len);
-    push.mode = UploadMode::Chunked { chunk_size: MIN_CHUNK };
+    push.mode = UploadMode::Chunked {
+        chunk_size: MIN_CHUNK,
+    };
     push.attempts = 1;
     let err = push.push(&env.ecr().await, &source).await.unwrap_err();
     let state = err.state.clone().expect("the state to resume from");
-    assert_eq!(state.offset, 5 * MIB, "acknowledged: the first chunk only ({err})");
-    assert!(err.to_string().contains("acknowledged 5242880 of 11534336 bytes"), "{err}");
+    assert_eq!(
+        state.offset,
+        5 * MIB,
+        "acknowledged: the first chunk only ({err})"
+    );
+    assert!(
+        err.to_string()
+            .contains("acknowledged 5242880 of 11534336 bytes"),
+        "{err}"
+    );
     // Another run (a new client, as after a restart) continues it.
     let mut resume = PushBlob::new("ecr/resume", Some(digest.clone()), source.len);
-    resume.mode = UploadMode::Chunked { chunk_size: MIN_CHUNK };
+    resume.mode = UploadMode::Chunked {
+        chunk_size: MIN_CHUNK,
+    };
     resume.resume = Some(state);
-    let uploaded = resume.push(&env.ecr().await, &source).await.expect("resumed");
+    let uploaded = resume
+        .push(&env.ecr().await, &source)
+        .await
+        .expect("resumed");
     assert_eq!(uploaded.outcome, BlobOutcome::Uploaded);
     assert_eq!(env.rules.stats().sent_416, [10 * MIB]);
     assert_blob(&env, "ecr/resume", &digest, &bytes).await;
@@ -275,14 +339,20 @@ async fn tags_are_listed_in_pages_of_at_most_1000() {
         .count();
     assert_eq!(pages, 3, "7 tags, 3 a page, following Link");
     // A page size over ECR's limit is asked for as 1000.
-    let all = registry.list_tags("ecr/tags", Some(5000)).await.expect("tags");
+    let all = registry
+        .list_tags("ecr/tags", Some(5000))
+        .await
+        .expect("tags");
     assert_eq!(all.len(), 7);
     let stats = env.rules.stats();
     assert_eq!(stats.tag_pages_refused, 0);
     assert_eq!(stats.largest_tag_page, 1000);
     // The proxy refuses more, as ECR does.
     let raw = reqwest::Client::new()
-        .get(format!("{}/v2/ecr/tags/tags/list?n=1001", env.ecr_proxy.endpoint))
+        .get(format!(
+            "{}/v2/ecr/tags/tags/list?n=1001",
+            env.ecr_proxy.endpoint
+        ))
         .send()
         .await
         .unwrap();
@@ -302,13 +372,22 @@ async fn the_authorization_token_is_fetched_once_and_refused_tokens_fail_clearly
     assert!(registry.is_ecr());
     let digest = sha256_digest(b"");
     for _ in 0..3 {
-        assert!(!registry.blob_exists("ecr/auth", &digest).await.expect("HEAD"));
+        assert!(
+            !registry
+                .blob_exists("ecr/auth", &digest)
+                .await
+                .expect("HEAD")
+        );
     }
     let tokens = |proxy: &Proxy| {
         proxy
             .requests()
             .iter()
-            .filter(|r| r.target.as_deref().is_some_and(|t| t.ends_with("GetAuthorizationToken")))
+            .filter(|r| {
+                r.target
+                    .as_deref()
+                    .is_some_and(|t| t.ends_with("GetAuthorizationToken"))
+            })
             .count()
     };
     assert_eq!(tokens(&api), 1, "one token for every request");
@@ -323,6 +402,10 @@ async fn the_authorization_token_is_fetched_once_and_refused_tokens_fail_clearly
     let err = registry.blob_exists("ecr/auth", &digest).await.unwrap_err();
     assert!(matches!(err, RegistryError::Auth { .. }), "{err}");
     assert!(err.to_string().contains("refused"), "{err}");
-    assert_eq!(tokens(&api), 3, "one more token for the client, one after the refusal");
+    assert_eq!(
+        tokens(&api),
+        3,
+        "one more token for the client, one after the refusal"
+    );
     case_passed("the_authorization_token_is_fetched_once_and_refused_tokens_fail_clearly");
 }

@@ -80,7 +80,10 @@ async fn what_we_push_skopeo_copies_out_with_the_same_digest() {
     assert_eq!((pushed.blobs_pushed, pushed.blobs_present), (4, 0));
 
     let (raw, seen) = skopeo_raw(&env, "interop/ours", "1.0").await;
-    assert_eq!(seen, digest, "skopeo sees the manifest we pushed, byte for byte");
+    assert_eq!(
+        seen, digest,
+        "skopeo sees the manifest we pushed, byte for byte"
+    );
     assert_eq!(raw, pushed.manifest.as_ref());
     let out = temp_dir("skopeo-out");
     skopeo_copy(&[
@@ -183,12 +186,19 @@ async fn a_multi_platform_index_goes_both_ways() {
     let mut pull = ImagePull::new("interop/index2", "multi2");
     pull.transport = Transport::Registry;
     pull.registry = Some(env.direct().await);
-    let pulled = pull.pull(&env.client, &pulled_dir).await.expect("pull index");
+    let pulled = pull
+        .pull(&env.client, &pulled_dir)
+        .await
+        .expect("pull index");
     assert_eq!(pulled.digest, theirs);
     assert_eq!(pulled.platform_manifests.len(), 2);
     let (digest, blobs) = verify_layout(&pulled_dir, "multi2");
     assert_eq!(digest, theirs);
-    assert_eq!(blobs, verify_layout(&src, "multi2").1, "the index, both platforms, every blob");
+    assert_eq!(
+        blobs,
+        verify_layout(&src, "multi2").1,
+        "the index, both platforms, every blob"
+    );
     case_passed("a_multi_platform_index_goes_both_ways");
 }
 
@@ -221,7 +231,11 @@ async fn a_copy_between_repositories_mounts_and_skopeo_reads_it() {
     assert_eq!(copied.digest, digest);
     assert_eq!(copied.tag.as_deref(), Some("1"));
     assert_eq!(
-        (copied.blobs_mounted, copied.blobs_copied, copied.blobs_present),
+        (
+            copied.blobs_mounted,
+            copied.blobs_copied,
+            copied.blobs_present
+        ),
         (3, 0, 0),
         "the registry mounts every blob across repositories"
     );

@@ -192,7 +192,9 @@ pub fn parse_digest(digest: &str) -> Option<(&str, &str)> {
     let (algo, hex) = digest.split_once(':')?;
     let ok = algo == "sha256"
         && hex.len() == 64
-        && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     ok.then_some((algo, hex))
 }
 
@@ -243,7 +245,9 @@ pub fn is_valid_tag(tag: &str) -> bool {
     !bytes.is_empty()
         && bytes.len() <= 128
         && word(bytes[0])
-        && bytes[1..].iter().all(|&b| word(b) || b == b'.' || b == b'-')
+        && bytes[1..]
+            .iter()
+            .all(|&b| word(b) || b == b'.' || b == b'-')
 }
 
 /// What a manifest is asked for by: a tag or a digest.
@@ -318,7 +322,10 @@ mod tests {
         assert!(parse_digest(&digest).is_some());
         assert!(parse_digest("sha256:E3B0").is_none());
         assert!(parse_digest("sha512:00").is_none());
-        assert_eq!(Reference::parse(&digest), Some(Reference::Digest(digest.clone())));
+        assert_eq!(
+            Reference::parse(&digest),
+            Some(Reference::Digest(digest.clone()))
+        );
         assert_eq!(Reference::parse("v1"), Some(Reference::Tag("v1".into())));
         assert_eq!(Reference::parse("sha256:zz"), None);
         assert_eq!(Reference::parse("a/b"), None);
@@ -341,6 +348,9 @@ mod tests {
         let m = RawManifest::new(bytes.clone(), None);
         assert!(m.is_index());
         assert_eq!(m.digest, sha256_digest(&bytes));
-        assert_eq!(RawManifest::new(bytes, Some(OCI_MANIFEST)).media_type, OCI_MANIFEST);
+        assert_eq!(
+            RawManifest::new(bytes, Some(OCI_MANIFEST)).media_type,
+            OCI_MANIFEST
+        );
     }
 }

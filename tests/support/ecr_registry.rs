@@ -26,7 +26,9 @@ use http_body_util::BodyDataStream;
 use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
 
-use crate::proxy::{Dropped, Handler, HandlerFuture, Outcome, ProxyBody, Upstream, body_of, plain, stream_back};
+use crate::proxy::{
+    Dropped, Handler, HandlerFuture, Outcome, ProxyBody, Upstream, body_of, plain, stream_back,
+};
 
 /// ECR's smallest chunk but the last.
 pub const MIN_PART: u64 = 5 << 20;
@@ -112,9 +114,10 @@ fn upload_path(path: &str) -> Option<(&str, &str)> {
 fn oci_error(status: StatusCode, code: &str, message: &str) -> hyper::Response<ProxyBody> {
     let body = serde_json::json!({"errors": [{"code": code, "message": message}]}).to_string();
     let mut response = plain(status, &body);
-    response
-        .headers_mut()
-        .insert(hyper::header::CONTENT_TYPE, "application/json".parse().unwrap());
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        "application/json".parse().unwrap(),
+    );
     response
 }
 
@@ -149,7 +152,9 @@ impl EcrRules {
         if let Some(location) = location {
             if status == StatusCode::ACCEPTED {
                 let path = location.split('?').next().unwrap_or(&location).to_owned();
-                let id = upload_path(&local(&path)).map(|(_, id)| id.to_owned()).unwrap_or_default();
+                let id = upload_path(&local(&path))
+                    .map(|(_, id)| id.to_owned())
+                    .unwrap_or_default();
                 self.uploads.lock().unwrap().insert(
                     id,
                     Upload {
@@ -183,9 +188,17 @@ impl EcrRules {
         let (location, committed, last_chunk) = {
             let uploads = self.uploads.lock().unwrap();
             let Some(upload) = uploads.get(&id) else {
-                return Ok(oci_error(StatusCode::NOT_FOUND, "BLOB_UPLOAD_UNKNOWN", "upload unknown"));
+                return Ok(oci_error(
+                    StatusCode::NOT_FOUND,
+                    "BLOB_UPLOAD_UNKNOWN",
+                    "upload unknown",
+                ));
             };
-            (upload.registry_location.clone(), upload.committed, upload.last_chunk)
+            (
+                upload.registry_location.clone(),
+                upload.committed,
+                upload.last_chunk,
+            )
         };
         let start = header(&request, "content-range")
             .and_then(|r| r.split_once('-'))
@@ -200,7 +213,9 @@ impl EcrRules {
             let mut response = oci_error(
                 StatusCode::RANGE_NOT_SATISFIABLE,
                 "BLOB_UPLOAD_INVALID",
-                &format!("the upload's committed offset is {committed}; this chunk starts at {start}"),
+                &format!(
+                    "the upload's committed offset is {committed}; this chunk starts at {start}"
+                ),
             );
             if committed > 0 {
                 response.headers_mut().insert(
@@ -281,7 +296,12 @@ impl EcrRules {
         self.stat(|s| s.patches_201 += 1);
         let mut answer = plain(StatusCode::CREATED, "");
         let h = answer.headers_mut();
-        h.insert(hyper::header::LOCATION, format!("/v2/{}/blobs/uploads/{id}", name_of(&parts.uri)).parse().unwrap());
+        h.insert(
+            hyper::header::LOCATION,
+            format!("/v2/{}/blobs/uploads/{id}", name_of(&parts.uri))
+                .parse()
+                .unwrap(),
+        );
         h.insert(hyper::header::RANGE, range.parse().unwrap());
         h.insert("docker-upload-uuid", id.parse().unwrap());
         Ok(answer)
@@ -291,12 +311,18 @@ impl EcrRules {
         let (location, last_chunk) = {
             let uploads = self.uploads.lock().unwrap();
             let Some(upload) = uploads.get(&id) else {
-                return Ok(oci_error(StatusCode::NOT_FOUND, "BLOB_UPLOAD_UNKNOWN", "upload unknown"));
+                return Ok(oci_error(
+                    StatusCode::NOT_FOUND,
+                    "BLOB_UPLOAD_UNKNOWN",
+                    "upload unknown",
+                ));
             };
             (upload.registry_location.clone(), upload.last_chunk)
         };
         let with_body = header(&request, "content-length").is_some_and(|l| l != "0")
-            || request.headers().contains_key(hyper::header::TRANSFER_ENCODING);
+            || request
+                .headers()
+                .contains_key(hyper::header::TRANSFER_ENCODING);
         if with_body && last_chunk.is_some_and(|n| n < MIN_PART) {
             drain(request.into_body()).await;
             self.stat(|s| s.too_small += 1);
@@ -327,7 +353,9 @@ impl EcrRules {
 }
 
 fn name_of(uri: &hyper::Uri) -> String {
-    upload_path(uri.path()).map(|(n, _)| n.to_owned()).unwrap_or_default()
+    upload_path(uri.path())
+        .map(|(n, _)| n.to_owned())
+        .unwrap_or_default()
 }
 
 fn relocate(response: &mut hyper::Response<ProxyBody>) {
@@ -371,7 +399,12 @@ fn take_bytes(
 impl EcrRules {
     /// ECR paginates tags (the CNCF registry 2.8 does not): `n` a page,
     /// in order, after `last`, with `Link` to the next page.
-    async fn tags_page(&self, request: Request<Incoming>, upstream: &Upstream, n: Option<u32>) -> Outcome {
+    async fn tags_page(
+        &self,
+        request: Request<Incoming>,
+        upstream: &Upstream,
+        n: Option<u32>,
+    ) -> Outcome {
         let path = request.uri().path().to_owned();
         let last = request
             .uri()
@@ -382,7 +415,12 @@ impl EcrRules {
             .map(str::to_owned);
         let (parts, _) = request.into_parts();
         let response = upstream
-            .forward(&Method::GET, &path, &parts.headers, reqwest::Body::from(Vec::new()))
+            .forward(
+                &Method::GET,
+                &path,
+                &parts.headers,
+                reqwest::Body::from(Vec::new()),
+            )
             .await
             .map_err(|_| Dropped("the registry failed"))?;
         if !response.status().is_success() {
@@ -409,7 +447,9 @@ impl EcrRules {
         {
             answer.headers_mut().insert(
                 hyper::header::LINK,
-                format!("<{path}?n={n}&last={last}>; rel=\"next\"").parse().unwrap(),
+                format!("<{path}?n={n}&last={last}>; rel=\"next\"")
+                    .parse()
+                    .unwrap(),
             );
         }
         Ok(answer)
@@ -417,7 +457,11 @@ impl EcrRules {
 }
 
 impl Handler for EcrRules {
-    fn handle<'a>(&'a self, request: Request<Incoming>, upstream: &'a Upstream) -> HandlerFuture<'a> {
+    fn handle<'a>(
+        &'a self,
+        request: Request<Incoming>,
+        upstream: &'a Upstream,
+    ) -> HandlerFuture<'a> {
         Box::pin(async move {
             let path = request.uri().path().to_owned();
             if path.ends_with("/tags/list") && request.method() == Method::GET {
@@ -456,14 +500,23 @@ impl Handler for EcrRules {
                             Some(location) => {
                                 let (parts, body) = request.into_parts();
                                 let response = upstream
-                                    .forward(&parts.method, &location, &parts.headers, body_of(body))
+                                    .forward(
+                                        &parts.method,
+                                        &location,
+                                        &parts.headers,
+                                        body_of(body),
+                                    )
                                     .await
                                     .map_err(|_| Dropped("the registry failed"))?;
                                 let mut response = stream_back(response, None);
                                 relocate(&mut response);
                                 Ok(response)
                             }
-                            None => Ok(oci_error(StatusCode::NOT_FOUND, "BLOB_UPLOAD_UNKNOWN", "upload unknown")),
+                            None => Ok(oci_error(
+                                StatusCode::NOT_FOUND,
+                                "BLOB_UPLOAD_UNKNOWN",
+                                "upload unknown",
+                            )),
                         }
                     }
                 };

@@ -101,7 +101,8 @@ pub fn verify_layout(dir: &Path, tag: &str) -> (String, Vec<String>) {
         serde_json::from_slice(&std::fs::read(dir.join("index.json")).expect("index.json"))
             .expect("index.json is JSON");
     let layout: Value =
-        serde_json::from_slice(&std::fs::read(dir.join("oci-layout")).expect("oci-layout")).unwrap();
+        serde_json::from_slice(&std::fs::read(dir.join("oci-layout")).expect("oci-layout"))
+            .unwrap();
     assert_eq!(layout["imageLayoutVersion"], "1.0.0");
     let entry = index["manifests"]
         .as_array()
@@ -119,8 +120,16 @@ pub fn verify_layout(dir: &Path, tag: &str) -> (String, Vec<String>) {
                 .join(digest.trim_start_matches("sha256:")),
         )
         .unwrap_or_else(|e| panic!("{digest} missing from {}: {e}", dir.display()));
-        assert_eq!(sha256_digest(&bytes), digest, "{digest}: bytes do not match");
-        assert_eq!(bytes.len() as u64, desc["size"].as_u64().unwrap(), "{digest}: size");
+        assert_eq!(
+            sha256_digest(&bytes),
+            digest,
+            "{digest}: bytes do not match"
+        );
+        assert_eq!(
+            bytes.len() as u64,
+            desc["size"].as_u64().unwrap(),
+            "{digest}: size"
+        );
         let media = desc["mediaType"].as_str().unwrap_or("");
         if media.contains("manifest") || media.contains("index") {
             let doc: Value = serde_json::from_slice(&bytes).unwrap();

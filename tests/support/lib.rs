@@ -12,8 +12,8 @@ pub mod ecr_registry;
 pub mod fault_proxy;
 pub mod layouts;
 pub mod proxy;
-pub mod registry_env;
 pub mod registry;
+pub mod registry_env;
 pub mod stand_in;
 
 /// The workspace root.

@@ -39,7 +39,11 @@ pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
 /// Decides each request's fate.
 pub trait Handler: Send + Sync + 'static {
     /// Answers `request`; `upstream` forwards.
-    fn handle<'a>(&'a self, request: Request<Incoming>, upstream: &'a Upstream) -> HandlerFuture<'a>;
+    fn handle<'a>(
+        &'a self,
+        request: Request<Incoming>,
+        upstream: &'a Upstream,
+    ) -> HandlerFuture<'a>;
 }
 
 /// One request as the proxy saw it.
@@ -290,12 +294,20 @@ impl PassThrough {
 }
 
 impl Handler for PassThrough {
-    fn handle<'a>(&'a self, request: Request<Incoming>, upstream: &'a Upstream) -> HandlerFuture<'a> {
+    fn handle<'a>(
+        &'a self,
+        request: Request<Incoming>,
+        upstream: &'a Upstream,
+    ) -> HandlerFuture<'a> {
         Box::pin(async move {
             let path = request.uri().path().to_owned();
             let cut = self.cut_first_after.filter(|_| {
                 request.method() == hyper::Method::GET
-                    && self.cut.lock().map(|mut c| c.insert(path.clone())).unwrap_or(false)
+                    && self
+                        .cut
+                        .lock()
+                        .map(|mut c| c.insert(path.clone()))
+                        .unwrap_or(false)
             });
             let (parts, body) = request.into_parts();
             let uri = parts

@@ -16,7 +16,8 @@ use crate::{free_port, wait_for_port};
 pub const MOTO_PASSWORD: &str = "123456789012-auth-token";
 
 /// How to install what these tests need.
-const SETUP_HINT: &str = "run scripts/setup.sh (it installs docker-registry, skopeo and apache2-utils with apt-get)";
+const SETUP_HINT: &str =
+    "run scripts/setup.sh (it installs docker-registry, skopeo and apache2-utils with apt-get)";
 
 /// A registry process, stopped and its storage removed when dropped
 /// (unless it serves another's storage).

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use ecrkit::Client;
 use ecrkit::registry::RegistryClient;
 
+use crate::Moto;
 use crate::ecr_registry::EcrRules;
 use crate::proxy::Proxy;
 use crate::registry::{MOTO_PASSWORD, Registry};
-use crate::Moto;
 
 /// moto, the registry, and the ECR-rules proxy in front of the registry.
 pub struct RegistryEnv {

@@ -31,7 +31,11 @@ impl DownloadUrlStandIn {
 }
 
 impl Handler for DownloadUrlStandIn {
-    fn handle<'a>(&'a self, request: Request<Incoming>, upstream: &'a Upstream) -> HandlerFuture<'a> {
+    fn handle<'a>(
+        &'a self,
+        request: Request<Incoming>,
+        upstream: &'a Upstream,
+    ) -> HandlerFuture<'a> {
         Box::pin(async move {
             let target = request
                 .headers()

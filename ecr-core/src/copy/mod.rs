@@ -262,7 +262,11 @@ enum Dest {
 impl ImageCopy {
     /// A copy of `reference` (tag or digest; `None` for an image on disk's
     /// first) from `source` to `destination`.
-    pub fn new(source: CopySource, reference: Option<String>, destination: CopyDestination) -> Self {
+    pub fn new(
+        source: CopySource,
+        reference: Option<String>,
+        destination: CopyDestination,
+    ) -> Self {
         Self {
             source,
             reference,
@@ -282,7 +286,9 @@ impl ImageCopy {
         let dest = self.resolve_destination().await?;
         let tag = self.tag.clone().or_else(|| read.tag.clone());
         let mount_from = match (&dest, &read.registry) {
-            (Dest::Registry { client, .. }, Some((host, repo))) if self.mount && client.host() == host => {
+            (Dest::Registry { client, .. }, Some((host, repo)))
+                if self.mount && client.host() == host =>
+            {
                 Some(repo.clone())
             }
             _ => None,
@@ -325,9 +331,14 @@ impl ImageCopy {
                 repository,
                 transport,
                 registry,
-            } => match registry::resolve(client, *transport, registry.as_ref(), registry_id.as_deref())
-                .await
-                .map_err(|e| CopyError::registry("choosing the source's transport", e))?
+            } => match registry::resolve(
+                client,
+                *transport,
+                registry.as_ref(),
+                registry_id.as_deref(),
+            )
+            .await
+            .map_err(|e| CopyError::registry("choosing the source's transport", e))?
             {
                 Resolved::Api => Origin::Api {
                     client: client.clone(),
@@ -341,7 +352,10 @@ impl ImageCopy {
                 },
             },
         };
-        let reference = self.reference.clone().unwrap_or_else(|| "latest".to_owned());
+        let reference = self
+            .reference
+            .clone()
+            .unwrap_or_else(|| "latest".to_owned());
         let parsed = Reference::parse(&reference).ok_or_else(|| {
             CopyError::Source(Box::new(PullError::NotFound {
                 reference: reference.clone(),
@@ -381,7 +395,12 @@ impl ImageCopy {
         let reference = self.reference.clone();
         let plan = tokio::task::spawn_blocking(move || image.plan(reference.as_deref()))
             .await
-            .map_err(|e| CopyError::registry("reading the image", RegistryError::protocol("planning", e.to_string())))?
+            .map_err(|e| {
+                CopyError::registry(
+                    "reading the image",
+                    RegistryError::protocol("planning", e.to_string()),
+                )
+            })?
             .map_err(|e| CopyError::Image(Box::new(e.into())))?;
         let mut seen = HashSet::new();
         let blobs = plan
@@ -419,9 +438,14 @@ impl ImageCopy {
                 repository,
                 transport,
                 registry,
-            } => match registry::resolve(client, *transport, registry.as_ref(), registry_id.as_deref())
-                .await
-                .map_err(|e| CopyError::registry("choosing the destination's transport", e))?
+            } => match registry::resolve(
+                client,
+                *transport,
+                registry.as_ref(),
+                registry_id.as_deref(),
+            )
+            .await
+            .map_err(|e| CopyError::registry("choosing the destination's transport", e))?
             {
                 Resolved::Api => Dest::Api {
                     client: client.clone(),
@@ -446,7 +470,10 @@ impl ImageCopy {
         let mut tasks = tokio::task::JoinSet::new();
         for (digest, size, source) in blobs {
             let permit = limit.clone().acquire_owned().await.map_err(|e| {
-                CopyError::registry("scheduling", RegistryError::protocol("scheduling", e.to_string()))
+                CopyError::registry(
+                    "scheduling",
+                    RegistryError::protocol("scheduling", e.to_string()),
+                )
             })?;
             let progress = self.progress.clone();
             let attempts = self.attempts;
@@ -496,7 +523,10 @@ impl ImageCopy {
         let mut counts = Counts::default();
         while let Some(done) = tasks.join_next().await {
             let (outcome, size) = done.map_err(|e| {
-                CopyError::registry("blob task", RegistryError::protocol("blob task", e.to_string()))
+                CopyError::registry(
+                    "blob task",
+                    RegistryError::protocol("blob task", e.to_string()),
+                )
             })??;
             match outcome {
                 BlobOutcome::Uploaded => {
@@ -528,9 +558,15 @@ impl ImageCopy {
                 repository,
             } => {
                 let tag = (reference != manifest.digest).then_some(reference);
-                crate::push::put_image_api(client, registry_id.as_deref(), repository, manifest, tag)
-                    .await
-                    .map_err(|e| CopyError::Image(Box::new(e)))
+                crate::push::put_image_api(
+                    client,
+                    registry_id.as_deref(),
+                    repository,
+                    manifest,
+                    tag,
+                )
+                .await
+                .map_err(|e| CopyError::Image(Box::new(e)))
             }
         }
     }
@@ -565,13 +601,13 @@ impl BlobTask {
     ) -> Result<(BlobOutcome, u64), CopyError> {
         match self {
             BlobTask::Registry(client, push) => {
-                let uploaded = push
-                    .push(&client, source)
-                    .await
-                    .map_err(|e| CopyError::RegistryBlob {
-                        digest: digest.to_owned(),
-                        source: Box::new(e),
-                    })?;
+                let uploaded =
+                    push.push(&client, source)
+                        .await
+                        .map_err(|e| CopyError::RegistryBlob {
+                            digest: digest.to_owned(),
+                            source: Box::new(e),
+                        })?;
                 Ok((uploaded.outcome, size))
             }
             BlobTask::Api {

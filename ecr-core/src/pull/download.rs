@@ -73,8 +73,12 @@ pub(crate) async fn fetch_blob(
     attempts: u32,
     progress: Option<&BytesFn>,
 ) -> Result<Fetched, PullError> {
-    let target = layout.blob_path(digest).map_err(|e| layout_err(layout.root(), e))?;
-    let partial = layout.partial_path(digest).map_err(|e| layout_err(layout.root(), e))?;
+    let target = layout
+        .blob_path(digest)
+        .map_err(|e| layout_err(layout.root(), e))?;
+    let partial = layout
+        .partial_path(digest)
+        .map_err(|e| layout_err(layout.root(), e))?;
 
     // A file under the digest's name was verified when written; it is
     // checked again (cheap next to a download) in case it was changed since.

@@ -97,7 +97,10 @@ impl Origin {
                     repository_name: repository.clone(),
                     image_ids: vec![id],
                     accepted_media_types: Some(
-                        MANIFEST_MEDIA_TYPES.iter().map(|m| (*m).to_owned()).collect(),
+                        MANIFEST_MEDIA_TYPES
+                            .iter()
+                            .map(|m| (*m).to_owned())
+                            .collect(),
                     ),
                 }
                 .send(client)
@@ -113,7 +116,9 @@ impl Origin {
                         .map(|f| {
                             format!(
                                 "{}: {}",
-                                f.failure_code.map(|c| c.as_str().to_owned()).unwrap_or_default(),
+                                f.failure_code
+                                    .map(|c| c.as_str().to_owned())
+                                    .unwrap_or_default(),
                                 f.failure_reason.unwrap_or_default()
                             )
                         })

@@ -115,7 +115,9 @@ impl Layout {
         };
         let mut entry = descriptor.clone();
         if let Some(name) = ref_name {
-            entry.annotations.insert(REF_NAME.to_owned(), name.to_owned());
+            entry
+                .annotations
+                .insert(REF_NAME.to_owned(), name.to_owned());
         }
         let entry = serde_json::to_value(&entry)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
@@ -142,7 +144,8 @@ impl Layout {
             match ref_name {
                 Some(wanted) => name != Some(wanted),
                 None => {
-                    name.is_some() || m.get("digest").and_then(Value::as_str) != Some(&descriptor.digest)
+                    name.is_some()
+                        || m.get("digest").and_then(Value::as_str) != Some(&descriptor.digest)
                 }
             }
         });
@@ -191,7 +194,8 @@ mod tests {
         layout.add_to_index(&a, Some("v1")).unwrap();
         layout.add_to_index(&b, Some("v2")).unwrap();
         layout.add_to_index(&b, Some("v1")).unwrap();
-        let index: Value = serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+        let index: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
         let names: Vec<(String, String)> = index["manifests"]
             .as_array()
             .unwrap()
@@ -205,12 +209,20 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            [("v2".to_owned(), b.digest.clone()), ("v1".to_owned(), b.digest.clone())]
+            [
+                ("v2".to_owned(), b.digest.clone()),
+                ("v1".to_owned(), b.digest.clone())
+            ]
         );
         // Reopening checks the version it wrote.
         Layout::open(&dir).unwrap();
         std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"9"}"#).unwrap();
-        assert!(Layout::open(&dir).unwrap_err().to_string().contains("not an OCI layout"));
+        assert!(
+            Layout::open(&dir)
+                .unwrap_err()
+                .to_string()
+                .contains("not an OCI layout")
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

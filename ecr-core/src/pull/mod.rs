@@ -305,7 +305,11 @@ impl ImagePull {
     }
 
     /// Pulls from `origin` into the layout at `layout`.
-    pub async fn pull_from(&self, origin: &Origin, layout: &Path) -> Result<PulledImage, PullError> {
+    pub async fn pull_from(
+        &self,
+        origin: &Origin,
+        layout: &Path,
+    ) -> Result<PulledImage, PullError> {
         let layout_err = |e: std::io::Error| PullError::Layout {
             path: layout.to_owned(),
             message: e.to_string(),
@@ -324,7 +328,9 @@ impl ImagePull {
         for m in &children {
             layout.write_blob(&m.digest, &m.bytes).map_err(layout_err)?;
         }
-        layout.write_blob(&top.digest, &top.bytes).map_err(layout_err)?;
+        layout
+            .write_blob(&top.digest, &top.bytes)
+            .map_err(layout_err)?;
         let name = self
             .ref_name
             .clone()
@@ -358,7 +364,10 @@ impl ImagePull {
         let mut tasks = tokio::task::JoinSet::new();
         for (digest, size) in blobs {
             let permit = limit.clone().acquire_owned().await.map_err(|e| {
-                PullError::registry("scheduling", RegistryError::protocol("scheduling", e.to_string()))
+                PullError::registry(
+                    "scheduling",
+                    RegistryError::protocol("scheduling", e.to_string()),
+                )
             })?;
             let source = origin.blob(&digest);
             let layout = layout.clone();
@@ -375,14 +384,24 @@ impl ImagePull {
             });
             tasks.spawn(async move {
                 let _permit = permit;
-                download::fetch_blob(&layout, &digest, size, source.as_ref(), attempts, progress.as_ref())
-                    .await
+                download::fetch_blob(
+                    &layout,
+                    &digest,
+                    size,
+                    source.as_ref(),
+                    attempts,
+                    progress.as_ref(),
+                )
+                .await
             });
         }
         let (mut fetched, mut present, mut bytes) = (0, 0, 0u64);
         while let Some(done) = tasks.join_next().await {
             let done = done.map_err(|e| {
-                PullError::registry("blob task", RegistryError::protocol("blob task", e.to_string()))
+                PullError::registry(
+                    "blob task",
+                    RegistryError::protocol("blob task", e.to_string()),
+                )
             })??;
             match done {
                 Fetched::Present => present += 1,

@@ -240,7 +240,11 @@ impl ImagePush {
         self.push_registry(registry, plan).await
     }
 
-    async fn push_api(&self, client: &Client, plan: ImagePlan) -> Result<PushedImage, ImagePushError> {
+    async fn push_api(
+        &self,
+        client: &Client,
+        plan: ImagePlan,
+    ) -> Result<PushedImage, ImagePushError> {
         let blobs = distinct(plan.blobs);
         let present = self.present(client, &blobs).await?;
         let missing: Vec<PlannedBlob> = blobs

@@ -19,6 +19,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 mod image;
 mod sha256;
 mod source;
+#[cfg(feature = "copy")]
 pub(crate) use image::put_image_api;
 pub use image::{ImageProgress, ImageProgressFn, ImagePush, ImagePushError, PushedImage};
 pub use source::{BlobLocation, ImagePlan, ImageSource, PlannedBlob, SourceError};

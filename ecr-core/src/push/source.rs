@@ -243,8 +243,8 @@ fn read_manifest(store: &dyn BlobStore, desc: &Descriptor) -> Result<RawManifest
             format!("{name} does not match its digest"),
         ));
     }
-    let doc = ManifestDoc::parse(&bytes)
-        .map_err(|e| source_err(store.root(), format!("{name}: {e}")))?;
+    let doc =
+        ManifestDoc::parse(&bytes).map_err(|e| source_err(store.root(), format!("{name}: {e}")))?;
     let media_type = doc.media_type.unwrap_or_else(|| desc.media_type.clone());
     Ok(RawManifest {
         bytes: Bytes::from(bytes),
@@ -258,8 +258,8 @@ fn manifest_blobs(
     store: &dyn BlobStore,
     manifest: &RawManifest,
 ) -> Result<Vec<PlannedBlob>, SourceError> {
-    let doc = ManifestDoc::parse(&manifest.bytes)
-        .map_err(|e| source_err(store.root(), e.to_string()))?;
+    let doc =
+        ManifestDoc::parse(&manifest.bytes).map_err(|e| source_err(store.root(), e.to_string()))?;
     doc.blobs()
         .map(|desc| {
             Ok(PlannedBlob {
@@ -294,8 +294,8 @@ fn plan_layout(store: &dyn BlobStore, tag: Option<&str>) -> Result<ImagePlan, So
     let mut blobs = Vec::new();
     let mut platform_manifests = Vec::new();
     if top.is_index() {
-        let doc = ManifestDoc::parse(&top.bytes)
-            .map_err(|e| source_err(store.root(), e.to_string()))?;
+        let doc =
+            ManifestDoc::parse(&top.bytes).map_err(|e| source_err(store.root(), e.to_string()))?;
         for child in &doc.manifests {
             let m = read_manifest(store, child)?;
             blobs.extend(manifest_blobs(store, &m)?);

@@ -393,17 +393,15 @@ impl Authenticator {
             });
             return Ok(token.header);
         }
-        let challenge = www_authenticate
-            .and_then(parse_challenge)
-            .ok_or_else(|| {
-                self.auth_error(
-                    format!(
-                        "HTTP 401 with no usable WWW-Authenticate challenge ({:?})",
-                        www_authenticate.unwrap_or("none")
-                    ),
-                    request_id.clone(),
-                )
-            })?;
+        let challenge = www_authenticate.and_then(parse_challenge).ok_or_else(|| {
+            self.auth_error(
+                format!(
+                    "HTTP 401 with no usable WWW-Authenticate challenge ({:?})",
+                    www_authenticate.unwrap_or("none")
+                ),
+                request_id.clone(),
+            )
+        })?;
         let mut state = self.state.lock().await;
         match challenge {
             Challenge::Basic => {
@@ -414,7 +412,10 @@ impl Authenticator {
                     )
                 })?;
                 if sent == Some(&header) {
-                    return Err(self.auth_error("the registry refused the user name and password", request_id));
+                    return Err(self.auth_error(
+                        "the registry refused the user name and password",
+                        request_id,
+                    ));
                 }
                 state.basic = true;
                 Ok(header)
@@ -505,7 +506,8 @@ impl Authenticator {
         let lifetime = Duration::from_secs(parsed.expires_in.unwrap_or(60).max(1));
         Ok(Cached {
             header,
-            refresh_at: started + lifetime.saturating_sub((lifetime / 10).min(Duration::from_secs(30))),
+            refresh_at: started
+                + lifetime.saturating_sub((lifetime / 10).min(Duration::from_secs(30))),
         })
     }
 }
@@ -527,7 +529,10 @@ mod tests {
                 scope: Some("repository:a/b:pull,push".into()),
             })
         );
-        assert_eq!(parse_challenge(r#"Basic realm="basic-realm""#), Some(Challenge::Basic));
+        assert_eq!(
+            parse_challenge(r#"Basic realm="basic-realm""#),
+            Some(Challenge::Basic)
+        );
         assert_eq!(parse_challenge(r#"basic realm=x"#), Some(Challenge::Basic));
         assert_eq!(
             parse_challenge(r#"Basic realm="r", Bearer realm="https://t/", service=s"#),
@@ -566,6 +571,9 @@ mod tests {
             password: "hunter2".into(),
         };
         let shown = format!("{c:?}");
-        assert!(shown.contains("AWS") && !shown.contains("hunter2"), "{shown}");
+        assert!(
+            shown.contains("AWS") && !shown.contains("hunter2"),
+            "{shown}"
+        );
     }
 }

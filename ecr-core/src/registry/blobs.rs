@@ -219,7 +219,10 @@ impl BlobStream {
             if range.0 != requested {
                 return Err(RegistryError::protocol(
                     "GET blob",
-                    format!("asked for bytes from {requested}, got them from {}", range.0),
+                    format!(
+                        "asked for bytes from {requested}, got them from {}",
+                        range.0
+                    ),
                 ));
             }
             return Ok(Self {
@@ -434,7 +437,9 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ecrkit-fileblob-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("data");
-        let data: Vec<u8> = (0..(3 * FILE_CHUNK + 17)).map(|i| (i % 251) as u8).collect();
+        let data: Vec<u8> = (0..(3 * FILE_CHUNK + 17))
+            .map(|i| (i % 251) as u8)
+            .collect();
         std::fs::write(&path, &data).unwrap();
         let blob = FileBlob {
             path: path.clone(),
@@ -447,7 +452,11 @@ mod tests {
             while let Some(chunk) = stream.next().await {
                 got.extend_from_slice(&chunk.unwrap());
             }
-            assert_eq!(got, &data[5 + offset as usize..data.len() - 5], "offset {offset}");
+            assert_eq!(
+                got,
+                &data[5 + offset as usize..data.len() - 5],
+                "offset {offset}"
+            );
         }
         // A file shorter than the blob says so, rather than ending early.
         let short = FileBlob {

@@ -138,7 +138,11 @@ impl RegistryError {
         }
     }
 
-    pub(crate) fn transport(stage: &'static str, url: &reqwest::Url, source: reqwest::Error) -> Self {
+    pub(crate) fn transport(
+        stage: &'static str,
+        url: &reqwest::Url,
+        source: reqwest::Error,
+    ) -> Self {
         RegistryError::Transport {
             stage,
             url: redact(url),
@@ -229,7 +233,10 @@ pub(crate) fn parse_error_body(body: &[u8]) -> (Option<String>, String) {
 
 /// Turns an error response into a [`RegistryError::Status`], reading (a
 /// bounded prefix of) its body.
-pub(crate) async fn status_error(stage: &'static str, response: reqwest::Response) -> RegistryError {
+pub(crate) async fn status_error(
+    stage: &'static str,
+    response: reqwest::Response,
+) -> RegistryError {
     let status = response.status().as_u16();
     let request_id = request_id(response.headers());
     let body = read_limited(response, 64 << 10).await;
@@ -278,7 +285,10 @@ mod tests {
         );
         assert_eq!(code.as_deref(), Some("LayerPartTooSmallException"));
         assert_eq!(message, "too small");
-        assert_eq!(parse_error_body(b"  <html>nope</html> ").1, "<html>nope</html>");
+        assert_eq!(
+            parse_error_body(b"  <html>nope</html> ").1,
+            "<html>nope</html>"
+        );
     }
 
     #[test]

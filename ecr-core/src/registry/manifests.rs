@@ -9,7 +9,9 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap};
 
 use super::error::{RegistryError, status_error};
 use super::{RegistryClient, check_repository, pull_scope, push_scope};
-use crate::oci::{MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, ManifestDoc, RawManifest, Reference, sha256_digest};
+use crate::oci::{
+    MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, ManifestDoc, RawManifest, Reference, sha256_digest,
+};
 
 /// What a manifest push gave.
 #[derive(Debug, Clone, PartialEq, Eq)]

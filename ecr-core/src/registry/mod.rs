@@ -277,11 +277,21 @@ impl RegistryClient {
                     }
                     challenged = true;
                     attempt -= 1;
-                    header = Some(self.answer_challenge(&response, scopes, header.as_ref()).await?);
+                    header = Some(
+                        self.answer_challenge(&response, scopes, header.as_ref())
+                            .await?,
+                    );
                     continue;
                 }
-                Ok(response) if is_transient(response.status()) && attempt < self.inner.attempts => {
-                    tracing::debug!(stage, status = response.status().as_u16(), attempt, "retrying");
+                Ok(response)
+                    if is_transient(response.status()) && attempt < self.inner.attempts =>
+                {
+                    tracing::debug!(
+                        stage,
+                        status = response.status().as_u16(),
+                        attempt,
+                        "retrying"
+                    );
                     true
                 }
                 Ok(response) => return Ok(response),
@@ -378,7 +388,8 @@ fn is_transient(status: reqwest::StatusCode) -> bool {
 
 /// The pause before retry `attempt` (1-based): 200 ms, 400 ms, 800 ms, ... capped at 5 s.
 pub fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(200u64.saturating_mul(1 << attempt.saturating_sub(1).min(5))).min(Duration::from_secs(5))
+    Duration::from_millis(200u64.saturating_mul(1 << attempt.saturating_sub(1).min(5)))
+        .min(Duration::from_secs(5))
 }
 
 /// Checks a repository name, naming the field.
@@ -420,7 +431,9 @@ mod tests {
             "https://123456789012.dkr.ecr.us-east-1.amazonaws.com/"
         );
         assert_eq!(
-            parse_endpoint("http://127.0.0.1:5000/v2/?x=1").unwrap().as_str(),
+            parse_endpoint("http://127.0.0.1:5000/v2/?x=1")
+                .unwrap()
+                .as_str(),
             "http://127.0.0.1:5000/"
         );
         let err = parse_endpoint("ftp://x").unwrap_err();

@@ -45,9 +45,15 @@ impl RegistryClient {
                 scopes.push(pull_scope(from));
             }
         }
-        let stage = if mount.is_some() { "POST blob mount" } else { "POST blob upload" };
+        let stage = if mount.is_some() {
+            "POST blob mount"
+        } else {
+            "POST blob upload"
+        };
         let response = self
-            .send(stage, &scopes, |http| http.post(url.clone()).body(Vec::new()))
+            .send(stage, &scopes, |http| {
+                http.post(url.clone()).body(Vec::new())
+            })
             .await?;
         match response.status() {
             StatusCode::CREATED if mount.is_some() => Ok(MountOutcome::Mounted),
@@ -76,12 +82,14 @@ impl RegistryClient {
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| {
-                RegistryError::protocol(stage, format!("HTTP {} without a Location", response.status()))
+                RegistryError::protocol(
+                    stage,
+                    format!("HTTP {} without a Location", response.status()),
+                )
             })?;
-        let url = response
-            .url()
-            .join(location)
-            .map_err(|e| RegistryError::protocol(stage, format!("bad Location {location:?}: {e}")))?;
+        let url = response.url().join(location).map_err(|e| {
+            RegistryError::protocol(stage, format!("bad Location {location:?}: {e}"))
+        })?;
         Ok(url.to_string())
     }
 }

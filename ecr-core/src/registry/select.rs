@@ -52,7 +52,9 @@ pub async fn resolve(
                 Some(r) => r.clone(),
                 None => {
                     if crate::endpoint::custom_endpoint(client.config(), &Ecr::INFO).is_some() {
-                        tracing::debug!("transport Auto: a custom ECR endpoint and no registry given: the API");
+                        tracing::debug!(
+                            "transport Auto: a custom ECR endpoint and no registry given: the API"
+                        );
                         return Ok(Resolved::Api);
                     }
                     match RegistryClient::for_ecr(client, registry_id, None).await {

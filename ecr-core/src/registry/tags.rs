@@ -42,7 +42,10 @@ impl RegistryClient {
         check_repository("repository", repository)?;
         let n = match page_size {
             Some(0) => {
-                return Err(RegistryError::invalid("page_size", "0: a page holds at least 1 tag"));
+                return Err(RegistryError::invalid(
+                    "page_size",
+                    "0: a page holds at least 1 tag",
+                ));
             }
             Some(n) => n.min(MAX_TAGS_PAGE),
             None => MAX_TAGS_PAGE,
@@ -57,7 +60,9 @@ impl RegistryClient {
         // longer page, or the same page again.
         for _ in 0..1_000_000 {
             let response = self
-                .send("GET tags", &[pull_scope(repository)], |http| http.get(url.clone()))
+                .send("GET tags", &[pull_scope(repository)], |http| {
+                    http.get(url.clone())
+                })
                 .await?;
             if response.status() != StatusCode::OK {
                 return Err(status_error("GET tags", response).await);
@@ -99,7 +104,10 @@ impl RegistryClient {
                 _ => return Ok(tags),
             };
         }
-        Err(RegistryError::protocol("GET tags", "the registry's pages do not end"))
+        Err(RegistryError::protocol(
+            "GET tags",
+            "the registry's pages do not end",
+        ))
     }
 }
 

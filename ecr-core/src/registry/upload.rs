@@ -350,7 +350,10 @@ impl PushBlob {
             }
             Some(404) => self.restart(client, state, error).await,
             Some(400)
-                if matches!(code.as_deref(), Some("BLOB_UPLOAD_UNKNOWN" | "BLOB_UPLOAD_INVALID")) =>
+                if matches!(
+                    code.as_deref(),
+                    Some("BLOB_UPLOAD_UNKNOWN" | "BLOB_UPLOAD_INVALID")
+                ) =>
             {
                 self.restart(client, state, error).await
             }
@@ -396,7 +399,11 @@ impl PushBlob {
                 ),
             ));
         }
-        tracing::debug!(from = state.offset, to = committed, "continuing an upload from the committed offset");
+        tracing::debug!(
+            from = state.offset,
+            to = committed,
+            "continuing an upload from the committed offset"
+        );
         state.offset = committed;
         Ok(())
     }
@@ -426,9 +433,11 @@ impl PushBlob {
     ) -> Result<Option<u64>, RegistryError> {
         let url = parse_location(&state.location)?;
         let response = client
-            .send("GET upload status", &[push_scope(&self.repository)], |http| {
-                http.get(url.clone())
-            })
+            .send(
+                "GET upload status",
+                &[push_scope(&self.repository)],
+                |http| http.get(url.clone()),
+            )
             .await?;
         if !response.status().is_success() {
             return Err(status_error("GET upload status", response).await);
@@ -497,7 +506,11 @@ impl PushBlob {
         {
             // ECR's Range can stop advancing; the offset sent and
             // acknowledged is what counts.
-            tracing::debug!(range, sent_to = end, "the registry's Range disagrees with the bytes acknowledged");
+            tracing::debug!(
+                range,
+                sent_to = end,
+                "the registry's Range disagrees with the bytes acknowledged"
+            );
         }
         if response.headers().contains_key(reqwest::header::LOCATION) {
             state.location = client.location(&response, "PATCH blob")?;
@@ -544,7 +557,11 @@ impl PushBlob {
             Ok(r) => r,
             // The commit may have happened with its answer lost.
             Err(e) if e.is_retryable() => {
-                if client.blob_exists(&self.repository, &digest).await.unwrap_or(false) {
+                if client
+                    .blob_exists(&self.repository, &digest)
+                    .await
+                    .unwrap_or(false)
+                {
                     return Ok(Some(digest));
                 }
                 return Err(e);
@@ -570,7 +587,10 @@ impl PushBlob {
         }
         let error = status_error("PUT blob", response).await;
         if status == StatusCode::NOT_FOUND
-            && client.blob_exists(&self.repository, &digest).await.unwrap_or(false)
+            && client
+                .blob_exists(&self.repository, &digest)
+                .await
+                .unwrap_or(false)
         {
             // A lost answer to an earlier PUT that did commit.
             return Ok(Some(digest));
@@ -590,7 +610,10 @@ impl PushBlob {
         let state = hash
             .lock()
             .map_err(|_| RegistryError::protocol("hashing", "the hash state is poisoned"))?;
-        Ok(format!("sha256:{}", hex::encode(state.hasher.clone().finalize())))
+        Ok(format!(
+            "sha256:{}",
+            hex::encode(state.hasher.clone().finalize())
+        ))
     }
 
     /// Makes the shared hash cover exactly `[0, to)`: when a failed request
@@ -675,7 +698,10 @@ struct Outgoing {
 impl Stream for Outgoing {
     type Item = Result<Bytes, std::io::Error>;
 
-    fn poll_next(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Self::Item>> {
         if self.at >= self.end {
             return Poll::Ready(None);
         }
@@ -684,7 +710,10 @@ impl Stream for Outgoing {
             Poll::Ready(None) => {
                 return Poll::Ready(Some(Err(std::io::Error::new(
                     std::io::ErrorKind::UnexpectedEof,
-                    format!("the blob's source ended at byte {} of {}", self.at, self.end),
+                    format!(
+                        "the blob's source ended at byte {} of {}",
+                        self.at, self.end
+                    ),
                 ))));
             }
             Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
@@ -717,7 +746,11 @@ pub(crate) fn committed_offset(range: Option<&str>, message: &str) -> Option<u64
             && start.trim() == "0"
             && let Ok(last) = last.trim().parse::<u64>()
         {
-            return if last == 0 { Some(0) } else { last.checked_add(1) };
+            return if last == 0 {
+                Some(0)
+            } else {
+                last.checked_add(1)
+            };
         }
     }
     let lower = message.to_ascii_lowercase();
@@ -750,15 +783,24 @@ mod tests {
     #[test]
     fn chunks_below_the_minimum_are_refused_naming_the_field() {
         let mut push = PushBlob::new("repo", None, 10);
-        push.mode = UploadMode::Chunked { chunk_size: 1 << 20 };
+        push.mode = UploadMode::Chunked {
+            chunk_size: 1 << 20,
+        };
         let err = push.check().unwrap_err();
         assert_eq!(
             err.to_string(),
             "invalid mode.chunk_size: 1048576 is below the minimum of 5242880 bytes (5 MiB: ECR refuses smaller chunks except the last)"
         );
-        push.mode = UploadMode::Chunked { chunk_size: MIN_CHUNK };
+        push.mode = UploadMode::Chunked {
+            chunk_size: MIN_CHUNK,
+        };
         assert!(push.check().is_ok());
         push.repository = "Bad".into();
-        assert!(push.check().unwrap_err().to_string().starts_with("invalid repository"));
+        assert!(
+            push.check()
+                .unwrap_err()
+                .to_string()
+                .starts_with("invalid repository")
+        );
     }
 }
