@@ -4,6 +4,7 @@
 #
 #   bash scripts/bench.sh            # push 512 MiB and 1 GiB, 10 MiB parts; 10,000 small calls
 #   bash scripts/bench.sh build      # clean release builds and stripped sizes, ours vs the peer
+#   bash scripts/bench.sh registry   # the registry protocol, 1 GiB layout: ours vs skopeo vs curl, pull and push
 #   cargo bench -p ecr-bench         # criterion: signed request build vs the base64+SHA-256 floor
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +51,10 @@ if [ "$mode" = build ]; then
     build_one peer $profile
   done
   exit 0
+fi
+
+if [ "$mode" = registry ]; then
+  exec bash scripts/bench_registry.sh "${@:2}"
 fi
 
 cargo build --quiet --release -p ecr-bench --bins

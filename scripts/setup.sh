@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the tests need and is idempotent: a Python venv with moto's
 # server and botocore's pinned source distribution (protocol, SigV4 and model
-# suites), both fetched from PyPI. Nothing third-party is committed.
+# suites), both fetched from PyPI; and from Debian, the CNCF registry
+# (docker-registry 2.8.2), skopeo 1.9.3, htpasswd (apache2-utils) for the
+# registry tests, and GNU time for the registry benchmarks. Nothing
+# third-party is committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BOTOCORE_VERSION=1.44.5
@@ -23,4 +26,17 @@ if [ ! -f "$ORACLES/botocore-$BOTOCORE_VERSION/setup.py" ]; then
   tar -xzf "$ORACLES/dl/botocore-$BOTOCORE_VERSION.tar.gz" -C "$ORACLES"
 fi
 ln -sfn "botocore-$BOTOCORE_VERSION" "$ORACLES/botocore"
-echo "setup: ready ($VENV, $ORACLES/botocore -> botocore-$BOTOCORE_VERSION)"
+
+# Debian packages: command -> package.
+missing=()
+for pair in docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils /usr/bin/time:time; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]} with apt-get"
+  SUDO=
+  [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+echo "setup: ready ($VENV, $ORACLES/botocore -> botocore-$BOTOCORE_VERSION, $(docker-registry --version | awk '{print "docker-registry", $NF}'), $(skopeo --version))"

@@ -4,10 +4,9 @@
 //! its digest's name once the digest matches.
 //!
 //! Memory per blob in flight is bounded by the channel between the network
-//! and the writer (16 chunks as they come off the socket) and the writer's
-//! 1 MiB buffer.
+//! and the writer (4 batches of about 1 MiB) and the writer's 1 MiB buffer.
 
-use std::io::{Read, Write};
+use std::io::{Read, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -18,6 +17,9 @@ use sha2::{Digest as _, Sha256};
 use super::PullError;
 use super::layout::Layout;
 use crate::registry::{BlobSource, RegistryError, backoff};
+
+/// Bytes sent to the writer at a time.
+const BATCH: usize = 1 << 20;
 
 /// Called as bytes arrive: (bytes of the blob on disk, its size).
 pub(crate) type BytesFn = Arc<dyn Fn(u64, u64) + Send + Sync>;
@@ -192,7 +194,10 @@ async fn stream_into(
     source: &dyn BlobSource,
     progress: Option<&BytesFn>,
 ) -> Result<(Sha256, u64), Interrupted> {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
+    // Chunks go to the writer in batches of about 1 MiB: a message (and a
+    // wake-up of the writer thread) per socket read cost more than the
+    // hashing.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Bytes>>(4);
     let writer = tokio::task::spawn_blocking({
         let path = partial.to_owned();
         move || write_chunks(&path, hasher, have, rx)
@@ -202,7 +207,15 @@ async fn stream_into(
         Err(e) => error = Some(e),
         Ok(mut stream) => {
             let mut at = have;
-            while let Some(chunk) = stream.next().await {
+            let mut batch = Vec::new();
+            let mut batched = 0usize;
+            loop {
+                let Some(chunk) = stream.next().await else {
+                    if !batch.is_empty() {
+                        let _ = tx.send(std::mem::take(&mut batch)).await;
+                    }
+                    break;
+                };
                 match chunk {
                     Ok(chunk) => {
                         at += chunk.len() as u64;
@@ -213,14 +226,23 @@ async fn stream_into(
                             ));
                             break;
                         }
-                        if tx.send(chunk).await.is_err() {
-                            break;
-                        }
-                        if let Some(progress) = progress {
-                            progress(at, size);
+                        batched += chunk.len();
+                        batch.push(chunk);
+                        if batched >= BATCH || at == size {
+                            batched = 0;
+                            if tx.send(std::mem::take(&mut batch)).await.is_err() {
+                                break;
+                            }
+                            if let Some(progress) = progress {
+                                progress(at, size);
+                            }
                         }
                     }
                     Err(e) => {
+                        // What arrived before the cut is kept.
+                        if !batch.is_empty() {
+                            let _ = tx.send(std::mem::take(&mut batch)).await;
+                        }
                         error = Some(RegistryError::Io {
                             path: PathBuf::from("(network)"),
                             source: e,
@@ -282,7 +304,7 @@ fn write_chunks(
     path: &Path,
     mut hasher: Sha256,
     mut have: u64,
-    mut rx: tokio::sync::mpsc::Receiver<Bytes>,
+    mut rx: tokio::sync::mpsc::Receiver<Vec<Bytes>>,
 ) -> (Sha256, u64, Option<std::io::Error>) {
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -293,20 +315,44 @@ fn write_chunks(
             f.set_len(have)?;
             Ok(f)
         });
-    let file = match file {
+    let mut file = match file {
         Ok(f) => f,
         Err(e) => return (hasher, have, Some(e)),
     };
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-    while let Some(chunk) = rx.blocking_recv() {
-        hasher.update(&chunk);
-        if let Err(e) = out.write_all(&chunk) {
+    while let Some(batch) = rx.blocking_recv() {
+        for chunk in &batch {
+            hasher.update(chunk);
+        }
+        // One vectored write per batch: no copy into a buffer, and few
+        // system calls.
+        if let Err(e) = write_batch(&mut file, &batch) {
             return (hasher, have, Some(e));
         }
-        have += chunk.len() as u64;
+        have += batch.iter().map(|c| c.len() as u64).sum::<u64>();
     }
-    match out.flush() {
-        Ok(()) => (hasher, have, None),
-        Err(e) => (hasher, have, Some(e)),
+    (hasher, have, None)
+}
+
+/// Writes every chunk of `batch`, in order, with `write_vectored`.
+fn write_batch(file: &mut std::fs::File, batch: &[Bytes]) -> std::io::Result<()> {
+    let (mut index, mut offset) = (0usize, 0usize);
+    while index < batch.len() {
+        let slices: Vec<std::io::IoSlice<'_>> = std::iter::once(&batch[index][offset..])
+            .chain(batch[index + 1..].iter().map(|c| &c[..]))
+            .map(std::io::IoSlice::new)
+            .collect();
+        let mut written = match file.write_vectored(&slices) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        while index < batch.len() && written >= batch[index].len() - offset {
+            written -= batch[index].len() - offset;
+            index += 1;
+            offset = 0;
+        }
+        offset += written;
     }
+    Ok(())
 }

@@ -230,13 +230,18 @@ impl ImagePush {
         }
     }
 
-    /// Pushes a planned image through the registry protocol (the client
-    /// given, for ECR or any OCI registry).
-    pub async fn push_plan_to_registry(
+    /// Pushes an image to any registry through the distribution protocol
+    /// (no ECR client needed: `transport` and `registry` are not read).
+    pub async fn push_to_registry(
         &self,
         registry: &RegistryClient,
-        plan: ImagePlan,
+        source: &ImageSource,
     ) -> Result<PushedImage, ImagePushError> {
+        let tag = self.tag.clone();
+        let source = source.clone();
+        let plan = tokio::task::spawn_blocking(move || source.plan(tag.as_deref()))
+            .await
+            .map_err(|e| task_err("planning", e))??;
         self.push_registry(registry, plan).await
     }
 
