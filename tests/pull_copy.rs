@@ -201,11 +201,18 @@ async fn an_interrupted_download_resumes_with_range() {
         .into_iter()
         .filter_map(|r| r.range)
         .collect();
-    assert_eq!(
-        ranged,
-        [format!("bytes={cut}-"), format!("bytes={cut}-")],
-        "each cut layer continued from the byte it stopped at"
-    );
+    // Each cut layer continued from the byte it stopped at: at most the
+    // bytes the proxy let through (some may not have left its buffers when
+    // it cut), and never from 0.
+    assert_eq!(ranged.len(), 2, "{ranged:?}");
+    for range in &ranged {
+        let from: u64 = range
+            .strip_prefix("bytes=")
+            .and_then(|r| r.strip_suffix('-'))
+            .and_then(|r| r.parse().ok())
+            .unwrap_or_else(|| panic!("not an open range from an offset: {range}"));
+        assert!(from > 0 && from <= cut, "{range}");
+    }
     assert_eq!(
         pulled.bytes_fetched,
         blob_bytes(&dir, "c"),

@@ -353,7 +353,10 @@
 //! | --- | --- | --- |
 //! | `full` | on | every area below, `push` and the [`waiters`] |
 //! | `layers`, `images`, `repositories`, `policies`, `lifecycle`, `scanning`, `replication`, `pull-through-cache`, `templates`, `signing`, `account-settings`, `tags` | on (`full`) | the operations of that area of [`ecr`] (the module of the same name, with `_` for `-`) and their paginators; a shape several areas use is there when any of them is; `scanning` and `lifecycle` add their waiters |
-//! | `push` | on (`full`) | [`push`]: the layer and image uploader (with `layers` and `images`) |
+//! | `push` | on (`full`) | [`push`]: the layer and image uploader (with `layers`, `images` and `registry`), through the ECR API or the registry |
+//! | `registry` | on (`full`) | [`registry`]: the OCI distribution protocol, for ECR's registry endpoint (authorized by `GetAuthorizationToken`; with `repositories`) and any other registry; [`oci`]: descriptors, manifests, digests |
+//! | `pull` | on (`full`) | [`pull`]: an image into an OCI image layout, through the API or the registry (with `registry`, `images`, `layers`) |
+//! | `copy` | on (`full`) | [`copy`]: an image between registries, repositories, regions and accounts (with `push` and `pull`) |
 //! | `aws-config` | off | `credentials::AwsConfigProvider`, and aws-config's default credentials chain (assume role, SSO, web identity, ECS container, EC2 instance metadata) at the end of the chain [`Config::from_env`] builds. It brings aws-config's own HTTP client and TLS stack into the build. |
 //! | `unicode-patterns` | off | Patterns with Unicode classes (`\p{L}`) run on the full `regex` engine; without it they are a compile error (the default engine, regex-lite, runs ASCII classes only). |
 //!
@@ -363,10 +366,13 @@
 //!   [`retry`], [`protocol`], [`error`]: the runtime.
 //! - [`validate`] and [`schema`]: what the generated code calls and builds.
 //! - [`ecr`]: the Amazon ECR API; [`push`]: streaming layer (and image) push.
+//! - [`registry`]: the registry protocol (ECR's registry endpoint and any
+//!   OCI registry), with [`oci`] for the content model; [`pull`]: image pull
+//!   into an OCI layout; [`copy`]: image copy.
 //!
 //! The `docs/` folder of the repository has a page per topic: declaring an
-//! operation, validation, credentials and endpoints, pushing images, errors
-//! and retries.
+//! operation, validation, credentials and endpoints, pushing images, the
+//! registry protocol with pull and copy, errors and retries.
 
 #![deny(missing_docs)]
 // docs.rs (nightly rustdoc) marks what each feature-gated item needs.

@@ -10,6 +10,26 @@
 //! the registry allows it, and uploaded otherwise. Manifests and indexes
 //! keep their exact bytes, so every digest stays the same; an index's
 //! manifests go before it.
+//!
+//! ```no_run
+//! use ecrkit::Client;
+//! use ecrkit::copy::{CopyDestination, CopySource, ImageCopy};
+//! use ecrkit::registry::Transport;
+//!
+//! # async fn run(east: Client, west: Client) -> Result<(), Box<dyn std::error::Error>> {
+//! // From one region's repository to another's.
+//! let ecr = |client: Client, repository: &str| (client, repository.to_owned());
+//! let (from, to) = (ecr(east, "my/app"), ecr(west, "my/app"));
+//! let copied = ImageCopy::new(
+//!     CopySource::Ecr { client: from.0, registry_id: None, repository: from.1, transport: Transport::Auto, registry: None },
+//!     Some("1.0".into()),
+//!     CopyDestination::Ecr { client: to.0, registry_id: None, repository: to.1, transport: Transport::Auto, registry: None },
+//! )
+//! .copy()
+//! .await?;
+//! println!("{}: {} blobs sent, {} there already", copied.digest, copied.blobs_copied, copied.blobs_present);
+//! # Ok(()) }
+//! ```
 
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -18,6 +18,17 @@
 //! are written byte for byte after their blobs, and the top one is added
 //! to `index.json` under its tag: a multi-platform index is kept whole,
 //! with every platform's manifest and blobs.
+//!
+//! ```no_run
+//! use ecrkit::Client;
+//! use ecrkit::pull::ImagePull;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::from_env().await?;
+//! let pulled = ImagePull::new("my/app", "1.0").pull(&client, "./layout".as_ref()).await?;
+//! println!("{} ({} blobs, {} bytes)", pulled.digest, pulled.blobs_fetched, pulled.bytes_fetched);
+//! # Ok(()) }
+//! ```
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

@@ -20,6 +20,25 @@
 //!   client tracks the offset it sent and acknowledged, not `Range`;
 //! - tag listing fails for `n` over 1000: pages ask for at most 1000.
 //!
+//! ```no_run
+//! use ecrkit::Client;
+//! use ecrkit::registry::{FileBlob, PushBlob, RegistryClient, RegistryCredentials};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // ECR: the endpoint and the token from GetAuthorizationToken.
+//! let client = Client::from_env().await?;
+//! let ecr = RegistryClient::for_ecr(&client, None, None).await?;
+//! let manifest = ecr.get_manifest("my/app", "1.0").await?;
+//! println!("{} {}", manifest.digest, manifest.media_type);
+//!
+//! // Any registry; a blob sent as the file's bytes, the registry checking them.
+//! let other = RegistryClient::new("http://127.0.0.1:5000", RegistryCredentials::Anonymous)?;
+//! let digest = format!("sha256:{}", "0".repeat(64));
+//! let blob = FileBlob { path: "layer.tar".into(), start: 0, len: 1024 };
+//! PushBlob::new("mirror/app", Some(digest), 1024).push(&other, &blob).await?;
+//! # Ok(()) }
+//! ```
+//!
 //! The parts, one per file: [`auth`] (ECR tokens, Basic, bearer tokens),
 //! `blobs` (HEAD, GET with Range resume, digest checked while streaming),
 //! `upload` (POST, streaming or chunked PATCH, PUT, monolithic PUT, resume),
@@ -387,7 +406,7 @@ fn is_transient(status: reqwest::StatusCode) -> bool {
 }
 
 /// The pause before retry `attempt` (1-based): 200 ms, 400 ms, 800 ms, ... capped at 5 s.
-pub fn backoff(attempt: u32) -> Duration {
+pub(crate) fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(200u64.saturating_mul(1 << attempt.saturating_sub(1).min(5)))
         .min(Duration::from_secs(5))
 }
