@@ -253,3 +253,96 @@ async fn a_copy_between_repositories_mounts_and_skopeo_reads_it() {
     assert_eq!(verify_layout(&out, "1").0, digest);
     case_passed("a_copy_between_repositories_mounts_and_skopeo_reads_it");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_with_bearer_tokens_is_pushed_pulled_and_copied_from() {
+    use ecr_tests::bearer::BearerGate;
+    use ecr_tests::proxy::Proxy;
+    use ecr_tests::registry::Registry;
+    use ecrkit::registry::{RegistryClient, RegistryCredentials};
+
+    let env = RegistryEnv::start();
+    let open = Registry::start_open();
+    let gate = BearerGate::new(Some("hub-user:hub-secret"));
+    let hub = Proxy::start(&open.endpoint, gate.clone());
+    let client = RegistryClient::new(
+        &hub.endpoint,
+        RegistryCredentials::Basic {
+            username: "hub-user".into(),
+            password: "hub-secret".into(),
+        },
+    )
+    .expect("client");
+    let dir = temp_dir("hub");
+    let digest = single_layout(&dir, "1", &[MIB, 2 * MIB], 21);
+    let pushed = ImagePush::new("hub/app")
+        .push_to_registry(&client, &ImageSource::OciLayout(dir.clone()))
+        .await
+        .expect("push behind bearer tokens");
+    assert_eq!(pushed.digest, digest);
+    let out = temp_dir("hub-pulled");
+    let pulled = ImagePull::new("hub/app", "1")
+        .pull_from_registry(&client, &out)
+        .await
+        .expect("pull behind bearer tokens");
+    assert_eq!(verify_layout(&out, "1").0, pulled.digest);
+    let issued = gate.issued.lock().unwrap().clone();
+    assert!(
+        issued.contains(&vec!["repository:hub/app:pull,push".to_owned()]),
+        "{issued:?}"
+    );
+    assert!(
+        issued.contains(&vec!["repository:hub/app:pull".to_owned()]),
+        "{issued:?}"
+    );
+    assert!(issued.len() <= 3, "tokens are cached per scope: {issued:?}");
+
+    // skopeo reads it through the same gate.
+    let inspected = skopeo_async(vec![
+        "inspect".into(),
+        "--raw".into(),
+        "--tls-verify=false".into(),
+        "--creds".into(),
+        "hub-user:hub-secret".into(),
+        format!(
+            "docker://{}/hub/app:1",
+            hub.endpoint.trim_start_matches("http://")
+        ),
+    ])
+    .await;
+    assert_eq!(sha256_digest(&inspected.stdout), digest);
+
+    // Copied from the bearer registry into ECR's registry endpoint.
+    let copy = ImageCopy::new(
+        CopySource::Registry {
+            client: client.clone(),
+            repository: "hub/app".into(),
+        },
+        Some("1".into()),
+        CopyDestination::Registry {
+            client: env.ecr().await,
+            repository: "mirror/app".into(),
+        },
+    );
+    let copied = copy.copy().await.expect("copy");
+    assert_eq!(copied.digest, digest);
+    assert_eq!(copied.blobs_copied, 3);
+    let (_, seen) = skopeo_raw(&env, "mirror/app", "1").await;
+    assert_eq!(seen, digest);
+
+    // A wrong password: the token service's refusal, said clearly.
+    let wrong = RegistryClient::new(
+        &hub.endpoint,
+        RegistryCredentials::Basic {
+            username: "hub-user".into(),
+            password: "nope".into(),
+        },
+    )
+    .unwrap();
+    let err = wrong.get_manifest("hub/app", "1").await.unwrap_err();
+    assert!(
+        err.to_string().contains("token service answered HTTP 401"),
+        "{err}"
+    );
+    case_passed("a_registry_with_bearer_tokens_is_pushed_pulled_and_copied_from");
+}

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use ecrkit::{Client, Config, Credentials};
 
+pub mod bearer;
 pub mod ecr_registry;
 pub mod fault_proxy;
 pub mod layouts;

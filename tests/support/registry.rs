@@ -102,6 +102,15 @@ impl Registry {
         Self::spawn(dir, root, &auth, false, true)
     }
 
+    /// Starts a registry that takes anyone (behind a proxy that does the
+    /// authorization, such as the bearer-token gate).
+    pub fn start_open() -> Registry {
+        let dir = temp_dir("registry-open");
+        let root = dir.join("storage");
+        std::fs::create_dir_all(&root).expect("storage dir");
+        Self::spawn(dir, root, "", false, true)
+    }
+
     /// Starts a read-only registry without authentication serving `other`'s
     /// storage: what a pre-signed download URL points at in these tests.
     pub fn serve_storage_of(other: &Registry) -> Registry {
