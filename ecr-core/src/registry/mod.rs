@@ -55,6 +55,7 @@ mod blobs;
 mod error;
 mod manifests;
 mod mount;
+mod outgoing;
 pub mod select;
 mod tags;
 mod upload;

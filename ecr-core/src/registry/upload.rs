@@ -23,19 +23,15 @@
 //! offset, digest) is what a journal records to resume it in another
 //! process ([`PushBlob::resume`]).
 
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::sync::Arc;
 
-use bytes::Bytes;
-use futures_core::Stream;
-use futures_util::StreamExt;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, RANGE};
-use sha2::{Digest as _, Sha256};
 
-use super::blobs::{BlobSource, ByteStream};
+use super::blobs::BlobSource;
 use super::error::{RegistryError, status_error};
 use super::mount::MountOutcome;
+use super::outgoing::{self, SharedHash, committed_offset, new_hash};
 use super::{RegistryClient, backoff, check_digest, check_repository, push_scope};
 
 /// The smallest chunk of a chunked upload: ECR refuses smaller ones except
@@ -159,14 +155,6 @@ impl std::fmt::Debug for PushBlob {
     }
 }
 
-/// The blob's SHA-256 as far as `len` bytes, when the digest is not known.
-struct Hashed {
-    hasher: Sha256,
-    len: u64,
-}
-
-type SharedHash = Arc<Mutex<Hashed>>;
-
 impl PushBlob {
     /// Options for a blob of `size` bytes, with its digest if known.
     pub fn new(repository: impl Into<String>, digest: Option<String>, size: u64) -> Self {
@@ -237,12 +225,7 @@ impl PushBlob {
                 }
             },
         };
-        let hash: Option<SharedHash> = known.is_none().then(|| {
-            Arc::new(Mutex::new(Hashed {
-                hasher: Sha256::new(),
-                len: 0,
-            }))
-        });
+        let hash: Option<SharedHash> = known.is_none().then(new_hash);
         let mode = match (self.mode, &known) {
             (UploadMode::Monolithic, None) => UploadMode::Streaming,
             (mode, _) => mode,
@@ -462,7 +445,8 @@ impl PushBlob {
         hash: Option<&SharedHash>,
     ) -> Result<(), RegistryError> {
         let from = state.offset;
-        let body = self.body(source, from, end, hash).await?;
+        let body =
+            outgoing::body(source, from, end, self.size, hash, self.progress.clone()).await?;
         let url = parse_location(&state.location)?;
         let request = client
             .http()
@@ -531,7 +515,7 @@ impl PushBlob {
     ) -> Result<Option<String>, RegistryError> {
         let digest = match (&self.digest, hash) {
             (Some(d), _) => d.clone(),
-            (None, Some(hash)) => self.digest_of_sent(source, state.offset, hash).await?,
+            (None, Some(hash)) => outgoing::digest_of_sent(source, state.offset, hash).await?,
             (None, None) => {
                 return Err(RegistryError::invalid("digest", "no digest and no hash"));
             }
@@ -540,7 +524,11 @@ impl PushBlob {
         url.query_pairs_mut().append_pair("digest", &digest);
         let monolithic = mode == UploadMode::Monolithic;
         let (len, body) = if monolithic {
-            (self.size, self.body(source, 0, self.size, None).await?)
+            (
+                self.size,
+                outgoing::body(source, 0, self.size, self.size, None, self.progress.clone())
+                    .await?,
+            )
         } else {
             (0, reqwest::Body::from(Vec::new()))
         };
@@ -597,87 +585,6 @@ impl PushBlob {
         }
         Err(error)
     }
-
-    /// The digest of bytes `[0, len)` hashed on the way, hashing again from
-    /// the source what a failed request left out of step.
-    async fn digest_of_sent(
-        &self,
-        source: &dyn BlobSource,
-        len: u64,
-        hash: &SharedHash,
-    ) -> Result<String, RegistryError> {
-        self.rehash_to(source, len, hash).await?;
-        let state = hash
-            .lock()
-            .map_err(|_| RegistryError::protocol("hashing", "the hash state is poisoned"))?;
-        Ok(format!(
-            "sha256:{}",
-            hex::encode(state.hasher.clone().finalize())
-        ))
-    }
-
-    /// Makes the shared hash cover exactly `[0, to)`: when a failed request
-    /// hashed more (or a 416 moved the offset on), it is rebuilt from the
-    /// source.
-    async fn rehash_to(
-        &self,
-        source: &dyn BlobSource,
-        to: u64,
-        hash: &SharedHash,
-    ) -> Result<(), RegistryError> {
-        let len = hash
-            .lock()
-            .map_err(|_| RegistryError::protocol("hashing", "the hash state is poisoned"))?
-            .len;
-        if len == to {
-            return Ok(());
-        }
-        let mut hasher = Sha256::new();
-        let mut done = 0u64;
-        if to > 0 {
-            let mut stream = source.open(0).await?;
-            while done < to {
-                let chunk = stream
-                    .next()
-                    .await
-                    .ok_or_else(|| RegistryError::protocol("hashing", "the source ended early"))?
-                    .map_err(|e| RegistryError::protocol("hashing", e.to_string()))?;
-                let take = (to - done).min(chunk.len() as u64) as usize;
-                hasher.update(&chunk[..take]);
-                done += take as u64;
-            }
-        }
-        let mut state = hash
-            .lock()
-            .map_err(|_| RegistryError::protocol("hashing", "the hash state is poisoned"))?;
-        state.hasher = hasher;
-        state.len = to;
-        Ok(())
-    }
-
-    /// The body of bytes `[from, end)`: the source opened at `from`, cut at
-    /// `end`, hashed on the way when the digest is not known, reported to
-    /// the progress callback.
-    async fn body(
-        &self,
-        source: &dyn BlobSource,
-        from: u64,
-        end: u64,
-        hash: Option<&SharedHash>,
-    ) -> Result<reqwest::Body, RegistryError> {
-        if let Some(hash) = hash {
-            self.rehash_to(source, from, hash).await?;
-        }
-        let stream = source.open(from).await?;
-        Ok(reqwest::Body::wrap_stream(Outgoing {
-            inner: stream,
-            at: from,
-            end,
-            total: self.size,
-            hash: hash.cloned(),
-            progress: self.progress.clone(),
-        }))
-    }
 }
 
 fn parse_location(location: &str) -> Result<reqwest::Url, RegistryError> {
@@ -685,100 +592,9 @@ fn parse_location(location: &str) -> Result<reqwest::Url, RegistryError> {
         .map_err(|e| RegistryError::protocol("upload", format!("bad upload URL {location:?}: {e}")))
 }
 
-/// A request body: the source's bytes up to `end`, hashed and reported.
-struct Outgoing {
-    inner: ByteStream,
-    at: u64,
-    end: u64,
-    total: u64,
-    hash: Option<SharedHash>,
-    progress: Option<BlobProgressFn>,
-}
-
-impl Stream for Outgoing {
-    type Item = Result<Bytes, std::io::Error>;
-
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Self::Item>> {
-        if self.at >= self.end {
-            return Poll::Ready(None);
-        }
-        let chunk = match self.inner.as_mut().poll_next(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(None) => {
-                return Poll::Ready(Some(Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    format!(
-                        "the blob's source ended at byte {} of {}",
-                        self.at, self.end
-                    ),
-                ))));
-            }
-            Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
-            Poll::Ready(Some(Ok(chunk))) => chunk,
-        };
-        let room = (self.end - self.at).min(chunk.len() as u64) as usize;
-        let chunk = chunk.slice(..room);
-        if let Some(hash) = &self.hash
-            && let Ok(mut state) = hash.lock()
-            && state.len == self.at
-        {
-            state.hasher.update(&chunk);
-            state.len += chunk.len() as u64;
-        }
-        self.at += chunk.len() as u64;
-        if let Some(progress) = &self.progress {
-            progress(self.at, self.total);
-        }
-        Poll::Ready(Some(Ok(chunk)))
-    }
-}
-
-/// The committed offset a 416 names: its `Range` header (`0-<last>`, so
-/// `last + 1` bytes; `0-0` is the CNCF registry's way of saying nothing),
-/// else the first number after "offset" in its message.
-pub(crate) fn committed_offset(range: Option<&str>, message: &str) -> Option<u64> {
-    if let Some(range) = range {
-        let range = range.trim().trim_start_matches("bytes=");
-        if let Some((start, last)) = range.split_once('-')
-            && start.trim() == "0"
-            && let Ok(last) = last.trim().parse::<u64>()
-        {
-            return if last == 0 {
-                Some(0)
-            } else {
-                last.checked_add(1)
-            };
-        }
-    }
-    let lower = message.to_ascii_lowercase();
-    let at = lower.find("offset")?;
-    let digits: String = lower[at..]
-        .chars()
-        .skip_while(|c| !c.is_ascii_digit())
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_416_names_the_committed_offset_by_header_or_message() {
-        assert_eq!(committed_offset(Some("0-10485759"), ""), Some(10485760));
-        assert_eq!(committed_offset(Some("bytes=0-4"), ""), Some(5));
-        assert_eq!(committed_offset(Some("0-0"), ""), Some(0));
-        assert_eq!(
-            committed_offset(None, "Upload out of order: committed offset 7340032, got 0"),
-            Some(7340032)
-        );
-        assert_eq!(committed_offset(Some("garbage"), "no number"), None);
-        assert_eq!(committed_offset(Some("5-9"), "offset 3"), Some(3));
-    }
 
     #[test]
     fn chunks_below_the_minimum_are_refused_naming_the_field() {
