@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 
 use crate::oci::{
-    self, DOCKER_CONFIG, DOCKER_LAYER_TAR, DOCKER_MANIFEST, Descriptor, ManifestDoc, RawManifest,
+    self, BlobHasher, DOCKER_CONFIG, DOCKER_LAYER_TAR, DOCKER_MANIFEST, Descriptor, ManifestDoc,
+    RawManifest,
 };
 
 /// Where an image comes from.
@@ -382,7 +382,7 @@ fn hash_range(path: &Path, offset: u64, size: u64) -> Result<String, SourceError
     let mut file = std::fs::File::open(path).map_err(|e| source_err(path, e.to_string()))?;
     file.seek(SeekFrom::Start(offset))
         .map_err(|e| source_err(path, e.to_string()))?;
-    let mut hasher = Sha256::new();
+    let mut hasher = BlobHasher::new();
     let mut reader = file.take(size);
     let mut buf = vec![0u8; 1 << 20];
     loop {
@@ -394,5 +394,5 @@ fn hash_range(path: &Path, offset: u64, size: u64) -> Result<String, SourceError
         }
         hasher.update(&buf[..n]);
     }
-    Ok(format!("sha256:{}", hex::encode(hasher.finalize())))
+    Ok(hasher.finish())
 }

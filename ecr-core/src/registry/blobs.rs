@@ -240,12 +240,16 @@ impl BlobStream {
         })
     }
 
-    /// The next chunk, `None` at the end.
+    /// The next chunk, `None` at the end; an error when nothing arrives for
+    /// [`IDLE_TIMEOUT`].
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, RegistryError> {
-        self.response
-            .chunk()
-            .await
-            .map_err(|e| RegistryError::transport("reading a blob", &self.url, e))
+        match tokio::time::timeout(IDLE_TIMEOUT, self.response.chunk()).await {
+            Ok(read) => read.map_err(|e| RegistryError::transport("reading a blob", &self.url, e)),
+            Err(_) => Err(RegistryError::Io {
+                path: PathBuf::from(super::error::redact(&self.url)),
+                source: stalled(),
+            }),
+        }
     }
 
     /// The bytes as a stream starting at `offset`: when the server ignored
@@ -258,7 +262,11 @@ impl BlobStream {
             (self.response, skip, url),
             |(mut response, mut skip, url)| async move {
                 loop {
-                    match response.chunk().await {
+                    let read = match tokio::time::timeout(IDLE_TIMEOUT, response.chunk()).await {
+                        Ok(read) => read,
+                        Err(_) => return Some((Err(stalled()), (response, 0, url))),
+                    };
+                    match read {
                         Ok(Some(mut chunk)) => {
                             if skip > 0 {
                                 let drop = skip.min(chunk.len() as u64) as usize;
@@ -280,6 +288,18 @@ impl BlobStream {
             },
         ))
     }
+}
+
+/// How long a blob download waits for its next bytes before it counts as
+/// stalled (and, in a pull, continues with a new request from the bytes it
+/// has).
+pub const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+fn stalled() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        format!("no bytes for {} s", IDLE_TIMEOUT.as_secs()),
+    )
 }
 
 /// `bytes <first>-<last>/<total|*>` → (first, total).

@@ -61,7 +61,9 @@ mod tags;
 mod upload;
 
 pub use auth::{EcrToken, RegistryCredentials, fetch_ecr_token};
-pub use blobs::{BlobSource, BlobStream, ByteStream, FileBlob, OpenFuture, RegistryBlob, UrlBlob};
+pub use blobs::{
+    BlobSource, BlobStream, ByteStream, FileBlob, IDLE_TIMEOUT, OpenFuture, RegistryBlob, UrlBlob,
+};
 pub use error::RegistryError;
 pub use manifests::PushedManifest;
 pub use mount::MountOutcome;

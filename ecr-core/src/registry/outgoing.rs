@@ -9,15 +9,15 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::StreamExt;
-use sha2::{Digest as _, Sha256};
 
 use super::blobs::{BlobSource, ByteStream};
 use super::error::RegistryError;
 use super::upload::BlobProgressFn;
+use crate::oci::BlobHasher;
 
 /// The blob's SHA-256 as far as `len` bytes, when the digest is not known.
 pub(crate) struct Hashed {
-    hasher: Sha256,
+    hasher: BlobHasher,
     len: u64,
 }
 
@@ -27,7 +27,7 @@ pub(crate) type SharedHash = Arc<Mutex<Hashed>>;
 /// A hash of nothing yet.
 pub(crate) fn new_hash() -> SharedHash {
     Arc::new(Mutex::new(Hashed {
-        hasher: Sha256::new(),
+        hasher: BlobHasher::new(),
         len: 0,
     }))
 }
@@ -45,10 +45,7 @@ pub(crate) async fn digest_of_sent(
 ) -> Result<String, RegistryError> {
     rehash_to(source, len, hash).await?;
     let state = hash.lock().map_err(|_| poisoned())?;
-    Ok(format!(
-        "sha256:{}",
-        hex::encode(state.hasher.clone().finalize())
-    ))
+    Ok(state.hasher.clone().finish())
 }
 
 /// Makes the shared hash cover exactly `[0, to)`: when a failed request
@@ -63,7 +60,7 @@ async fn rehash_to(
     if len == to {
         return Ok(());
     }
-    let mut hasher = Sha256::new();
+    let mut hasher = BlobHasher::new();
     let mut done = 0u64;
     if to > 0 {
         let mut stream = source.open(0).await?;
