@@ -168,7 +168,8 @@ pub struct ImagePull {
     /// The registry client for the registry transport; by default one for
     /// the ECR registry of `registry_id`.
     pub registry: Option<RegistryClient>,
-    /// Blobs downloaded at once (default 4).
+    /// Blobs downloaded at once (default 3, as docker's
+    /// `max-concurrent-downloads`; on one busy core, more only compete).
     pub concurrency: usize,
     /// Requests per blob before a download gives up (default 5; each
     /// continues from the bytes on disk).
@@ -269,7 +270,7 @@ impl ImagePull {
             reference: reference.into(),
             transport: Transport::Auto,
             registry: None,
-            concurrency: 4,
+            concurrency: 3,
             attempts: 5,
             ref_name: None,
             progress: None,
