@@ -28,12 +28,15 @@ cargo clippy -p ecrkit --all-targets --quiet --features aws-config -- -D warning
 # The docs as docs.rs builds them (every feature): no broken intra-doc
 # link, no bare URL. Reduced-feature builds allow links to gated modules.
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p ecrkit -p ecrkit-macros --all-features
+# A failing test must not end the script before the summaries below.
+set +e
 cargo test --workspace --no-fail-fast -- --nocapture 2>&1 | tee target/test-output.txt
 status=${PIPESTATUS[0]}
 cargo test -p ecrkit --lib --features aws-config -- --nocapture credentials::aws_config 2>&1 | tee -a target/test-output.txt
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
 # Fuzz smoke: a few thousand executions per cargo-fuzz target.
 bash scripts/fuzz_smoke.sh 2>&1 | tee target/fuzz-output.txt || status=1
+set -e
 echo
 echo "== Suite summaries"
 grep -E "^(awsJson1.1 (input|output) suite|SigV4 suite|ECR model conformance|bad-input catalog|fault matrix):" target/test-output.txt || true
