@@ -32,6 +32,9 @@ cargo test --workspace --no-fail-fast -- --nocapture 2>&1 | tee target/test-outp
 status=${PIPESTATUS[0]}
 cargo test -p ecrkit --lib --features aws-config -- --nocapture credentials::aws_config 2>&1 | tee -a target/test-output.txt
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
+# The part encoder without `simd-base64` (the base64 crate's encoder).
+cargo test -p ecrkit --lib --no-default-features --features push -- --nocapture push::part 2>&1 | tee -a target/test-output.txt
+[ "${PIPESTATUS[0]}" = 0 ] || status=1
 # Fuzz smoke: a few thousand executions per cargo-fuzz target.
 bash scripts/fuzz_smoke.sh 2>&1 | tee target/fuzz-output.txt || status=1
 echo

@@ -67,10 +67,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
+use ecr_tests::{Moto, sha256_digest};
 use ecrkit::ecr::*;
 use ecrkit::waiters::{WaiterConfig, image_scan_complete};
 use ecrkit::{Client, Config, Credentials, Error};
-use ecr_tests::{Moto, sha256_digest};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -1647,7 +1647,7 @@ async fn registry_replication_and_login() {
 /// answer to an operation it does not implement.
 macro_rules! not_implemented {
     ($client:expr, $op:ident, $json:expr) => {{
-        let request: $op = ecrkit::json::from_json($json.as_bytes())
+        let request: $op = ecrkit::protocol::from_json($json.as_bytes())
             .unwrap_or_else(|e| panic!("{}: bad request JSON: {e}", stringify!($op)));
         match request.send($client).await {
             Err(Error::Service { error, meta }) => {
