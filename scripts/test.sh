@@ -39,7 +39,7 @@ cargo test -p ecrkit --lib --no-default-features --features push -- --nocapture 
 bash scripts/fuzz_smoke.sh 2>&1 | tee target/fuzz-output.txt || status=1
 echo
 echo "== Suite summaries"
-grep -E "^(awsJson1.1 (input|output) suite|SigV4 suite|ECR model conformance|bad-input catalog|fault matrix):" target/test-output.txt || true
+grep -E "^(awsJson1\.[01]( query-compatible)? (input|output) suite|SigV4 suite|ECR model conformance|DynamoDB model conformance|bad-input catalog|fault matrix):" target/test-output.txt || true
 grep -E "^fuzz" target/fuzz-output.txt || true
 echo "disk: target/ holds $(du -sh target 2>/dev/null | cut -f1), fuzz/target $(du -sh fuzz/target 2>/dev/null | cut -f1), $(df -h . | awk 'NR==2 {print $4}') free"
 grep -E "^test result:" target/test-output.txt | awk '{p+=$4; f+=$6} END {print "tests: " p " passed, " f " failed"}'

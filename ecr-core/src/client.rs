@@ -182,14 +182,7 @@ impl Client {
     /// Validates, serializes and sends an operation.
     pub async fn send<O: Operation>(&self, op: &O) -> Result<O::Output, Error<O::Error>> {
         self.validate(op)?;
-        let host_prefix = match op.host_prefix() {
-            _ if self.inner.config.disable_host_prefix => None,
-            None => None,
-            Some(Ok(prefix)) => Some(prefix),
-            // A value that is not a host label would steer the request to
-            // another host: refused whatever the validation mode.
-            Some(Err(e)) => return Err(Error::Validation(e)),
-        };
+        let host_prefix = self.host_prefix_of(op)?;
         let mut buf = Vec::with_capacity(op.body_size_hint());
         op.write_body(&mut buf).map_err(|e| Error::Request {
             message: e.to_string(),
@@ -272,6 +265,42 @@ impl Client {
         }
     }
 
+    /// The host prefix `op` is sent with (Smithy's endpoint trait), unless
+    /// host prefixes are disabled.
+    fn host_prefix_of<O: Operation>(&self, op: &O) -> Result<Option<String>, Error<O::Error>> {
+        match op.host_prefix() {
+            _ if self.inner.config.disable_host_prefix => Ok(None),
+            None => Ok(None),
+            Some(Ok(prefix)) => Ok(Some(prefix)),
+            // A value that is not a host label would steer the request to
+            // another host: refused whatever the validation mode.
+            Some(Err(e)) => Err(Error::Validation(e)),
+        }
+    }
+
+    /// The URL a request of `op` goes to: its service's endpoint (see
+    /// [`endpoint_for`](Self::endpoint_for)) with the operation's host
+    /// prefix in front of the host, as [`send`](Self::send) sends it.
+    pub fn request_url<O: Operation>(&self, op: &O) -> Result<reqwest::Url, Error<O::Error>> {
+        let prefix = self.host_prefix_of(op)?;
+        self.url_with_prefix(&O::Service::INFO, prefix.as_deref())
+            .map_err(Error::Config)
+    }
+
+    fn url_with_prefix(
+        &self,
+        service: &ServiceInfo,
+        prefix: Option<&str>,
+    ) -> Result<reqwest::Url, String> {
+        let mut url = self.endpoint_for(service)?;
+        if let Some(prefix) = prefix {
+            let host = url.host_str().unwrap_or_default().to_owned();
+            url.set_host(Some(&format!("{prefix}{host}")))
+                .map_err(|e| format!("host prefix {prefix:?}: {e}"))?;
+        }
+        Ok(url)
+    }
+
     /// The endpoint URL for a service.
     pub fn endpoint_for(&self, service: &ServiceInfo) -> Result<reqwest::Url, String> {
         let url = endpoint::resolve(&self.inner.config, service).map_err(|e| e.to_string())?;
@@ -325,12 +354,9 @@ impl Client {
         options: &RequestOptions,
     ) -> Result<RawResponse, InvokeError> {
         let config = &self.inner.config;
-        let mut url = self.endpoint_for(service).map_err(InvokeError::Config)?;
-        if let Some(prefix) = &options.host_prefix {
-            let host = url.host_str().unwrap_or_default().to_owned();
-            url.set_host(Some(&format!("{prefix}{host}")))
-                .map_err(|e| InvokeError::Config(format!("host prefix {prefix:?}: {e}")))?;
-        }
+        let url = self
+            .url_with_prefix(service, options.host_prefix.as_deref())
+            .map_err(InvokeError::Config)?;
         let region = config
             .region
             .clone()

@@ -6,6 +6,7 @@
 #[cfg(feature = "account-settings")]
 pub mod account_settings;
 pub mod common;
+pub mod constraints;
 pub mod errors;
 #[cfg(feature = "images")]
 pub mod images;
