@@ -120,9 +120,12 @@
 //! | `#[range(min, max)]`, `#[range(min = a)]`, `#[range(max = b)]` | inclusive bounds | integers, floats |
 //! | `#[length(min, max)]` (and the `min =` / `max =` forms) | strings: Unicode scalar values; blobs: bytes; lists and maps: entries | `String`, blobs, `Vec`, maps |
 //! | `#[pattern("regex")]` | must match; not implicitly anchored, as in Smithy | strings |
-//! | `#[base64]` | bytes travel as a base64 string | `bytes::Bytes`, `Vec<u8>` |
+//! | `#[constraints(Name)]` | the constraints of a set declared once with `#[aws_constraint(..)]` | strings, numbers, blobs, lists, maps |
+//! | `#[base64]` | bytes travel as a base64 string | `bytes::Bytes`, `Vec<u8>`, lists and maps of them |
 //! | `#[rename = "Key"]` | the wire name (default: lowerCamelCase of the field) | any field, enum variants |
-//! | `#[each(length(..), range(..), pattern(..))]` | constraints on every list item or map value | `Vec`, maps |
+//! | `#[each(length(..), range(..), pattern(..), constraints(..))]` | constraints on every list item or map value | `Vec`, maps |
+//! | `#[timestamp_format("date-time")]` | `date-time`, `http-date` or `epoch-seconds` (the default) | `Timestamp`, lists and maps of them |
+//! | `#[host_label]` | fills `{Label}` in the operation's `host_prefix = ".."` | required `String` fields of operations |
 //!
 //! Bounds that cannot hold, a regex that does not compile, or an attribute on
 //! a field of the wrong type are compile errors that point at the token and
