@@ -50,7 +50,7 @@
 //! item is still emitted with the impls it would have had (with bodies
 //! that never run), so that one mistake does not cascade.
 //!
-//! Each macro runs the same pipeline ([`run`]): `parse` reads the
+//! Each macro runs the same pipeline (`run`): `parse` reads the
 //! attributes into raw values with their spans (driven by `table`), `check`
 //! (and `rules` for constraints) builds the checked model of `ir`,
 //! collecting every error in a `ctxt::Ctxt`, and `expand` emits thin glue
