@@ -34,12 +34,15 @@ cargo test --workspace --no-fail-fast -- --nocapture 2>&1 | tee target/test-outp
 status=${PIPESTATUS[0]}
 cargo test -p ecrkit --lib --features aws-config -- --nocapture credentials::aws_config 2>&1 | tee -a target/test-output.txt
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
+# The part encoder without `simd-base64` (the base64 crate's encoder).
+cargo test -p ecrkit --lib --no-default-features --features push -- --nocapture push::part 2>&1 | tee -a target/test-output.txt
+[ "${PIPESTATUS[0]}" = 0 ] || status=1
 # Fuzz smoke: a few thousand executions per cargo-fuzz target.
 bash scripts/fuzz_smoke.sh 2>&1 | tee target/fuzz-output.txt || status=1
 set -e
 echo
 echo "== Suite summaries"
-grep -E "^(awsJson1.1 (input|output) suite|SigV4 suite|ECR model conformance|bad-input catalog|fault matrix):" target/test-output.txt || true
+grep -E "^(awsJson1\.[01]( query-compatible)? (input|output) suite|SigV4 suite|ECR model conformance|DynamoDB model conformance|bad-input catalog|fault matrix):" target/test-output.txt || true
 grep -E "^fuzz" target/fuzz-output.txt || true
 # The registry tests (registry_interop, registry_ecr, pull_copy) print a
 # line per case that passed, against the CNCF registry and skopeo.

@@ -77,7 +77,7 @@
 //! // Wire names are lowerCamelCase unless `#[rename = ".."]` says otherwise.
 //! let request = DescribeThing { repository_name: "my-app".into(), max_results: Some(10) };
 //! let mut body = Vec::new();
-//! request.write_body(&mut body);
+//! request.write_body(&mut body)?;
 //! assert_eq!(body, br#"{"repositoryName":"my-app","maxResults":10}"#);
 //!
 //! // The schema the macro derived: wire names, kinds, requiredness, constraints.
@@ -91,6 +91,13 @@
 //! let err = client.validate(&bad).unwrap_err();
 //! let paths: Vec<_> = err.violations.iter().map(|v| v.path.as_str()).collect();
 //! assert_eq!(paths, ["repositoryName", "repositoryName", "maxResults"]);
+//! // The same check without a client.
+//! assert_eq!(bad.validate().unwrap_err(), err);
+//!
+//! // Every declared type is serde's too, with its wire names.
+//! assert_eq!(serde_json::to_string(&request)?, r#"{"repositoryName":"my-app","maxResults":10}"#);
+//! let out: DescribeThingResponse = serde_json::from_str(r#"{"thingUri":"u"}"#)?;
+//! assert_eq!(out.thing_uri.as_deref(), Some("u"));
 //!
 //! // Sending returns the response, or an error carrying the typed
 //! // `DescribeThingError` the macro generated.
@@ -100,6 +107,7 @@
 //!         .await?;
 //!     Ok(out.thing_uri)
 //! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! A request without members is a unit struct (`pub struct DescribeRegistry;`)
@@ -112,9 +120,12 @@
 //! | `#[range(min, max)]`, `#[range(min = a)]`, `#[range(max = b)]` | inclusive bounds | integers, floats |
 //! | `#[length(min, max)]` (and the `min =` / `max =` forms) | strings: Unicode scalar values; blobs: bytes; lists and maps: entries | `String`, blobs, `Vec`, maps |
 //! | `#[pattern("regex")]` | must match; not implicitly anchored, as in Smithy | strings |
-//! | `#[base64]` | bytes travel as a base64 string | `bytes::Bytes`, `Vec<u8>` |
+//! | `#[constraints(Name)]` | the constraints of a set declared once with `#[aws_constraint(..)]` | strings, numbers, blobs, lists, maps |
+//! | `#[base64]` | bytes travel as a base64 string | `bytes::Bytes`, `Vec<u8>`, lists and maps of them |
 //! | `#[rename = "Key"]` | the wire name (default: lowerCamelCase of the field) | any field, enum variants |
-//! | `#[each(length(..), range(..), pattern(..))]` | constraints on every list item or map value | `Vec`, maps |
+//! | `#[each(length(..), range(..), pattern(..), constraints(..))]` | constraints on every list item or map value | `Vec`, maps |
+//! | `#[timestamp_format("date-time")]` | `date-time`, `http-date` or `epoch-seconds` (the default) | `Timestamp`, lists and maps of them |
+//! | `#[host_label]` | fills `{Label}` in the operation's `host_prefix = ".."` | required `String` fields of operations |
 //!
 //! Bounds that cannot hold, a regex that does not compile, or an attribute on
 //! a field of the wrong type are compile errors that point at the token and
@@ -250,6 +261,7 @@
 //!         json_version: "1.0",
 //!         target_prefix: "DynamoDB_20120810",
 //!         env_name: "DYNAMODB", // AWS_ENDPOINT_URL_DYNAMODB
+//!         query_compatible: false,
 //!     };
 //! }
 //!
@@ -358,13 +370,15 @@
 //! | `pull` | on (`full`) | [`pull`]: an image into an OCI image layout, through the API or the registry (with `registry`, `images`, `layers`) |
 //! | `copy` | on (`full`) | [`copy`]: an image between registries, repositories, regions and accounts (with `push` and `pull`) |
 //! | `aws-config` | off | `credentials::AwsConfigProvider`, and aws-config's default credentials chain (assume role, SSO, web identity, ECS container, EC2 instance metadata) at the end of the chain [`Config::from_env`] builds. It brings aws-config's own HTTP client and TLS stack into the build. |
+//! | `simd-base64` | on | The uploader's part encoder writes base64 with base64-simd (several GB/s) instead of the `base64` crate; every other blob uses `base64` |
 //! | `unicode-patterns` | off | Patterns with Unicode classes (`\p{L}`) run on the full `regex` engine; without it they are a compile error (the default engine, regex-lite, runs ASCII classes only). |
 //!
 //! # Modules
 //!
 //! - [`client`], [`config`], [`credentials`], [`signing`], [`endpoint`],
 //!   [`retry`], [`protocol`], [`error`]: the runtime.
-//! - [`validate`] and [`schema`]: what the generated code calls and builds.
+//! - [`validate`], [`schema`] and [`wire`]: what the generated code calls
+//!   and builds (validation, the `SCHEMA` constants, awsJson's serde adapters).
 //! - [`ecr`]: the Amazon ECR API; [`push`]: streaming layer (and image) push.
 //! - [`registry`]: the registry protocol (ECR's registry endpoint and any
 //!   OCI registry), with [`oci`] for the content model; [`pull`]: image pull
@@ -392,7 +406,6 @@ pub mod credentials;
 pub mod ecr;
 pub mod endpoint;
 pub mod error;
-pub mod json;
 #[cfg(feature = "registry")]
 pub mod oci;
 pub mod operation;
@@ -412,17 +425,18 @@ pub mod types;
 pub mod validate;
 #[cfg(any(feature = "scanning", feature = "lifecycle"))]
 pub mod waiters;
+pub mod wire;
 
 pub use client::Client;
-pub use config::{Config, ConfigBuilder, TimeoutConfig};
+pub use config::{Config, ConfigBuilder, RequestCompressionConfig, TimeoutConfig};
 pub use credentials::Credentials;
-pub use ecrkit_macros::{aws_enum, aws_error, aws_operation, aws_shape};
+pub use ecrkit_macros::{aws_constraint, aws_enum, aws_error, aws_operation, aws_shape};
 pub use error::{Error, ErrorMeta, UnmodeledError};
 /// The `http` crate, whose `HeaderMap` the protocol functions take.
 pub use http;
 pub use operation::{Ecr, ModeledError, Operation, OperationError, Service, ServiceInfo};
 pub use schema::{Schema, Shape};
-pub use types::Timestamp;
+pub use types::{Document, Timestamp, TimestampParseError};
 pub use validate::{ValidationError, ValidationMode, Violation};
 
 /// A pattern with Unicode classes (`\p{..}`), which regex-lite cannot run:
@@ -431,8 +445,8 @@ pub use validate::{ValidationError, ValidationMode, Violation};
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __unicode_pattern {
-    ($source:literal) => {
-        $crate::__private::Pattern::unicode($source)
+    ($source:literal, $engine:literal) => {
+        $crate::__private::Pattern::unicode($source, $engine)
     };
 }
 
@@ -442,7 +456,7 @@ macro_rules! __unicode_pattern {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __unicode_pattern {
-    ($source:literal) => {
+    ($source:literal, $engine:literal) => {
         ::core::compile_error!(
             "this pattern uses Unicode classes (`\\p{..}`), which the default engine (regex-lite) does not run: enable ecrkit's `unicode-patterns` feature, or write the class out, such as `[a-zA-Z]`"
         )
@@ -454,14 +468,23 @@ macro_rules! __unicode_pattern {
 pub mod __private {
     pub use crate::__unicode_pattern;
     pub use crate::error::{ErrorMeta, UnmodeledError};
-    pub use crate::json::{AsBlob, FromJson, JsonError, JsonReader, JsonWriter, ToJson};
     pub use crate::operation::{
         Ecr, MessageSlot, ModeledError, Operation, OperationError, Service, check_target_prefix,
-        parse_modeled, unmodeled,
+        join_target, parse_modeled, target_str, unmodeled,
     };
-    pub use crate::schema::{Constraint, Kind, Member, Number, Schema, SchemaType, Shape};
-    pub use crate::validate::{Pattern, Validate, Validator};
+    pub use crate::schema::{
+        Constraint, Kind, Member, Number, Schema, SchemaType, Shape, blob_kind,
+    };
+    pub use crate::validate::{
+        AsNumber, AsStr, HasLength, LengthConstraint, NamedConstraint, NumberConstraint, Pattern,
+        StringConstraint, Validate, ValidationError, Validator, host_prefix,
+    };
+    pub use crate::wire::{
+        MapOnly, base64_blob, base64_list, date_time, deserialize_enum, deserialize_unit,
+        epoch_seconds, float, http_date, serialize_unit,
+    };
     pub use crate::{Client, Error};
+    pub use serde;
     pub use std::option::Option;
     pub use std::result::Result;
     pub use std::string::String;

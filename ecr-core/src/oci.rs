@@ -117,11 +117,16 @@ pub struct ManifestDoc {
     #[serde(default)]
     pub config: Option<Descriptor>,
     /// The layers (a manifest).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub layers: Vec<Descriptor>,
     /// The entries (an index).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub manifests: Vec<Descriptor>,
+}
+
+/// A list that a writer may have left `null`, read as empty.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Descriptor>, D::Error> {
+    Ok(Option::<Vec<Descriptor>>::deserialize(d)?.unwrap_or_default())
 }
 
 impl ManifestDoc {

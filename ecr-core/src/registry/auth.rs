@@ -308,7 +308,9 @@ impl Authenticator {
         let RegistryCredentials::Basic { username, password } = &self.credentials else {
             return None;
         };
-        let encoded = base64_simd::STANDARD.encode_to_string(format!("{username}:{password}"));
+        use base64::Engine as _;
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
         let mut value = HeaderValue::try_from(format!("Basic {encoded}")).ok()?;
         value.set_sensitive(true);
         Some(value)
