@@ -96,6 +96,9 @@ pub enum ImagePushError {
         /// The class of the call's error; `None` for a failure of this
         /// process (a task that could not run).
         kind: Option<ErrorKind>,
+        /// The service's error code (`RepositoryNotFoundException`), where
+        /// it answered with one.
+        code: Option<String>,
     },
 }
 
@@ -385,6 +388,7 @@ fn call_err<E: std::fmt::Display>(stage: &'static str, e: &Error<E>) -> ImagePus
         message: e.to_string(),
         request_id: e.request_id().map(str::to_owned),
         kind: Some(e.kind()),
+        code: e.service_code().map(str::to_owned),
     }
 }
 
@@ -395,5 +399,6 @@ fn local_err(stage: &'static str, e: impl std::fmt::Display) -> ImagePushError {
         message: e.to_string(),
         request_id: None,
         kind: None,
+        code: None,
     }
 }
