@@ -20,6 +20,10 @@ Exit status:
   7    a push stopped partway; the message says how to resume it (--resume)
   130  interrupted (Ctrl-C); a push says how to resume it";
 
+/// How a validation error of the library says to send anyway.
+const LIBRARY_ADVICE: &str =
+    "use ValidationMode::Warn or ValidationMode::Off in the client config to send anyway";
+
 /// The class of a failure; each has its own exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Class {
@@ -82,9 +86,17 @@ pub struct CliError {
 impl CliError {
     /// A failure of the given class.
     pub fn new(class: Class, message: impl Into<String>) -> Self {
+        let mut message = message.into();
+        if class == Class::Invalid {
+            // The library's advice names its config; a user has a flag.
+            message = message.replace(
+                LIBRARY_ADVICE,
+                "pass --validation warn (or off) to send anyway",
+            );
+        }
         Self {
             class,
-            message: message.into(),
+            message,
             next: Vec::new(),
         }
     }

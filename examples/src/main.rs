@@ -16,7 +16,7 @@ mod rm;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 use ecrkit::config::{Env, NO_REGION};
-use ecrkit::{Client, Config};
+use ecrkit::{Client, Config, ValidationMode};
 
 use error::{Class, CliError, EXIT_STATUSES};
 use output::OutputFormat;
@@ -64,6 +64,12 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true)]
     quiet: bool,
 
+    /// Check requests against the service model's constraints before
+    /// sending them: refuse (enforce), log and send (warn), or not at all
+    #[arg(long, global = true, value_enum, default_value_t = Validation::Enforce,
+          env = "ECRKIT_VALIDATION", value_name = "MODE")]
+    validation: Validation,
+
     /// The form of the result on stdout: a table for people, or JSON for
     /// scripts (progress and logs always go to stderr)
     #[arg(
@@ -76,6 +82,17 @@ pub struct GlobalArgs {
         value_name = "FORMAT"
     )]
     output: OutputFormat,
+}
+
+/// `--validation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Validation {
+    /// Refuse a request that breaks a constraint; nothing is sent.
+    Enforce,
+    /// Log each broken constraint and send.
+    Warn,
+    /// Send without checking.
+    Off,
 }
 
 /// The subcommands. `pull` and `copy` join them once the library pulls
@@ -116,6 +133,11 @@ impl Context {
         if let Some(url) = &global.endpoint_url {
             config = config.with_endpoint_url(url);
         }
+        config = config.with_validation(match global.validation {
+            Validation::Enforce => ValidationMode::Enforce,
+            Validation::Warn => ValidationMode::Warn,
+            Validation::Off => ValidationMode::Off,
+        });
         let config = config
             .try_build()
             .map_err(|e| match e.0.strip_prefix(NO_REGION) {
@@ -157,6 +179,10 @@ fn main() {
 }
 
 async fn run(cli: Cli) -> Result<(), CliError> {
+    // What the command line alone can tell is wrong, before any setup.
+    if let Command::Push(args) = &cli.command {
+        args.check()?;
+    }
     let cx = Context::new(&cli.global)?;
     match cli.command {
         Command::Push(args) => push::run(&cx, args).await,

@@ -314,23 +314,26 @@ impl Display {
                 }
                 if let Some(multi) = &inner.multi {
                     let (acked, to_send, done, count) = state.totals();
+                    // A bar joins the display before it ticks: one that
+                    // ticked alone would draw where the display cannot clear.
                     let total = state.total.get_or_insert_with(|| {
                         let bar = ProgressBar::new(to_send)
                             .with_style(total_style())
                             .with_position(acked);
+                        let bar = multi.add(bar);
                         bar.enable_steady_tick(Duration::from_millis(200));
-                        multi.add(bar)
+                        bar
                     });
                     total.set_prefix(format!("total {done}/{count} blobs"));
                     let bar = ProgressBar::new(size)
                         .with_style(layer_style())
                         .with_prefix(label_of(digest))
                         .with_position(sent);
-                    bar.enable_steady_tick(Duration::from_millis(200));
                     let bar = match &state.total {
                         Some(total) => multi.insert_before(total, bar),
                         None => multi.add(bar),
                     };
+                    bar.enable_steady_tick(Duration::from_millis(200));
                     state.bars.insert(digest.to_owned(), bar);
                 }
             }

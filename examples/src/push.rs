@@ -213,16 +213,32 @@ pub async fn run(cx: &Context, args: PushArgs) -> Result<(), CliError> {
     }
 }
 
+impl PushArgs {
+    /// What clap cannot check: `--resume` values fit the kind of push.
+    pub fn check(&self) -> Result<(), CliError> {
+        if self.layer.is_none()
+            && let Some(spec) = self.resume.iter().find(|s| s.digest.is_none())
+        {
+            return Err(CliError::usage(format!(
+                "--resume {spec}: an image push needs the blob's digest (DIGEST=UPLOAD_ID:BYTES)"
+            )));
+        }
+        if self.layer.is_some() && self.resume.len() > 1 {
+            return Err(CliError::usage(
+                "a --layer push continues one upload: give --resume once",
+            ));
+        }
+        Ok(())
+    }
+}
+
 async fn push(cx: &Context, args: &PushArgs, session: Arc<Mutex<Session>>) -> Result<(), CliError> {
+    args.check()?;
     for spec in &args.resume {
         let key = match (&spec.digest, &args.layer) {
             (Some(d), _) => d.clone(),
             (None, Some(file)) => layer_key(file),
-            (None, None) => {
-                return Err(CliError::usage(format!(
-                    "--resume {spec}: an image push needs the blob's digest (DIGEST=UPLOAD_ID:BYTES)"
-                )));
-            }
+            (None, None) => continue,
         };
         lock(&session).specs.insert(key, spec.clone());
     }
