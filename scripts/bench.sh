@@ -3,7 +3,7 @@
 # workspace) against the same loopback sink. Not part of the test command.
 #
 #   bash scripts/bench.sh            # push 512 MiB and 1 GiB, 10 MiB parts; 10,000 small calls
-#   bash scripts/bench.sh build      # clean release builds and stripped sizes, ours vs the peer
+#   bash scripts/bench.sh build      # clean release builds and stripped sizes: the ecrkit command line vs the peer
 #   cargo bench -p ecr-bench         # criterion: signed request build vs the base64+SHA-256 floor
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,9 +29,9 @@ if [ "$mode" = build ]; then
     # shared machine they vary less from run to run.
     local TIMEFORMAT='%U %S'
     if [ "$side" = ours ]; then
-      { time env "${env[@]}" CARGO_TARGET_DIR="$dir" cargo build --quiet --release -p ecr-examples --example push_image; } 2>"$dir/cpu" ||
+      { time env "${env[@]}" CARGO_TARGET_DIR="$dir" cargo build --quiet --release -p ecrkit-cli --bin ecrkit; } 2>"$dir/cpu" ||
         { cat "$dir/cpu" >&2; return 1; }
-      bin=$dir/release/examples/push_image
+      bin=$dir/release/ecrkit
     else
       { time (cd bench/peer && env "${env[@]}" CARGO_TARGET_DIR="$dir" cargo build --quiet --release); } 2>"$dir/cpu" ||
         { cat "$dir/cpu" >&2; return 1; }
