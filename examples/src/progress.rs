@@ -129,6 +129,8 @@ struct State {
     first_start: Option<Instant>,
     /// Whether the plan line was printed.
     announced: bool,
+    /// Whether the display ended.
+    finished: bool,
     /// Uploads being resumed, by blob: their ids are known before they start.
     resuming: HashMap<String, String>,
     bars: HashMap<String, ProgressBar>,
@@ -195,6 +197,10 @@ struct Inner {
     state: Mutex<State>,
     multi: Option<MultiProgress>,
     ticker: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+fn present_line(digest: &str) -> String {
+    format!("present  {}  (already in the repository)", label_of(digest))
 }
 
 /// How a blob is named on screen: a short digest, or (for a layer file
@@ -293,20 +299,15 @@ impl Display {
                 if !present {
                     state.resumed += sent;
                 }
-                if present {
-                    self.line(
-                        &state,
-                        format!("present  {}  (already in the repository)", label_of(digest)),
-                    );
+                // In lines mode they follow the plan line (`announce`).
+                if present && inner.multi.is_some() {
+                    self.line(present_line(digest));
                 }
             }
             BlobEvent::Started { upload_id } => {
                 if state.first_start.is_none() {
                     state.first_start = Some(Instant::now());
-                    if !state.announced && matches!(inner.style, Style::Lines { .. }) {
-                        state.announced = true;
-                        eprintln!("{}", state.plan_line(&inner.label));
-                    }
+                    self.announce(&mut state);
                 }
                 if let Some(blob) = state.find(digest) {
                     blob.upload_id = Some(upload_id.clone());
@@ -358,12 +359,25 @@ impl Display {
                     }
                 }
                 self.update_total(&state);
-                self.line(
-                    &state,
-                    format!("uploaded {}  {}", label_of(digest), human_size(size)),
-                );
+                self.line(format!(
+                    "uploaded {}  {}",
+                    label_of(digest),
+                    human_size(size)
+                ));
             }
             _ => {}
+        }
+    }
+
+    /// Lines mode: the plan, then the blobs the repository has, once.
+    fn announce(&self, state: &mut State) {
+        if state.announced || !matches!(self.inner.style, Style::Lines { .. }) {
+            return;
+        }
+        state.announced = true;
+        eprintln!("{}", state.plan_line(&self.inner.label));
+        for blob in state.blobs.iter().filter(|b| b.present) {
+            eprintln!("{}", present_line(&blob.digest));
         }
     }
 
@@ -376,7 +390,7 @@ impl Display {
     }
 
     /// A line above the bars, or on its own.
-    fn line(&self, _state: &State, text: String) {
+    fn line(&self, text: String) {
         match (&self.inner.multi, self.inner.style) {
             (Some(multi), _) => {
                 let _ = multi.println(text);
@@ -426,13 +440,20 @@ impl Display {
             .collect()
     }
 
-    /// Ends the display: bars off the screen, the ticker stopped; a last
-    /// line in lines mode when anything was uploaded.
+    /// Ends the display (once; later calls do nothing): bars off the
+    /// screen, the ticker stopped; in lines mode the plan if no upload
+    /// started, and a last progress line if one did.
     pub fn finish(&self) {
         if let Some(ticker) = lock(&self.inner.ticker).take() {
             ticker.abort();
         }
         let mut state = lock(&self.inner.state);
+        if std::mem::replace(&mut state.finished, true) {
+            return;
+        }
+        if !state.blobs.is_empty() {
+            self.announce(&mut state);
+        }
         if let Some(total) = state.total.take() {
             total.finish_and_clear();
         }

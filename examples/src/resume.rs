@@ -1,8 +1,12 @@
-//! Resuming a push that stopped: the `--resume` values, and the command
-//! line that continues it, printed when a push stops or is interrupted.
+//! Resuming a push that stopped: the `--resume` values, what a push knows
+//! of its uploads, and the command line that continues it, printed when a
+//! push stops or is interrupted.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
+
+use crate::progress::Display;
 
 /// One upload to continue: `[DIGEST=]UPLOAD_ID:BYTES`. An image push names
 /// the blob by digest; a `--layer` push may leave it out (the file is then
@@ -55,6 +59,62 @@ impl fmt::Display for ResumeSpec {
             write!(f, "{d}=")?;
         }
         write!(f, "{}:{}", self.upload_id, self.bytes)
+    }
+}
+
+/// What a push knows of its uploads, to say how to resume when it stops.
+#[derive(Default)]
+pub struct Session {
+    /// Uploads to continue, by blob digest (or the layer file's name).
+    pub specs: HashMap<String, ResumeSpec>,
+    /// Blobs this run made present.
+    pub done: HashSet<String>,
+    /// The display of the image or layer being pushed.
+    pub current: Option<Display>,
+}
+
+impl Session {
+    /// The `--resume` values that continue from where the uploads stand.
+    fn rerun_specs(&mut self) -> Vec<ResumeSpec> {
+        if let Some(display) = &self.current {
+            for (key, upload_id, bytes) in display.unfinished() {
+                let digest = key.starts_with("sha256:").then(|| key.clone());
+                self.specs.insert(
+                    key,
+                    ResumeSpec {
+                        digest,
+                        upload_id,
+                        bytes,
+                    },
+                );
+            }
+            self.done.extend(display.done());
+        }
+        let mut specs: Vec<ResumeSpec> = self
+            .specs
+            .iter()
+            .filter(|(key, _)| !self.done.contains(*key))
+            .map(|(_, spec)| spec.clone())
+            .collect();
+        specs.sort_by(|a, b| a.digest.cmp(&b.digest));
+        specs
+    }
+
+    /// The lines that say how to continue.
+    pub fn how_to_continue(&mut self) -> Vec<String> {
+        let specs = self.rerun_specs();
+        if specs.is_empty() {
+            vec![
+                "no upload was left partway: run the same command again to continue \
+                  (blobs already in the repository are skipped)"
+                    .into(),
+            ]
+        } else {
+            vec![
+                "to continue where the service stands, run:".into(),
+                format!("  {}", rerun_command(&specs)),
+            ]
+        }
     }
 }
 

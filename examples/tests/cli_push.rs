@@ -139,9 +139,15 @@ async fn a_layout_is_pushed_listed_and_pushed_again() {
             top["digest"].as_str().unwrap()
         )
     );
+    let lines: Vec<&str> = again.stderr.lines().collect();
     assert_eq!(
-        again.stderr.matches("present  sha256:").count(),
-        3,
+        lines[0], "push cli/app:v1: 0 blob(s) to upload (0.0 MiB), 3 already in the repository",
+        "{}",
+        again.stderr
+    );
+    assert_eq!(lines.len(), 4, "{}", again.stderr);
+    assert!(
+        lines[1..].iter().all(|l| l.starts_with("present  sha256:")),
         "{}",
         again.stderr
     );
