@@ -32,6 +32,9 @@ cargo test --workspace --no-fail-fast -- --nocapture 2>&1 | tee target/test-outp
 status=${PIPESTATUS[0]}
 cargo test -p ecrkit --lib --features aws-config -- --nocapture credentials::aws_config 2>&1 | tee -a target/test-output.txt
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
+# The part encoder without `simd-base64` (the base64 crate's encoder).
+cargo test -p ecrkit --lib --no-default-features --features push -- --nocapture push::part 2>&1 | tee -a target/test-output.txt
+[ "${PIPESTATUS[0]}" = 0 ] || status=1
 # The command line installs as users install it (a debug build, into a
 # scratch root; the workspace's target directory is reused), and runs.
 rm -rf target/cli-install
@@ -46,7 +49,7 @@ fi
 bash scripts/fuzz_smoke.sh 2>&1 | tee target/fuzz-output.txt || status=1
 echo
 echo "== Suite summaries"
-grep -E "^(awsJson1.1 (input|output) suite|SigV4 suite|ECR model conformance|bad-input catalog|fault matrix|cargo install --path examples):" target/test-output.txt || true
+grep -E "^(awsJson1\.[01]( query-compatible)? (input|output) suite|SigV4 suite|ECR model conformance|DynamoDB model conformance|bad-input catalog|fault matrix|cargo install --path examples):" target/test-output.txt || true
 grep -E "^fuzz" target/fuzz-output.txt || true
 echo "disk: target/ holds $(du -sh target 2>/dev/null | cut -f1), fuzz/target $(du -sh fuzz/target 2>/dev/null | cut -f1), $(df -h . | awk 'NR==2 {print $4}') free"
 grep -E "^test result:" target/test-output.txt | awk '{p+=$4; f+=$6} END {print "tests: " p " passed, " f " failed"}'

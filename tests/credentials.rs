@@ -375,13 +375,13 @@ fn credential_process_failures_do_not_echo_secrets() {
             format!(r#"{{"Version": 1, "AccessKeyId": "ASIA", "SecretAccessKey": "{SECRET}""#),
             0,
             String::new(),
-            "the command's output is not JSON (it ends early at byte 100)".to_owned(),
+            "the command's output is not JSON (it ends early at line 1 column 100)".to_owned(),
         ),
         (
             format!(r#"Version=1 SecretAccessKey={SECRET}"#),
             0,
             String::new(),
-            "the command's output is not JSON (syntax error at byte 0)".to_owned(),
+            "the command's output is not JSON (syntax error at line 1 column 1)".to_owned(),
         ),
         (
             format!(

@@ -247,6 +247,42 @@ class Gen:
             out.append(f"pattern({rust_str(sh['pattern'])})")
         return out
 
+    def constrained(self, name):
+        """Whether a shape is a value with constraints of its own (a
+        candidate for a named constraint set)."""
+        sh = self.shapes[name]
+        return ("enum" not in sh and sh["type"] not in ("structure", "boolean", "timestamp")
+                and bool(self.constraints(sh)))
+
+    def named_sets(self):
+        """The constrained shapes two or more members (or list items) use:
+        each becomes one `#[aws_constraint]` in constraints.rs, its pattern
+        compiled once, instead of the same attributes on every member."""
+        if hasattr(self, "_named"):
+            return self._named
+        uses = {}
+        for sh in self.shapes.values():
+            if sh["type"] != "structure":
+                continue
+            for member in sh["members"].values():
+                names = [member["shape"]]
+                t = self.shapes[member["shape"]]
+                if t["type"] in ("list", "map"):
+                    names.append(t["member" if t["type"] == "list" else "value"]["shape"])
+                for n in names:
+                    if self.constrained(n):
+                        uses[n] = uses.get(n, 0) + 1
+        self._named = {n for n, count in uses.items() if count >= 2}
+        return self._named
+
+    def constraint_set(self, name):
+        sh = self.shapes[name]
+        count = "a value" if sh["type"] in ("string", "blob") else sh["type"]
+        lines = [f"/// The model's `{name}` shape ({count}), for every member that uses it.",
+                 f"#[aws_constraint({', '.join(self.constraints(sh))})]",
+                 f"pub struct {name};"]
+        return "\n".join(lines)
+
     def field_lines(self, container, mname, member, required, op_name):
         sh = self.shapes[member["shape"]]
         field = snake(mname)
@@ -255,6 +291,8 @@ class Gen:
         if sh["type"] == "blob":
             attrs.append("#[base64]")
         cons = self.constraints(sh)
+        if member["shape"] in self.named_sets():
+            cons = [f"constraints(constraints::{member['shape']})"]
         # The design card's seed: byte positions keep the Dart generator's
         # stand-in for "no maximum" (2^60); the one documented difference.
         if op_name == "UploadLayerPart" and mname in ("partFirstByte", "partLastByte"):
@@ -266,9 +304,12 @@ class Gen:
         for c in cons:
             attrs.append(f"#[{c}]")
         if sh["type"] in ("list", "map"):
-            item = self.shapes[sh["member" if sh["type"] == "list" else "value"]["shape"]]
+            item_name = sh["member" if sh["type"] == "list" else "value"]["shape"]
+            item = self.shapes[item_name]
             if "enum" not in item and item["type"] != "structure":
                 ic = self.constraints(item)
+                if item_name in self.named_sets():
+                    ic = [f"constraints(constraints::{item_name})"]
                 if ic:
                     attrs.append(f"#[each({', '.join(ic)})]")
         if lower_camel(field) != mname:
@@ -348,7 +389,14 @@ class Gen:
             lines.append(f"pub struct {rust};")
             return lines
         lines.append(f"pub struct {rust} {{")
-        for mname, member in sh["members"].items():
+        # Blob members first: serde writes members in declaration order, and
+        # with the blob ahead of the others an UploadLayerPart body can be
+        # streamed (the uploader writes the blob's text before it knows the
+        # part's length, which `partLastByte` carries). Order is not part of
+        # the model; members keep the model's order otherwise.
+        members = sorted(sh["members"].items(),
+                         key=lambda kv: self.shapes[kv[1]["shape"]]["type"] != "blob")
+        for mname, member in members:
             lines += self.field_lines(name, mname, member, mname in required, op_name)
         lines.append("}")
         return lines
@@ -580,6 +628,8 @@ class Gen:
                 uses.append("use crate::Timestamp;")
             if "HashMap<" in text:
                 uses.append("use std::collections::HashMap;")
+            if "constraints::" in text:
+                uses.append("use super::constraints;")
             if area != "common" and area != "errors":
                 uses.append("#[allow(unused_imports)]\nuse super::common::*;")
             if area != "errors":
@@ -589,7 +639,15 @@ class Gen:
             with open(os.path.join(OUT, f"{area}.rs"), "w") as f:
                 f.write(header + "\n".join(sorted(uses)) + "\n\n" + text + "\n")
         self.write_paginators()
-        mods = sorted(list(files) + ["paginators"])
+        with open(os.path.join(OUT, "constraints.rs"), "w") as f:
+            f.write("//! The constraints several members share, declared once (`#[aws_constraint]`):\n"
+                    "//! one per shape of the model that two or more members or list items use,\n"
+                    "//! named after it; members name them with `#[constraints(..)]`, and each\n"
+                    "//! pattern is compiled once.\n//!\n"
+                    "//! Generated by `tools/gen_ecr.py` from botocore's ECR model; edit the generator, not this file.\n\n"
+                    "use crate::aws_constraint;\n\n")
+            f.write("\n\n".join(self.constraint_set(n) for n in sorted(self.named_sets())) + "\n")
+        mods = sorted(list(files) + ["paginators", "constraints"])
         with open(os.path.join(OUT, "mod.rs"), "w") as f:
             f.write("//! The Amazon ECR API (2015-09-21), declared with the macros: one file per\n")
             f.write("//! area, each behind the crate feature of its name (all on by default:\n")
@@ -600,6 +658,10 @@ class Gen:
                 f.write(f"{gate(mod)}pub mod {mod};\n")
             f.write("\n")
             for mod in mods:
+                if mod == "constraints":
+                    # Named by path (`constraints::RepositoryName`), not
+                    # glob-imported beside the shapes.
+                    continue
                 allow = "" if mod in AREAS else "#[allow(unused_imports)]\n"
                 f.write(f"{gate(mod)}{allow}pub use {mod}::*;\n")
             ops = sorted(self.ops)
@@ -741,12 +803,12 @@ REQUEST_JSON_HEAD = """
 pub fn validate_request_json(
     operation: &str,
     json: &[u8],
-) -> Option<Result<Result<(), crate::ValidationError>, crate::json::JsonError>> {
-    fn check<O: crate::Operation + crate::json::FromJson>(
+) -> Option<Result<Result<(), crate::ValidationError>, crate::protocol::ParseError>> {
+    fn check<O: crate::Operation + serde::de::DeserializeOwned>(
         json: &[u8],
-    ) -> Result<Result<(), crate::ValidationError>, crate::json::JsonError> {
-        let request: O = crate::json::from_json(json)?;
-        Ok(crate::validate::Validator::check(O::NAME, &request))
+    ) -> Result<Result<(), crate::ValidationError>, crate::protocol::ParseError> {
+        let request: O = crate::protocol::from_json(json)?;
+        Ok(request.validate())
     }
     match operation {
 """

@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
-"""Writes the awsJson1.1 protocol-conformance cases as Rust, declared with our DSL.
+"""Writes the awsJson protocol-conformance cases as Rust, declared with our DSL.
 
-Reads botocore's suites (tests/unit/protocols/input/json.json and
-output/json.json of the pinned botocore sdist that scripts/setup.sh extracts)
-and writes one Rust file that tests/protocol.rs includes. Nothing derived from
+Reads botocore's awsJson suites (tests/unit/protocols/{input,output}/ of the
+pinned botocore sdist that scripts/setup.sh extracts: json.json for
+awsJson1.1, json_1_0.json for awsJson1.0, json_1_0-query-compatible.json for
+an awsQuery-compatible awsJson1.0 service) and writes one Rust file that
+tests/protocol.rs includes. Nothing derived from
 the suites is committed: tests/protocol/build.rs runs this at build time and
 writes into Cargo's OUT_DIR.
 
-For every suite entry there is one module with the entry's shapes declared
-with `#[aws_shape]`, `#[aws_enum]` and `#[aws_error]`, and the operation
-declared with `#[aws_operation(target = "JsonProtocol.<Op>", ...)]` (its
-fields are the input shape's members). For every case there is one function:
+For every suite entry there is one module with the entry's service (a
+`ServiceInfo` from the entry's metadata), its shapes declared with
+`#[aws_shape]`, `#[aws_enum]` and `#[aws_error]`, and the operation declared
+with `#[aws_operation(target = "<Prefix>.<Op>", ...)]` (its fields are the
+input shape's members; timestamp formats, documents, the endpoint trait and
+request compression as the DSL writes them). For every case there is one function:
 an input case builds the request as a Rust value, an output case holds the
 expected result (or modeled error) as a Rust value and checks a response
 against it through the runtime's parsing.
@@ -33,13 +37,18 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_BOTOCORE = os.path.join(ROOT, "target/oracles/botocore")
 DEFAULT_OUT = os.path.join(ROOT, "target/oracles/generated/protocol_json.rs")
-INPUT_SUITE = "tests/unit/protocols/input/json.json"
-OUTPUT_SUITE = "tests/unit/protocols/output/json.json"
+# (name, file): each has an input and an output suite.
+SUITES = [
+    ("awsJson1.1", "json.json"),
+    ("awsJson1.0", "json_1_0.json"),
+    ("awsJson1.0 query-compatible", "json_1_0-query-compatible.json"),
+]
+TIMESTAMP_FORMATS = {"iso8601": "date-time", "rfc822": "http-date", "unixTimestamp": "epoch-seconds"}
 
 # Names a generated type must not take: they would shadow what generated code uses.
 RESERVED_TYPES = {
     "String", "Vec", "Option", "Some", "None", "Box", "Result", "Ok", "Err", "HashMap",
-    "Bytes", "Timestamp", "Self", "NoOutput", "ProtocolTestService", "Default",
+    "Bytes", "Timestamp", "Self", "NoOutput", "ProtocolService", "Default", "Document",
 }
 RUST_KEYWORDS = {
     "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for",
@@ -132,7 +141,8 @@ def raw_str(s):
 class Entry:
     """One suite entry: its shapes, and the Rust names they get."""
 
-    def __init__(self, kind, index, entry):
+    def __init__(self, suite, kind, index, entry):
+        self.suite = suite
         self.kind = kind
         self.index = index
         self.entry = entry
@@ -166,7 +176,7 @@ class Entry:
         return json.dumps(given, sort_keys=True)
 
     def mod_name(self):
-        return "%s_%02d_%s" % (self.kind, self.index, snake(self.op_name))
+        return "%s_%s_%02d_%s" % (snake(self.suite), self.kind, self.index, snake(self.op_name))
 
     # ----- types -------------------------------------------------------------
 
@@ -185,7 +195,7 @@ class Entry:
         s = self.shape(name)
         t = s.get("type")
         if s.get("document"):
-            raise Unsupported("document type `%s`: the DSL has no document (untyped JSON) member type" % name)
+            return
         if t in ("bigInteger", "bigDecimal"):
             raise Unsupported("%s `%s`: the DSL has no arbitrary-precision numbers" % (t, name))
         if s.get("eventstream"):
@@ -211,6 +221,8 @@ class Entry:
 
     def rust_type(self, name):
         s = self.shape(name)
+        if s.get("document"):
+            return "ecrkit::Document"
         t = s["type"]
         if t == "string":
             return self.type_names[name] if "enum" in s else "String"
@@ -265,15 +277,23 @@ class Entry:
     def emit(self, line=""):
         self.lines.append(line)
 
-    def field_lines(self, struct):
+    def field_lines(self, struct, operation=False):
+        """The fields of a structure; `#[host_label]` goes on the
+        operation's own (the input shape declared as a shape has none)."""
         lines = []
         for field, wire, m, optional, boxed in self.fields(struct):
             ms = self.shape(m["shape"])
             notes = []
-            if ms.get("type") == "timestamp" and ms.get("timestampFormat", "unixTimestamp") != "unixTimestamp":
-                notes.append("the model's timestampFormat is %s; the DSL has epoch seconds only" % ms["timestampFormat"])
-            if m.get("hostLabel"):
-                notes.append("a @hostLabel member; the DSL has no host labels")
+            attrs = []
+            fmt = m.get("timestampFormat") or ms.get("timestampFormat")
+            if ms.get("type") == "timestamp" and fmt:
+                if fmt not in TIMESTAMP_FORMATS:
+                    raise Unsupported("timestampFormat %s" % fmt)
+                attrs.append("    #[timestamp_format(%s)]" % rust_str(TIMESTAMP_FORMATS[fmt]))
+            if m.get("hostLabel") and operation:
+                if optional or ms.get("type") != "string":
+                    raise Unsupported("a @hostLabel member that is not a required string")
+                attrs.append("    #[host_label]")
             if m.get("jsonvalue"):
                 notes.append("a jsonvalue member: a string on the awsJson wire")
             if m.get("locationName") and m["locationName"] != wire:
@@ -285,6 +305,7 @@ class Entry:
                 ty = "Option<%s>" % ty
             for note in notes:
                 lines.append("    // %s" % note)
+            lines.extend(attrs)
             if ms.get("type") == "blob":
                 lines.append("    #[base64]")
             lines.append("    #[rename = %s]" % rust_str(wire))
@@ -369,7 +390,9 @@ class Entry:
             if s.get("type") != "structure":
                 continue
             if s.get("exception") or name in errors:
-                self.declare_struct(name, "#[aws_error]")
+                code = s.get("error", {}).get("code")
+                attr = "#[aws_error(code = %s)]" % rust_str(code) if code else "#[aws_error]"
+                self.declare_struct(name, attr)
             else:
                 self.declare_struct(name, "#[aws_shape]")
         output = self.given.get("output", {}).get("shape")
@@ -381,18 +404,42 @@ class Entry:
             self.emit("pub struct NoOutput;")
             self.emit()
             self.same_impl("NoOutput", None)
-        target = "%s.%s" % (self.metadata.get("targetPrefix", "JsonProtocol"), self.op_name)
+        meta = self.metadata
+        prefix = meta.get("targetPrefix", "JsonProtocol")
+        self.emit("/// The entry's service, from its metadata.")
+        self.emit("pub struct ProtocolService;")
+        self.emit()
+        self.emit("impl ecrkit::Service for ProtocolService {")
+        self.emit("    const INFO: ecrkit::ServiceInfo = ecrkit::ServiceInfo {")
+        self.emit("        signing_name: %s," % rust_str(meta.get("signingName") or meta.get("endpointPrefix") or "foo"))
+        self.emit("        endpoint_prefix: %s," % rust_str(meta.get("endpointPrefix") or "foo"))
+        self.emit("        json_version: %s," % rust_str(meta.get("jsonVersion", "1.1")))
+        self.emit("        target_prefix: %s," % rust_str(prefix))
+        self.emit("        env_name: \"PROTOCOL_TEST\",")
+        self.emit("        query_compatible: %s," % ("true" if "awsQueryCompatible" in meta else "false"))
+        self.emit("    };")
+        self.emit("}")
+        self.emit()
+        target = "%s.%s" % (prefix, self.op_name)
         self.emit("#[aws_operation(")
         self.emit("    target = %s," % rust_str(target))
         self.emit("    output = %s," % output_type)
         self.emit("    errors(%s)," % ", ".join(self.type_names[e] for e in self.error_shapes()))
-        self.emit("    service = crate::ProtocolTestService,")
+        self.emit("    service = ProtocolService,")
+        endpoint = self.given.get("endpoint", {})
+        if "hostPrefix" in endpoint:
+            self.emit("    host_prefix = %s," % rust_str(endpoint["hostPrefix"]))
+        encodings = self.given.get("requestcompression", {}).get("encodings", [])
+        if encodings:
+            if "gzip" not in encodings:
+                raise Unsupported("request compression %s" % encodings)
+            self.emit("    request_compression = \"gzip\",")
         self.emit(")]")
         self.emit("#[derive(Debug, Clone)]")
         input_shape = self.given.get("input", {}).get("shape")
         if input_shape:
             self.emit("pub struct %s {" % self.op_struct)
-            self.lines.extend(self.field_lines(input_shape))
+            self.lines.extend(self.field_lines(input_shape, operation=True))
             self.emit("}")
         else:
             self.emit("pub struct %s;" % self.op_struct)
@@ -402,6 +449,8 @@ class Entry:
 
     def value(self, name, v):
         s = self.shape(name)
+        if s.get("document"):
+            return "serde_json::json!(%s)" % json.dumps(v)
         t = s["type"]
         if t == "structure":
             return self.struct_value(name, self.type_names[name], v)
@@ -503,7 +552,8 @@ class Entry:
             self.emit("}")
         elif "error" in case:
             code = case.get("errorCode", "")
-            shape = next((e for e in self.error_shapes() if e == code), None)
+            shape = next((e for e in self.error_shapes()
+                          if code in (e, self.shape(e).get("error", {}).get("code"))), None)
             if shape is None:
                 raise Unsupported("error code %s is not one of the operation's errors" % code)
             rust = self.type_names[shape]
@@ -557,9 +607,8 @@ class Entry:
 
 
 def generate(botocore):
-    paths = {kind: os.path.join(botocore, rel) for kind, rel in (("input", INPUT_SUITE), ("output", OUTPUT_SUITE))}
     out = [
-        "// @generated by tools/protocol_gen.py from botocore's awsJson1.1 protocol suites.",
+        "// @generated by tools/protocol_gen.py from botocore's awsJson protocol suites.",
         "// Do not edit; do not commit. tests/protocol/build.rs regenerates it.",
         "",
         "/// Why there are no cases, if there are none.",
@@ -567,43 +616,58 @@ def generate(botocore):
         "/// The botocore directory the suites were read from.",
         "pub const BOTOCORE_DIR: &str = %s;" % rust_str(os.path.abspath(botocore)),
     ]
-    tables = {}
-    for kind, path in paths.items():
-        with open(path, "rb") as f:
-            raw = f.read()
-        suite = json.loads(raw)
-        out.append("/// FNV-1a of the %s suite file this was generated from." % kind)
-        out.append("pub const %s_FNV: u64 = 0x%016x;" % (kind.upper(), fnv1a64(raw)))
-        rows = []
-        for index, entry in enumerate(suite):
-            gen = Entry(kind, index, entry)
-            module, results = gen.generate()
-            if module:
-                out.append("")
-                out.append(module)
-            for case, fn, reason in results:
-                data = json.dumps({
-                    "entry": index,
-                    "description": entry.get("description", ""),
-                    "metadata": entry.get("metadata", {}),
-                    "clientEndpoint": entry.get("clientEndpoint"),
-                    "case": case,
-                }, sort_keys=True)
-                rows.append((case["id"], index, data, fn, reason))
-        tables[kind] = rows
-    for kind, struct, field in (("input", "InputCase", "build"), ("output", "OutputCase", "check")):
-        out.append("")
-        out.append("/// The %s cases, in suite order." % kind)
-        out.append("pub static %s_CASES: &[crate::harness::%s] = &[" % (kind.upper(), struct))
-        for case_id, index, data, fn, reason in tables[kind]:
-            out.append("    crate::harness::%s {" % struct)
-            out.append("        id: %s," % rust_str(case_id))
-            out.append("        entry: %d," % index)
-            out.append("        data: %s," % raw_str(data))
-            out.append("        %s: %s," % (field, "Some(%s)" % fn if fn else "None"))
-            out.append("        unsupported: %s," % rust_str(reason))
-            out.append("    },")
-        out.append("];")
+    suites = []
+    for suite_name, file in SUITES:
+        tables = {}
+        for kind in ("input", "output"):
+            rel = "tests/unit/protocols/%s/%s" % (kind, file)
+            with open(os.path.join(botocore, rel), "rb") as f:
+                raw = f.read()
+            rows = []
+            for index, entry in enumerate(json.loads(raw)):
+                gen = Entry(suite_name, kind, index, entry)
+                module, results = gen.generate()
+                if module:
+                    out.append("")
+                    out.append(module)
+                for case, fn, reason in results:
+                    data = json.dumps({
+                        "entry": index,
+                        "description": entry.get("description", ""),
+                        "metadata": entry.get("metadata", {}),
+                        "clientEndpoint": entry.get("clientEndpoint"),
+                        "case": case,
+                    }, sort_keys=True)
+                    rows.append((case["id"], index, data, fn, reason))
+            tables[kind] = (rel, fnv1a64(raw), rows)
+        suites.append((suite_name, tables))
+    for n, (suite_name, tables) in enumerate(suites):
+        for kind, struct, field in (("input", "InputCase", "build"), ("output", "OutputCase", "check")):
+            rel, fnv, rows = tables[kind]
+            out.append("")
+            out.append("/// The %s %s cases, in suite order." % (suite_name, kind))
+            out.append("pub static %s_%d: &[crate::harness::%s] = &[" % (kind.upper(), n, struct))
+            for case_id, index, data, fn, reason in rows:
+                out.append("    crate::harness::%s {" % struct)
+                out.append("        id: %s," % rust_str(case_id))
+                out.append("        entry: %d," % index)
+                out.append("        data: %s," % raw_str(data))
+                out.append("        %s: %s," % (field, "Some(%s)" % fn if fn else "None"))
+                out.append("        unsupported: %s," % rust_str(reason))
+                out.append("    },")
+            out.append("];")
+    out.append("")
+    out.append("/// Every suite: its name, and per direction the file (relative to the")
+    out.append("/// botocore directory), its FNV-1a fingerprint and its cases.")
+    out.append("pub static SUITES: &[crate::harness::Suite] = &[")
+    for n, (suite_name, tables) in enumerate(suites):
+        (irel, ifnv, _), (orel, ofnv, _) = tables["input"], tables["output"]
+        out.append("    crate::harness::Suite {")
+        out.append("        name: %s," % rust_str(suite_name))
+        out.append("        input: (%s, 0x%016x, INPUT_%d)," % (rust_str(irel), ifnv, n))
+        out.append("        output: (%s, 0x%016x, OUTPUT_%d)," % (rust_str(orel), ofnv, n))
+        out.append("    },")
+    out.append("];")
     return "\n".join(out) + "\n"
 
 
@@ -612,10 +676,11 @@ def main():
     ap.add_argument("--botocore", default=DEFAULT_BOTOCORE, help="the extracted botocore sdist")
     ap.add_argument("--out", default=DEFAULT_OUT, help="the Rust file to write")
     args = ap.parse_args()
-    for rel in (INPUT_SUITE, OUTPUT_SUITE):
-        path = os.path.join(args.botocore, rel)
-        if not os.path.isfile(path):
-            sys.exit("protocol_gen: %s not found: run scripts/setup.sh" % path)
+    for _, file in SUITES:
+        for kind in ("input", "output"):
+            path = os.path.join(args.botocore, "tests/unit/protocols", kind, file)
+            if not os.path.isfile(path):
+                sys.exit("protocol_gen: %s not found: run scripts/setup.sh" % path)
     source = generate(args.botocore)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     tmp = args.out + ".tmp"

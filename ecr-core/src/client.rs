@@ -20,7 +20,7 @@ use crate::operation::{Operation, OperationError, Service, ServiceInfo};
 use crate::protocol;
 use crate::retry::{self, RetryKind, RetryQuota};
 use crate::signing::{self, SigningError, SigningScope};
-use crate::validate::{ValidationError, ValidationMode, Validator};
+use crate::validate::{ValidationError, ValidationMode};
 
 /// An Amazon ECR client (and a client for any awsJson service declared with
 /// the macros). Cheap to clone; clones share connections and the retry quota.
@@ -54,6 +54,27 @@ impl PreparedBody {
         let sha256 = signing::sha256_hex(&bytes);
         Self { bytes, sha256 }
     }
+}
+
+/// How one request goes out beyond its body: the host prefix of Smithy's
+/// endpoint trait, and the body's content encoding when it was compressed.
+#[derive(Debug, Clone, Default)]
+pub struct RequestOptions {
+    /// Prepended to the endpoint's host (`foo.` for `foo.example.com`).
+    pub host_prefix: Option<String>,
+    /// The body's `Content-Encoding` (`gzip`), signed with the request.
+    pub content_encoding: Option<&'static str>,
+}
+
+/// Gzips a request body (flate2's default level).
+fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 2 + 64),
+        flate2::Compression::default(),
+    );
+    encoder.write_all(body)?;
+    encoder.finish()
 }
 
 /// A successful response.
@@ -90,6 +111,17 @@ pub enum InvokeError {
     Signing(SigningError),
     /// Misconfiguration.
     Config(String),
+}
+
+/// What one attempt sends: the same for every attempt of a call.
+#[derive(Clone, Copy)]
+struct Outgoing<'a> {
+    service: &'a ServiceInfo,
+    url: &'a reqwest::Url,
+    region: &'a str,
+    target: &'a str,
+    body: &'a PreparedBody,
+    options: &'a RequestOptions,
 }
 
 enum AttemptError {
@@ -150,19 +182,36 @@ impl Client {
     /// Validates, serializes and sends an operation.
     pub async fn send<O: Operation>(&self, op: &O) -> Result<O::Output, Error<O::Error>> {
         self.validate(op)?;
+        let host_prefix = self.host_prefix_of(op)?;
         let mut buf = Vec::with_capacity(op.body_size_hint());
-        op.write_body(&mut buf);
+        op.write_body(&mut buf).map_err(|e| Error::Request {
+            message: e.to_string(),
+        })?;
+        let compression = &self.inner.config.request_compression;
+        let content_encoding = (O::REQUEST_COMPRESSION
+            && !compression.disabled
+            && buf.len() >= compression.min_size_bytes as usize)
+            .then_some("gzip");
+        if content_encoding.is_some() {
+            buf = gzip(&buf).map_err(|e| Error::Request {
+                message: format!("could not compress the request: {e}"),
+            })?;
+        }
         let body = PreparedBody::new(Bytes::from(buf));
-        self.send_prepared::<O>(body).await
+        let options = RequestOptions {
+            host_prefix,
+            content_encoding,
+        };
+        self.dispatch::<O>(body, &options).await
     }
 
     /// Validates an operation according to the configured mode.
     pub fn validate<O: Operation>(&self, op: &O) -> Result<(), ValidationError> {
         match self.inner.config.validation {
             ValidationMode::Off => Ok(()),
-            ValidationMode::Enforce => Validator::check(O::NAME, op),
+            ValidationMode::Enforce => op.validate(),
             ValidationMode::Warn => {
-                if let Err(e) = Validator::check(O::NAME, op) {
+                if let Err(e) = op.validate() {
                     for v in &e.violations {
                         tracing::warn!(operation = O::NAME, path = %v.path, "{}", v.message);
                     }
@@ -173,13 +222,23 @@ impl Client {
     }
 
     /// Sends a body already built (and hashed) for operation `O`; the body
-    /// is not validated again.
+    /// is not validated again (and goes uncompressed, to the endpoint's
+    /// host: an operation with a host prefix goes through
+    /// [`send`](Self::send)).
     pub async fn send_prepared<O: Operation>(
         &self,
         body: PreparedBody,
     ) -> Result<O::Output, Error<O::Error>> {
+        self.dispatch::<O>(body, &RequestOptions::default()).await
+    }
+
+    async fn dispatch<O: Operation>(
+        &self,
+        body: PreparedBody,
+        options: &RequestOptions,
+    ) -> Result<O::Output, Error<O::Error>> {
         match self
-            .invoke(&O::Service::INFO, O::NAME, O::TARGET, body)
+            .invoke_with(&O::Service::INFO, O::NAME, O::TARGET, body, options)
             .await
         {
             Ok(resp) => {
@@ -206,6 +265,42 @@ impl Client {
         }
     }
 
+    /// The host prefix `op` is sent with (Smithy's endpoint trait), unless
+    /// host prefixes are disabled.
+    fn host_prefix_of<O: Operation>(&self, op: &O) -> Result<Option<String>, Error<O::Error>> {
+        match op.host_prefix() {
+            _ if self.inner.config.disable_host_prefix => Ok(None),
+            None => Ok(None),
+            Some(Ok(prefix)) => Ok(Some(prefix)),
+            // A value that is not a host label would steer the request to
+            // another host: refused whatever the validation mode.
+            Some(Err(e)) => Err(Error::Validation(e)),
+        }
+    }
+
+    /// The URL a request of `op` goes to: its service's endpoint (see
+    /// [`endpoint_for`](Self::endpoint_for)) with the operation's host
+    /// prefix in front of the host, as [`send`](Self::send) sends it.
+    pub fn request_url<O: Operation>(&self, op: &O) -> Result<reqwest::Url, Error<O::Error>> {
+        let prefix = self.host_prefix_of(op)?;
+        self.url_with_prefix(&O::Service::INFO, prefix.as_deref())
+            .map_err(Error::Config)
+    }
+
+    fn url_with_prefix(
+        &self,
+        service: &ServiceInfo,
+        prefix: Option<&str>,
+    ) -> Result<reqwest::Url, String> {
+        let mut url = self.endpoint_for(service)?;
+        if let Some(prefix) = prefix {
+            let host = url.host_str().unwrap_or_default().to_owned();
+            url.set_host(Some(&format!("{prefix}{host}")))
+                .map_err(|e| format!("host prefix {prefix:?}: {e}"))?;
+        }
+        Ok(url)
+    }
+
     /// The endpoint URL for a service.
     pub fn endpoint_for(&self, service: &ServiceInfo) -> Result<reqwest::Url, String> {
         let url = endpoint::resolve(&self.inner.config, service).map_err(|e| e.to_string())?;
@@ -221,8 +316,23 @@ impl Client {
         target: &str,
         body: PreparedBody,
     ) -> Result<RawResponse, InvokeError> {
+        self.invoke_with(service, operation, target, body, &RequestOptions::default())
+            .await
+    }
+
+    /// [`invoke`](Self::invoke) with a host prefix and a content encoding.
+    pub async fn invoke_with(
+        &self,
+        service: &ServiceInfo,
+        operation: &'static str,
+        target: &str,
+        body: PreparedBody,
+        options: &RequestOptions,
+    ) -> Result<RawResponse, InvokeError> {
         let span = tracing::info_span!("aws.operation", operation, bytes = body.bytes.len());
-        let run = self.invoke_inner(service, target, body).instrument(span);
+        let run = self
+            .invoke_inner(service, target, body, options)
+            .instrument(span);
         match self.inner.config.timeouts.operation {
             Some(limit) => {
                 tokio::time::timeout(limit, run)
@@ -241,9 +351,12 @@ impl Client {
         service: &ServiceInfo,
         target: &str,
         body: PreparedBody,
+        options: &RequestOptions,
     ) -> Result<RawResponse, InvokeError> {
         let config = &self.inner.config;
-        let url = self.endpoint_for(service).map_err(InvokeError::Config)?;
+        let url = self
+            .url_with_prefix(service, options.host_prefix.as_deref())
+            .map_err(InvokeError::Config)?;
         let region = config
             .region
             .clone()
@@ -264,7 +377,17 @@ impl Client {
                 request_id = tracing::field::Empty
             );
             let result = self
-                .attempt(service, &url, &region, target, &body, &credentials)
+                .attempt(
+                    &Outgoing {
+                        service,
+                        url: &url,
+                        region: &region,
+                        target,
+                        body: &body,
+                        options,
+                    },
+                    &credentials,
+                )
                 .instrument(span.clone())
                 .await;
             let error = match result {
@@ -362,13 +485,17 @@ impl Client {
 
     async fn attempt(
         &self,
-        service: &ServiceInfo,
-        url: &reqwest::Url,
-        region: &str,
-        target: &str,
-        body: &PreparedBody,
+        request: &Outgoing<'_>,
         credentials: &crate::credentials::Credentials,
     ) -> Result<RawResponse, AttemptError> {
+        let Outgoing {
+            service,
+            url,
+            region,
+            target,
+            body,
+            options,
+        } = *request;
         let config = &self.inner.config;
         let host = match (url.host_str(), url.port()) {
             (Some(h), Some(p)) => format!("{h}:{p}"),
@@ -379,11 +506,17 @@ impl Client {
             "1.0" => "application/x-amz-json-1.0",
             _ => "application/x-amz-json-1.1",
         };
-        let unsigned = [
+        let mut unsigned = vec![
             ("content-type", content_type),
             ("host", host.as_str()),
             ("x-amz-target", target),
         ];
+        if let Some(encoding) = options.content_encoding {
+            unsigned.push(("content-encoding", encoding));
+        }
+        if service.query_compatible {
+            unsigned.push(("x-amzn-query-mode", "true"));
+        }
         let scope = SigningScope {
             region,
             service: service.signing_name,
@@ -398,13 +531,13 @@ impl Client {
             scope,
         )
         .map_err(AttemptError::Signing)?;
-        let mut request = self
-            .inner
-            .http
-            .post(url.clone())
-            .header("content-type", content_type)
-            .header("x-amz-target", target)
-            .body(body.bytes.clone());
+        let mut request = self.inner.http.post(url.clone());
+        for (name, value) in &unsigned {
+            if *name != "host" {
+                request = request.header(*name, *value);
+            }
+        }
+        let mut request = request.body(body.bytes.clone());
         for (name, value) in signed {
             request = request.header(name, value);
         }
@@ -433,7 +566,7 @@ impl Client {
             .get("date")
             .and_then(|v| v.to_str().ok())
             .and_then(httpdate_parse);
-        let meta = protocol::parse_error(status, &headers, &bytes);
+        let meta = protocol::parse_error_of(service, status, &headers, &bytes);
         Err(AttemptError::Service {
             meta,
             body: bytes,

@@ -68,6 +68,35 @@ pub struct Config {
     pub timeouts: TimeoutConfig,
     /// The largest response body the client reads (default 64 MiB).
     pub max_response_bytes: usize,
+    /// Leave out the host prefixes of Smithy's endpoint trait (as the SDKs'
+    /// `disableHostPrefixInjection`): requests go to the endpoint's host as
+    /// it is.
+    pub disable_host_prefix: bool,
+    /// The compression of request bodies for operations that declare it.
+    pub request_compression: RequestCompressionConfig,
+}
+
+/// Request compression (Smithy's `@requestCompression`, gzip), as the AWS
+/// SDKs configure it
+/// (<https://docs.aws.amazon.com/sdkref/latest/guide/feature-compression.html>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestCompressionConfig {
+    /// Never compress (`AWS_DISABLE_REQUEST_COMPRESSION`,
+    /// `disable_request_compression`).
+    pub disabled: bool,
+    /// Compress bodies of at least this many bytes (default 10240, at most
+    /// 10485760; `AWS_REQUEST_MIN_COMPRESSION_SIZE_BYTES`,
+    /// `request_min_compression_size_bytes`).
+    pub min_size_bytes: u32,
+}
+
+impl Default for RequestCompressionConfig {
+    fn default() -> Self {
+        Self {
+            disabled: false,
+            min_size_bytes: 10_240,
+        }
+    }
 }
 
 impl Default for Config {
@@ -82,6 +111,8 @@ impl Default for Config {
             retry: RetryConfig::default(),
             timeouts: TimeoutConfig::default(),
             max_response_bytes: 64 << 20,
+            disable_host_prefix: false,
+            request_compression: RequestCompressionConfig::default(),
         }
     }
 }
@@ -109,6 +140,7 @@ impl Config {
     /// | ignore configured endpoints | `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` | `ignore_configured_endpoint_urls` |
     /// | FIPS, dual-stack | `AWS_USE_FIPS_ENDPOINT`, `AWS_USE_DUALSTACK_ENDPOINT` | `use_fips_endpoint`, `use_dualstack_endpoint` |
     /// | attempts | `AWS_MAX_ATTEMPTS` | `max_attempts` |
+    /// | request compression | `AWS_DISABLE_REQUEST_COMPRESSION`, `AWS_REQUEST_MIN_COMPRESSION_SIZE_BYTES` | `disable_request_compression`, `request_min_compression_size_bytes` |
     ///
     /// An environment variable wins over the profile. Credentials come from
     /// [`crate::credentials::default_provider`]: the environment, then the
@@ -167,6 +199,24 @@ impl Config {
             match value.parse::<u32>() {
                 Ok(n) if n > 0 => config.retry.max_attempts = n,
                 _ => tracing::warn!(%value, "max attempts: expected a positive integer; ignored"),
+            }
+        }
+        if let Some(off) = flag(
+            "AWS_DISABLE_REQUEST_COMPRESSION",
+            "disable_request_compression",
+        ) {
+            config.request_compression.disabled = off;
+        }
+        if let Some(value) = setting(
+            "AWS_REQUEST_MIN_COMPRESSION_SIZE_BYTES",
+            "request_min_compression_size_bytes",
+        ) {
+            match value.parse::<u32>() {
+                Ok(n) if n <= 10_485_760 => config.request_compression.min_size_bytes = n,
+                _ => tracing::warn!(
+                    %value,
+                    "request_min_compression_size_bytes: expected 0 to 10485760; ignored"
+                ),
             }
         }
         config.endpoint_variant = EndpointVariant {
@@ -397,6 +447,19 @@ impl ConfigBuilder {
     /// Sets the largest response body the client reads.
     pub fn with_max_response_bytes(mut self, limit: usize) -> Self {
         self.config.max_response_bytes = limit;
+        self
+    }
+
+    /// Leaves out the host prefixes of operations that declare one (Smithy's
+    /// endpoint trait): requests go to the endpoint's host unchanged.
+    pub fn with_host_prefix_disabled(mut self, disabled: bool) -> Self {
+        self.config.disable_host_prefix = disabled;
+        self
+    }
+
+    /// Sets request compression (for operations that declare it).
+    pub fn with_request_compression(mut self, compression: RequestCompressionConfig) -> Self {
+        self.config.request_compression = compression;
         self
     }
 

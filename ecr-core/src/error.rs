@@ -120,6 +120,8 @@ pub enum ErrorKind {
     Transport,
     /// [`Error::Response`]: a success answer that does not parse.
     Response,
+    /// [`Error::Request`]: the request could not be serialized.
+    Request,
     /// [`Error::Credentials`]: no credentials, or their source failed.
     Credentials,
     /// [`Error::Signing`]: the request could not be signed.
@@ -161,6 +163,13 @@ pub enum Error<E> {
         /// Status and request id.
         meta: ErrorMeta,
     },
+    /// The request could not be serialized (a member's own `Serialize`
+    /// failed; nothing was sent).
+    #[error("could not serialize the request: {message}")]
+    Request {
+        /// What failed.
+        message: String,
+    },
     /// No credentials.
     #[error(transparent)]
     Credentials(#[from] CredentialsError),
@@ -186,6 +195,7 @@ impl<E> Error<E> {
             Error::Service { .. } => ErrorKind::Service,
             Error::Transport { .. } => ErrorKind::Transport,
             Error::Response { .. } => ErrorKind::Response,
+            Error::Request { .. } => ErrorKind::Request,
             Error::Credentials(_) => ErrorKind::Credentials,
             Error::Signing(_) => ErrorKind::Signing,
             Error::Pagination { .. } => ErrorKind::Pagination,
@@ -237,6 +247,7 @@ impl<E> Error<E> {
             },
             Error::Transport { source, attempts } => Error::Transport { source, attempts },
             Error::Response { message, meta } => Error::Response { message, meta },
+            Error::Request { message } => Error::Request { message },
             Error::Credentials(c) => Error::Credentials(c),
             Error::Signing(s) => Error::Signing(s),
             Error::Config(c) => Error::Config(c),

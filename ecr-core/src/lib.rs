@@ -77,7 +77,7 @@
 //! // Wire names are lowerCamelCase unless `#[rename = ".."]` says otherwise.
 //! let request = DescribeThing { repository_name: "my-app".into(), max_results: Some(10) };
 //! let mut body = Vec::new();
-//! request.write_body(&mut body);
+//! request.write_body(&mut body)?;
 //! assert_eq!(body, br#"{"repositoryName":"my-app","maxResults":10}"#);
 //!
 //! // The schema the macro derived: wire names, kinds, requiredness, constraints.
@@ -91,6 +91,13 @@
 //! let err = client.validate(&bad).unwrap_err();
 //! let paths: Vec<_> = err.violations.iter().map(|v| v.path.as_str()).collect();
 //! assert_eq!(paths, ["repositoryName", "repositoryName", "maxResults"]);
+//! // The same check without a client.
+//! assert_eq!(bad.validate().unwrap_err(), err);
+//!
+//! // Every declared type is serde's too, with its wire names.
+//! assert_eq!(serde_json::to_string(&request)?, r#"{"repositoryName":"my-app","maxResults":10}"#);
+//! let out: DescribeThingResponse = serde_json::from_str(r#"{"thingUri":"u"}"#)?;
+//! assert_eq!(out.thing_uri.as_deref(), Some("u"));
 //!
 //! // Sending returns the response, or an error carrying the typed
 //! // `DescribeThingError` the macro generated.
@@ -100,6 +107,7 @@
 //!         .await?;
 //!     Ok(out.thing_uri)
 //! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! A request without members is a unit struct (`pub struct DescribeRegistry;`)
@@ -250,6 +258,7 @@
 //!         json_version: "1.0",
 //!         target_prefix: "DynamoDB_20120810",
 //!         env_name: "DYNAMODB", // AWS_ENDPOINT_URL_DYNAMODB
+//!         query_compatible: false,
 //!     };
 //! }
 //!
@@ -355,13 +364,15 @@
 //! | `layers`, `images`, `repositories`, `policies`, `lifecycle`, `scanning`, `replication`, `pull-through-cache`, `templates`, `signing`, `account-settings`, `tags` | on (`full`) | the operations of that area of [`ecr`] (the module of the same name, with `_` for `-`) and their paginators; a shape several areas use is there when any of them is; `scanning` and `lifecycle` add their waiters |
 //! | `push` | on (`full`) | [`push`]: the layer and image uploader (with `layers` and `images`) |
 //! | `aws-config` | off | `credentials::AwsConfigProvider`, and aws-config's default credentials chain (assume role, SSO, web identity, ECS container, EC2 instance metadata) at the end of the chain [`Config::from_env`] builds. It brings aws-config's own HTTP client and TLS stack into the build. |
+//! | `simd-base64` | on | The uploader's part encoder writes base64 with base64-simd (several GB/s) instead of the `base64` crate; every other blob uses `base64` |
 //! | `unicode-patterns` | off | Patterns with Unicode classes (`\p{L}`) run on the full `regex` engine; without it they are a compile error (the default engine, regex-lite, runs ASCII classes only). |
 //!
 //! # Modules
 //!
 //! - [`client`], [`config`], [`credentials`], [`signing`], [`endpoint`],
 //!   [`retry`], [`protocol`], [`error`]: the runtime.
-//! - [`validate`] and [`schema`]: what the generated code calls and builds.
+//! - [`validate`], [`schema`] and [`wire`]: what the generated code calls
+//!   and builds (validation, the `SCHEMA` constants, awsJson's serde adapters).
 //! - [`ecr`]: the Amazon ECR API; [`push`]: streaming layer (and image) push.
 //!
 //! The `docs/` folder of the repository has a page per topic: declaring an
@@ -384,7 +395,6 @@ pub mod credentials;
 pub mod ecr;
 pub mod endpoint;
 pub mod error;
-pub mod json;
 pub mod operation;
 pub mod paginate;
 pub mod protocol;
@@ -398,17 +408,18 @@ pub mod types;
 pub mod validate;
 #[cfg(any(feature = "scanning", feature = "lifecycle"))]
 pub mod waiters;
+pub mod wire;
 
 pub use client::Client;
-pub use config::{Config, ConfigBuilder, TimeoutConfig};
+pub use config::{Config, ConfigBuilder, RequestCompressionConfig, TimeoutConfig};
 pub use credentials::Credentials;
-pub use ecrkit_macros::{aws_enum, aws_error, aws_operation, aws_shape};
+pub use ecrkit_macros::{aws_constraint, aws_enum, aws_error, aws_operation, aws_shape};
 pub use error::{Error, ErrorKind, ErrorMeta, UnmodeledError};
 /// The `http` crate, whose `HeaderMap` the protocol functions take.
 pub use http;
 pub use operation::{Ecr, ModeledError, Operation, OperationError, Service, ServiceInfo};
 pub use schema::{Schema, Shape};
-pub use types::Timestamp;
+pub use types::{Document, Timestamp, TimestampParseError};
 pub use validate::{ValidationError, ValidationMode, Violation};
 
 /// A pattern with Unicode classes (`\p{..}`), which regex-lite cannot run:
@@ -440,14 +451,21 @@ macro_rules! __unicode_pattern {
 pub mod __private {
     pub use crate::__unicode_pattern;
     pub use crate::error::{ErrorMeta, UnmodeledError};
-    pub use crate::json::{AsBlob, FromJson, JsonError, JsonReader, JsonWriter, ToJson};
     pub use crate::operation::{
         Ecr, MessageSlot, ModeledError, Operation, OperationError, Service, check_target_prefix,
-        parse_modeled, unmodeled,
+        join_target, parse_modeled, target_str, unmodeled,
     };
     pub use crate::schema::{Constraint, Kind, Member, Number, Schema, SchemaType, Shape};
-    pub use crate::validate::{Pattern, Validate, Validator};
+    pub use crate::validate::{
+        AsNumber, AsStr, HasLength, LengthConstraint, NamedConstraint, NumberConstraint, Pattern,
+        StringConstraint, Validate, ValidationError, Validator, host_prefix,
+    };
+    pub use crate::wire::{
+        MapOnly, base64_blob, date_time, deserialize_enum, deserialize_unit, epoch_seconds, float,
+        http_date, serialize_unit,
+    };
     pub use crate::{Client, Error};
+    pub use serde;
     pub use std::option::Option;
     pub use std::result::Result;
     pub use std::string::String;

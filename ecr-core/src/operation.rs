@@ -1,9 +1,11 @@
 //! The traits the macros implement, and the service descriptors.
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
 use crate::error::{ErrorMeta, UnmodeledError};
-use crate::json::{FromJson, ToJson};
 use crate::schema::Shape;
-use crate::validate::Validate;
+use crate::validate::{Validate, ValidationError, Validator};
 
 /// What a service needs to be called: how it is signed, where it lives and
 /// which awsJson version it speaks.
@@ -21,6 +23,11 @@ pub struct ServiceInfo {
     pub target_prefix: &'static str,
     /// The service part of `AWS_ENDPOINT_URL_<SERVICE>` (`ECR`).
     pub env_name: &'static str,
+    /// The service declares `awsQueryCompatible` (it moved from the awsQuery
+    /// protocol): requests carry `x-amzn-query-mode: true`, and an error's
+    /// code is the one its `x-amzn-query-error` header names, as the
+    /// service's awsQuery clients knew it.
+    pub query_compatible: bool,
 }
 
 /// A service descriptor type, named by `#[aws_operation(service = S)]`.
@@ -40,6 +47,7 @@ impl Service for Ecr {
         json_version: "1.1",
         target_prefix: "AmazonEC2ContainerRegistry_V20150921",
         env_name: "ECR",
+        query_compatible: false,
     };
 }
 
@@ -64,10 +72,39 @@ pub const fn check_target_prefix(target_prefix: &str, target: &str) {
     }
 }
 
+/// The bytes of `prefix.name`: the `X-Amz-Target` of an operation that
+/// names its service and no `target`, joined when the program compiles.
+#[doc(hidden)]
+pub const fn join_target<const N: usize>(prefix: &str, name: &str) -> [u8; N] {
+    let (prefix, name) = (prefix.as_bytes(), name.as_bytes());
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < prefix.len() {
+        out[i] = prefix[i];
+        i += 1;
+    }
+    out[i] = b'.';
+    let mut j = 0;
+    while j < name.len() {
+        out[i + 1 + j] = name[j];
+        j += 1;
+    }
+    out
+}
+
+/// The joined target as text (both parts are text, so it always is).
+#[doc(hidden)]
+pub const fn target_str(bytes: &'static [u8]) -> &'static str {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(_) => panic!("a target is text"),
+    }
+}
+
 /// A request declared with `#[aws_operation]`.
-pub trait Operation: Shape + Validate + ToJson + Send + Sync {
+pub trait Operation: Shape + Validate + Serialize + Send + Sync {
     /// The response.
-    type Output: FromJson + Send;
+    type Output: DeserializeOwned + Send;
     /// The operation's error enum (generated as `<Name>Error`).
     type Error: OperationError;
     /// The service the operation belongs to.
@@ -76,11 +113,30 @@ pub trait Operation: Shape + Validate + ToJson + Send + Sync {
     const NAME: &'static str;
     /// The `X-Amz-Target` header.
     const TARGET: &'static str;
+    /// Smithy's `@requestCompression` (gzip): the client compresses a body
+    /// of at least its configured minimum size.
+    const REQUEST_COMPRESSION: bool = false;
 
-    /// The JSON body of the request, written into `buf`.
-    fn write_body(&self, buf: &mut Vec<u8>) {
-        let mut w = crate::json::JsonWriter::new(buf);
-        self.write_json(&mut w);
+    /// The host prefix of Smithy's endpoint trait, its labels filled from
+    /// the request (`None` when the operation has none); an error when a
+    /// label's value is not a host label.
+    fn host_prefix(&self) -> Option<Result<String, ValidationError>> {
+        None
+    }
+
+    /// The JSON body of the request (serde_json), appended to `buf`.
+    ///
+    /// Fails only if a member's own `Serialize` impl does (the generated
+    /// ones do not).
+    fn write_body(&self, buf: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        serde_json::to_writer(buf, self)
+    }
+
+    /// Checks the request against the model's constraints and returns every
+    /// violation at once; the same check [`Client::send`](crate::Client::send)
+    /// runs under `ValidationMode::Enforce`.
+    fn validate(&self) -> Result<(), ValidationError> {
+        Validator::check(Self::NAME, self)
     }
 
     /// A lower bound of the body size, to size the buffer once.
@@ -99,7 +155,7 @@ pub trait OperationError: Sized + std::fmt::Debug + std::fmt::Display + Send {
 }
 
 /// An exception declared with `#[aws_error]`.
-pub trait ModeledError: FromJson {
+pub trait ModeledError: DeserializeOwned {
     /// The error code the service sends for it.
     const CODE: &'static str;
     /// Sets the `message` field from the message the runtime found (under
@@ -133,18 +189,9 @@ impl MessageSlot for String {
 /// caller falls back to the unmodeled variant (the code and request id are
 /// kept either way).
 pub fn parse_modeled<T: ModeledError>(body: &[u8], meta: &ErrorMeta) -> Option<T> {
-    let mut error: T = crate::json::from_json(or_empty_object(body)).ok()?;
+    let mut error: T = crate::protocol::parse_output(body).ok()?;
     error.fill_message(meta.message.as_deref());
     Some(error)
-}
-
-/// An empty (or all white space) body reads as `{}`.
-fn or_empty_object(body: &[u8]) -> &[u8] {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        body
-    }
 }
 
 /// The unmodeled variant's payload.

@@ -1,5 +1,6 @@
 //! `ecrkit login`: a password for `docker login`, from GetAuthorizationToken.
 
+use base64::Engine;
 use clap::Args;
 use ecrkit::ecr::GetAuthorizationToken;
 use serde::Serialize;
@@ -54,8 +55,8 @@ pub async fn run(cx: &Context, args: LoginArgs) -> Result<(), CliError> {
         })?;
     let token = data.authorization_token.unwrap_or_default();
     // The token is base64 of `AWS:<password>`.
-    let decoded = base64_simd::STANDARD
-        .decode_to_vec(token.as_bytes())
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(token.as_bytes())
         .ok()
         .and_then(|d| String::from_utf8(d).ok());
     let (username, password) = decoded

@@ -34,6 +34,10 @@ fn main() {
     let suites = [
         botocore.join("tests/unit/protocols/input/json.json"),
         botocore.join("tests/unit/protocols/output/json.json"),
+        botocore.join("tests/unit/protocols/input/json_1_0.json"),
+        botocore.join("tests/unit/protocols/output/json_1_0.json"),
+        botocore.join("tests/unit/protocols/input/json_1_0-query-compatible.json"),
+        botocore.join("tests/unit/protocols/output/json_1_0-query-compatible.json"),
     ];
     if let Some(missing) = suites.iter().find(|p| !p.is_file()) {
         // Rebuild once scripts/setup.sh has fetched the suites. The default
@@ -50,7 +54,7 @@ fn main() {
             &out,
             &botocore,
             &format!(
-                "botocore's awsJson1.1 protocol suite {} was not found when the tests were built: \
+                "botocore's awsJson protocol suite {} was not found when the tests were built: \
                  run scripts/setup.sh (it fetches the pinned botocore sdist), then run the test again",
                 missing.display()
             ),
@@ -96,10 +100,7 @@ fn fallback(out: &Path, botocore: &Path, problem: &str) {
         "// Written by tests/protocol/build.rs: the cases could not be generated.\n\
          pub const PROBLEM: Option<&str> = Some({problem:?});\n\
          pub const BOTOCORE_DIR: &str = {dir:?};\n\
-         pub const INPUT_FNV: u64 = 0;\n\
-         pub const OUTPUT_FNV: u64 = 0;\n\
-         pub static INPUT_CASES: &[crate::harness::InputCase] = &[];\n\
-         pub static OUTPUT_CASES: &[crate::harness::OutputCase] = &[];\n",
+         pub static SUITES: &[crate::harness::Suite] = &[];\n",
         dir = botocore.display().to_string(),
     );
     fs::write(out, text).expect("write the generated protocol cases");

@@ -5,7 +5,7 @@ use std::fmt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
-use crate::json::{JsonValue as Value, from_json};
+use serde_json::Value;
 
 use super::{Credentials, CredentialsError, CredentialsFuture, ProvideCredentials};
 
@@ -78,18 +78,18 @@ impl ProcessProvider {
                 output.status
             )));
         }
-        let parsed = from_json::<Value>(&output.stdout);
-        // The reader's messages never quote the text, but the categories
-        // are all a user needs here.
+        let parsed = serde_json::from_slice::<Value>(&output.stdout);
+        // Only the category and place: the output holds secrets.
         let json = parsed.map_err(|e| {
             fail(format!(
-                "the command's output is not JSON ({} at byte {})",
+                "the command's output is not JSON ({} at line {} column {})",
                 if e.is_eof() {
                     "it ends early"
                 } else {
                     "syntax error"
                 },
-                e.offset()
+                e.line(),
+                e.column()
             ))
         })?;
         parse_output(&json, SystemTime::now()).map_err(fail)
@@ -135,7 +135,7 @@ fn parse_output(json: &Value, now: SystemTime) -> Result<Credentials, String> {
     };
     let get = |key: &str| json.get(key);
     match get("Version") {
-        Some(Value::Number(n)) if n == "1" => {}
+        Some(Value::Number(n)) if n.as_u64() == Some(1) => {}
         Some(Value::Number(n)) => return Err(format!("Version {n} is not supported (expected 1)")),
         Some(_) => return Err("Version is not a number (expected 1)".to_owned()),
         None => return Err("the output has no Version (expected 1)".to_owned()),
@@ -298,7 +298,7 @@ mod tests {
             (r#"["S3CR3T"]"#, "the command's output is not a JSON object"),
         ];
         for (json, want) in cases {
-            let value: Value = from_json(json.as_bytes()).unwrap();
+            let value: Value = serde_json::from_str(json).unwrap();
             assert_eq!(parse_output(&value, now).unwrap_err(), want);
         }
     }

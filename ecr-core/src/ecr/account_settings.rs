@@ -4,6 +4,7 @@
 
 #[allow(unused_imports)]
 use super::common::*;
+use super::constraints;
 #[allow(unused_imports)]
 use super::errors::*;
 use crate::{aws_operation, aws_shape};
@@ -20,7 +21,7 @@ use crate::{aws_operation, aws_shape};
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetAccountSetting {
     /// Name.
-    #[length(1, 64)]
+    #[constraints(constraints::AccountSettingName)]
     pub name: String,
 }
 
@@ -29,10 +30,10 @@ pub struct GetAccountSetting {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetAccountSettingResponse {
     /// Name (optional).
-    #[length(1, 64)]
+    #[constraints(constraints::AccountSettingName)]
     pub name: Option<String>,
     /// Value (optional).
-    #[length(1, 64)]
+    #[constraints(constraints::AccountSettingName)]
     pub value: Option<String>,
 }
 
@@ -48,7 +49,7 @@ pub struct GetAccountSettingResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutAccountSetting {
     /// Name.
-    #[length(1, 64)]
+    #[constraints(constraints::AccountSettingName)]
     pub name: String,
     /// Value.
     pub value: String,
@@ -59,7 +60,7 @@ pub struct PutAccountSetting {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutAccountSettingResponse {
     /// Name (optional).
-    #[length(1, 64)]
+    #[constraints(constraints::AccountSettingName)]
     pub name: Option<String>,
     /// Value (optional).
     pub value: Option<String>,

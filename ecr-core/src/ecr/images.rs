@@ -4,6 +4,7 @@
 
 #[allow(unused_imports)]
 use super::common::*;
+use super::constraints;
 #[allow(unused_imports)]
 use super::errors::*;
 use crate::Timestamp;
@@ -22,19 +23,18 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutImage {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// The image manifest JSON.
-    #[length(1, 4194304)]
+    #[constraints(constraints::ImageManifest)]
     pub image_manifest: String,
     /// The manifest's media type, when not in the manifest itself (optional).
     pub image_manifest_media_type: Option<String>,
     /// An image tag (optional).
-    #[length(1, 300)]
+    #[constraints(constraints::ImageTag)]
     pub image_tag: Option<String>,
     /// An image manifest digest, `sha256:<hex>` (optional).
     pub image_digest: Option<String>,
@@ -53,16 +53,15 @@ pub struct PutImageResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Image {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
     /// The image, by digest and/or tag (optional).
     pub image_id: Option<ImageIdentifier>,
     /// The image manifest JSON (optional).
-    #[length(1, 4194304)]
+    #[constraints(constraints::ImageManifest)]
     pub image_manifest: Option<String>,
     /// The manifest's media type, when not in the manifest itself (optional).
     pub image_manifest_media_type: Option<String>,
@@ -81,14 +80,13 @@ pub struct Image {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchGetImage {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// Image ids, each a digest and/or a tag.
-    #[length(1, 100)]
+    #[constraints(constraints::ImageIdentifierList)]
     pub image_ids: Vec<ImageIdentifier>,
     /// Accepted media types (optional).
     #[length(1, 100)]
@@ -160,14 +158,13 @@ pub enum ImageFailureCode {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchDeleteImage {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// Image ids, each a digest and/or a tag.
-    #[length(1, 100)]
+    #[constraints(constraints::ImageIdentifierList)]
     pub image_ids: Vec<ImageIdentifier>,
 }
 
@@ -176,7 +173,7 @@ pub struct BatchDeleteImage {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchDeleteImageResponse {
     /// Image ids, each a digest and/or a tag (optional).
-    #[length(1, 100)]
+    #[constraints(constraints::ImageIdentifierList)]
     pub image_ids: Option<Vec<ImageIdentifier>>,
     /// What failed, one entry per item (optional).
     pub failures: Option<Vec<ImageFailure>>,
@@ -197,19 +194,18 @@ pub struct BatchDeleteImageResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImages {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// Image ids, each a digest and/or a tag (optional).
-    #[length(1, 100)]
+    #[constraints(constraints::ImageIdentifierList)]
     pub image_ids: Option<Vec<ImageIdentifier>>,
     /// Where to resume: the `nextToken` of the previous page; `None` for the first page.
     pub next_token: Option<String>,
     /// The page size: at most this many results per call (optional).
-    #[range(1, 1000)]
+    #[constraints(constraints::MaxResults)]
     pub max_results: Option<i32>,
     /// Filter (optional).
     pub filter: Option<DescribeImagesFilter>,
@@ -260,16 +256,15 @@ pub struct DescribeImagesResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageDetail {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
     /// An image manifest digest, `sha256:<hex>` (optional).
     pub image_digest: Option<String>,
     /// Image tags (optional).
-    #[each(length(1, 300))]
+    #[each(constraints(constraints::ImageTag))]
     pub image_tags: Option<Vec<String>>,
     /// Image size in bytes (optional).
     pub image_size_in_bytes: Option<i64>,
@@ -304,7 +299,7 @@ pub struct ImageScanFindingsSummary {
     /// Vulnerability source updated at (optional).
     pub vulnerability_source_updated_at: Option<Timestamp>,
     /// Finding severity counts (optional).
-    #[each(range(min = 0))]
+    #[each(constraints(constraints::SeverityCount))]
     pub finding_severity_counts: Option<HashMap<String, i32>>,
 }
 
@@ -341,16 +336,15 @@ pub enum ImageStatus {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListImages {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// Where to resume: the `nextToken` of the previous page; `None` for the first page.
     pub next_token: Option<String>,
     /// The page size: at most this many results per call (optional).
-    #[range(1, 1000)]
+    #[constraints(constraints::MaxResults)]
     pub max_results: Option<i32>,
     /// Filter (optional).
     pub filter: Option<ListImagesFilter>,
@@ -371,7 +365,7 @@ pub struct ListImagesFilter {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListImagesResponse {
     /// Image ids, each a digest and/or a tag (optional).
-    #[length(1, 100)]
+    #[constraints(constraints::ImageIdentifierList)]
     pub image_ids: Option<Vec<ImageIdentifier>>,
     /// The token of the next page; `None` on the last page.
     pub next_token: Option<String>,
@@ -390,11 +384,10 @@ pub struct ListImagesResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListImageReferrers {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// Subject id.
     pub subject_id: SubjectIdentifier,
@@ -403,7 +396,7 @@ pub struct ListImageReferrers {
     /// Where to resume: the `nextToken` of the previous page; `None` for the first page.
     pub next_token: Option<String>,
     /// The page size: at most this many results per call (optional).
-    #[range(1, 50)]
+    #[constraints(constraints::FiftyMaxResults)]
     pub max_results: Option<i32>,
 }
 
@@ -433,7 +426,7 @@ pub enum ArtifactStatusFilter {
 pub struct ListImageReferrersFilter {
     /// Artifact types (optional).
     #[length(0, 5)]
-    #[each(length(1, 255))]
+    #[each(constraints(constraints::ArtifactType))]
     pub artifact_types: Option<Vec<String>>,
     /// Artifact status (optional).
     pub artifact_status: Option<ArtifactStatusFilter>,
@@ -483,7 +476,7 @@ pub struct ImageReferrer {
     /// Media type.
     pub media_type: String,
     /// Artifact type (optional).
-    #[length(1, 255)]
+    #[constraints(constraints::ArtifactType)]
     pub artifact_type: Option<String>,
     /// Size.
     pub size: i64,
@@ -506,16 +499,15 @@ pub struct ImageReferrer {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PutImageTagMutability {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// Image tag mutability.
     pub image_tag_mutability: ImageTagMutability,
     /// Image tag mutability exclusion filters (optional).
-    #[length(1, 5)]
+    #[constraints(constraints::ImageTagMutabilityExclusionFilters)]
     pub image_tag_mutability_exclusion_filters: Option<Vec<ImageTagMutabilityExclusionFilter>>,
 }
 
@@ -524,16 +516,15 @@ pub struct PutImageTagMutability {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutImageTagMutabilityResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
     /// Image tag mutability (optional).
     pub image_tag_mutability: Option<ImageTagMutability>,
     /// Image tag mutability exclusion filters (optional).
-    #[length(1, 5)]
+    #[constraints(constraints::ImageTagMutabilityExclusionFilters)]
     pub image_tag_mutability_exclusion_filters: Option<Vec<ImageTagMutabilityExclusionFilter>>,
 }
 
@@ -550,11 +541,10 @@ pub struct PutImageTagMutabilityResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct UpdateImageStorageClass {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// The image, by digest and/or tag.
     pub image_id: ImageIdentifier,
@@ -581,11 +571,10 @@ pub enum TargetStorageClass {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UpdateImageStorageClassResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
     /// The image, by digest and/or tag (optional).
     pub image_id: Option<ImageIdentifier>,
@@ -605,13 +594,12 @@ pub struct UpdateImageStorageClassResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImageSigningStatus {
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// The image, by digest and/or tag.
     pub image_id: ImageIdentifier,
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
 }
 
@@ -620,13 +608,12 @@ pub struct DescribeImageSigningStatus {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImageSigningStatusResponse {
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
     /// The image, by digest and/or tag (optional).
     pub image_id: Option<ImageIdentifier>,
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Signing statuses (optional).
     pub signing_statuses: Option<Vec<ImageSigningStatus>>,
@@ -637,10 +624,7 @@ pub struct DescribeImageSigningStatusResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageSigningStatus {
     /// Signing profile arn (optional).
-    #[length(max = 200)]
-    #[pattern(
-        r#"^arn:aws(-[a-z]+)*:signer:[a-z0-9-]+:[0-9]{12}:\/signing-profiles\/[a-zA-Z0-9_]{2,}$"#
-    )]
+    #[constraints(constraints::SigningProfileArn)]
     pub signing_profile_arn: Option<String>,
     /// Failure code (optional).
     pub failure_code: Option<String>,

@@ -4,6 +4,7 @@
 
 #[allow(unused_imports)]
 use super::common::*;
+use super::constraints;
 #[allow(unused_imports)]
 use super::errors::*;
 use crate::{aws_enum, aws_operation, aws_shape};
@@ -22,15 +23,14 @@ use crate::{aws_enum, aws_operation, aws_shape};
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchCheckLayerAvailability {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// Layer digests, `sha256:<hex>`.
     #[length(1, 100)]
-    #[each(length(0, 1000))]
+    #[each(constraints(constraints::BatchedOperationLayerDigest))]
     pub layer_digests: Vec<String>,
 }
 
@@ -49,7 +49,7 @@ pub struct BatchCheckLayerAvailabilityResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Layer {
     /// A layer digest, `sha256:<hex>` (optional).
-    #[pattern("[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+")]
+    #[constraints(constraints::LayerDigest)]
     pub layer_digest: Option<String>,
     /// Layer availability (optional).
     pub layer_availability: Option<LayerAvailability>,
@@ -81,7 +81,7 @@ pub enum LayerAvailability {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LayerFailure {
     /// A layer digest, `sha256:<hex>` (optional).
-    #[length(0, 1000)]
+    #[constraints(constraints::BatchedOperationLayerDigest)]
     pub layer_digest: Option<String>,
     /// Failure code (optional).
     pub failure_code: Option<LayerFailureCode>,
@@ -114,11 +114,10 @@ pub enum LayerFailureCode {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InitiateLayerUpload {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
 }
 
@@ -127,10 +126,10 @@ pub struct InitiateLayerUpload {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InitiateLayerUploadResponse {
     /// The id `InitiateLayerUpload` returned (optional).
-    #[pattern("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
+    #[constraints(constraints::UploadId)]
     pub upload_id: Option<String>,
     /// Part size (optional).
-    #[range(min = 0)]
+    #[constraints(constraints::PartSize)]
     pub part_size: Option<i64>,
 }
 
@@ -146,15 +145,18 @@ pub struct InitiateLayerUploadResponse {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UploadLayerPart {
+    /// Layer part blob.
+    #[base64]
+    #[length(max = 20971520)]
+    pub layer_part_blob: bytes::Bytes,
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// The id `InitiateLayerUpload` returned.
-    #[pattern("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
+    #[constraints(constraints::UploadId)]
     pub upload_id: String,
     /// Part first byte.
     #[range(0, 1152921504606846976)]
@@ -162,10 +164,6 @@ pub struct UploadLayerPart {
     /// Part last byte.
     #[range(0, 1152921504606846976)]
     pub part_last_byte: i64,
-    /// Layer part blob.
-    #[base64]
-    #[length(max = 20971520)]
-    pub layer_part_blob: bytes::Bytes,
 }
 
 /// The response of `UploadLayerPart`.
@@ -173,17 +171,16 @@ pub struct UploadLayerPart {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UploadLayerPartResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
     /// The id `InitiateLayerUpload` returned (optional).
-    #[pattern("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
+    #[constraints(constraints::UploadId)]
     pub upload_id: Option<String>,
     /// Last byte received (optional).
-    #[range(min = 0)]
+    #[constraints(constraints::PartSize)]
     pub last_byte_received: Option<i64>,
 }
 
@@ -200,18 +197,17 @@ pub struct UploadLayerPartResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CompleteLayerUpload {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// The id `InitiateLayerUpload` returned.
-    #[pattern("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
+    #[constraints(constraints::UploadId)]
     pub upload_id: String,
     /// Layer digests, `sha256:<hex>`.
     #[length(1, 100)]
-    #[each(pattern("[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+"))]
+    #[each(constraints(constraints::LayerDigest))]
     pub layer_digests: Vec<String>,
 }
 
@@ -220,17 +216,16 @@ pub struct CompleteLayerUpload {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CompleteLayerUploadResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
     /// The id `InitiateLayerUpload` returned (optional).
-    #[pattern("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
+    #[constraints(constraints::UploadId)]
     pub upload_id: Option<String>,
     /// A layer digest, `sha256:<hex>` (optional).
-    #[pattern("[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+")]
+    #[constraints(constraints::LayerDigest)]
     pub layer_digest: Option<String>,
 }
 
@@ -246,14 +241,13 @@ pub struct CompleteLayerUploadResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetDownloadUrlForLayer {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// A layer digest, `sha256:<hex>`.
-    #[pattern("[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+")]
+    #[constraints(constraints::LayerDigest)]
     pub layer_digest: String,
 }
 
@@ -264,6 +258,6 @@ pub struct GetDownloadUrlForLayerResponse {
     /// Download url (optional).
     pub download_url: Option<String>,
     /// A layer digest, `sha256:<hex>` (optional).
-    #[pattern("[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+")]
+    #[constraints(constraints::LayerDigest)]
     pub layer_digest: Option<String>,
 }

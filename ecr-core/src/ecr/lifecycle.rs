@@ -4,6 +4,7 @@
 
 #[allow(unused_imports)]
 use super::common::*;
+use super::constraints;
 #[allow(unused_imports)]
 use super::errors::*;
 use crate::Timestamp;
@@ -22,14 +23,13 @@ use crate::{aws_enum, aws_operation, aws_shape};
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutLifecyclePolicy {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// The lifecycle policy JSON.
-    #[length(100, 30720)]
+    #[constraints(constraints::LifecyclePolicyText)]
     pub lifecycle_policy_text: String,
 }
 
@@ -38,14 +38,13 @@ pub struct PutLifecyclePolicy {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutLifecyclePolicyResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
     /// The lifecycle policy JSON (optional).
-    #[length(100, 30720)]
+    #[constraints(constraints::LifecyclePolicyText)]
     pub lifecycle_policy_text: Option<String>,
 }
 
@@ -61,11 +60,10 @@ pub struct PutLifecyclePolicyResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetLifecyclePolicy {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
 }
 
@@ -74,14 +72,13 @@ pub struct GetLifecyclePolicy {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetLifecyclePolicyResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
     /// The lifecycle policy JSON (optional).
-    #[length(100, 30720)]
+    #[constraints(constraints::LifecyclePolicyText)]
     pub lifecycle_policy_text: Option<String>,
     /// Last evaluated at (optional).
     pub last_evaluated_at: Option<Timestamp>,
@@ -99,11 +96,10 @@ pub struct GetLifecyclePolicyResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteLifecyclePolicy {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
 }
 
@@ -112,14 +108,13 @@ pub struct DeleteLifecyclePolicy {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteLifecyclePolicyResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
     /// The lifecycle policy JSON (optional).
-    #[length(100, 30720)]
+    #[constraints(constraints::LifecyclePolicyText)]
     pub lifecycle_policy_text: Option<String>,
     /// Last evaluated at (optional).
     pub last_evaluated_at: Option<Timestamp>,
@@ -140,14 +135,13 @@ pub struct DeleteLifecyclePolicyResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StartLifecyclePolicyPreview {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// The lifecycle policy JSON (optional).
-    #[length(100, 30720)]
+    #[constraints(constraints::LifecyclePolicyText)]
     pub lifecycle_policy_text: Option<String>,
 }
 
@@ -156,14 +150,13 @@ pub struct StartLifecyclePolicyPreview {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StartLifecyclePolicyPreviewResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
     /// The lifecycle policy JSON (optional).
-    #[length(100, 30720)]
+    #[constraints(constraints::LifecyclePolicyText)]
     pub lifecycle_policy_text: Option<String>,
     /// Status (optional).
     pub status: Option<LifecyclePolicyPreviewStatus>,
@@ -204,14 +197,13 @@ pub enum LifecyclePolicyPreviewStatus {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetLifecyclePolicyPreview {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// Image ids, each a digest and/or a tag (optional).
-    #[length(1, 100)]
+    #[constraints(constraints::ImageIdentifierList)]
     pub image_ids: Option<Vec<ImageIdentifier>>,
     /// Where to resume: the `nextToken` of the previous page; `None` for the first page.
     pub next_token: Option<String>,
@@ -235,14 +227,13 @@ pub struct LifecyclePolicyPreviewFilter {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetLifecyclePolicyPreviewResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
     /// The lifecycle policy JSON (optional).
-    #[length(100, 30720)]
+    #[constraints(constraints::LifecyclePolicyText)]
     pub lifecycle_policy_text: Option<String>,
     /// Status (optional).
     pub status: Option<LifecyclePolicyPreviewStatus>,
@@ -273,7 +264,7 @@ pub enum ImageActionType {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LifecyclePolicyPreviewResult {
     /// Image tags (optional).
-    #[each(length(1, 300))]
+    #[each(constraints(constraints::ImageTag))]
     pub image_tags: Option<Vec<String>>,
     /// An image manifest digest, `sha256:<hex>` (optional).
     pub image_digest: Option<String>,
@@ -293,7 +284,7 @@ pub struct LifecyclePolicyPreviewResult {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LifecyclePolicyPreviewSummary {
     /// Expiring image total count (optional).
-    #[range(min = 0)]
+    #[constraints(constraints::ImageCount)]
     pub expiring_image_total_count: Option<i32>,
     /// Transitioning image total counts (optional).
     pub transitioning_image_total_counts: Option<Vec<TransitioningImageTotalCount>>,
@@ -341,6 +332,6 @@ pub struct TransitioningImageTotalCount {
     /// Target storage class (optional).
     pub target_storage_class: Option<LifecyclePolicyTargetStorageClass>,
     /// Image total count (optional).
-    #[range(min = 0)]
+    #[constraints(constraints::ImageCount)]
     pub image_total_count: Option<i32>,
 }

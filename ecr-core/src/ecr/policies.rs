@@ -4,6 +4,7 @@
 
 #[allow(unused_imports)]
 use super::common::*;
+use super::constraints;
 #[allow(unused_imports)]
 use super::errors::*;
 use crate::{aws_operation, aws_shape};
@@ -21,14 +22,13 @@ use crate::{aws_operation, aws_shape};
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SetRepositoryPolicy {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// The policy, IAM policy JSON.
-    #[length(0, 10240)]
+    #[constraints(constraints::RepositoryPolicyText)]
     pub policy_text: String,
     /// Whether to go ahead despite the safety check (optional).
     pub force: Option<bool>,
@@ -39,14 +39,13 @@ pub struct SetRepositoryPolicy {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SetRepositoryPolicyResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
     /// The policy, IAM policy JSON (optional).
-    #[length(0, 10240)]
+    #[constraints(constraints::RepositoryPolicyText)]
     pub policy_text: Option<String>,
 }
 
@@ -62,11 +61,10 @@ pub struct SetRepositoryPolicyResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetRepositoryPolicy {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
 }
 
@@ -75,14 +73,13 @@ pub struct GetRepositoryPolicy {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetRepositoryPolicyResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
     /// The policy, IAM policy JSON (optional).
-    #[length(0, 10240)]
+    #[constraints(constraints::RepositoryPolicyText)]
     pub policy_text: Option<String>,
 }
 
@@ -98,11 +95,10 @@ pub struct GetRepositoryPolicyResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRepositoryPolicy {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
 }
 
@@ -111,14 +107,13 @@ pub struct DeleteRepositoryPolicy {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRepositoryPolicyResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
     /// The policy, IAM policy JSON (optional).
-    #[length(0, 10240)]
+    #[constraints(constraints::RepositoryPolicyText)]
     pub policy_text: Option<String>,
 }
 
@@ -135,7 +130,7 @@ pub struct DeleteRepositoryPolicyResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutRegistryPolicy {
     /// The policy, IAM policy JSON.
-    #[length(0, 10240)]
+    #[constraints(constraints::RegistryPolicyText)]
     pub policy_text: String,
 }
 
@@ -144,10 +139,10 @@ pub struct PutRegistryPolicy {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutRegistryPolicyResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The policy, IAM policy JSON (optional).
-    #[length(0, 10240)]
+    #[constraints(constraints::RegistryPolicyText)]
     pub policy_text: Option<String>,
 }
 
@@ -168,10 +163,10 @@ pub struct GetRegistryPolicy;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetRegistryPolicyResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The policy, IAM policy JSON (optional).
-    #[length(0, 10240)]
+    #[constraints(constraints::RegistryPolicyText)]
     pub policy_text: Option<String>,
 }
 
@@ -192,9 +187,9 @@ pub struct DeleteRegistryPolicy;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRegistryPolicyResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The policy, IAM policy JSON (optional).
-    #[length(0, 10240)]
+    #[constraints(constraints::RegistryPolicyText)]
     pub policy_text: Option<String>,
 }

@@ -4,6 +4,7 @@
 
 #[allow(unused_imports)]
 use super::common::*;
+use super::constraints;
 #[allow(unused_imports)]
 use super::errors::*;
 use crate::Timestamp;
@@ -22,30 +23,23 @@ use crate::{aws_enum, aws_operation, aws_shape};
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatePullThroughCacheRule {
     /// Ecr repository prefix.
-    #[length(2, 30)]
-    #[pattern(
-        r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
-    )]
+    #[constraints(constraints::PullThroughCacheRuleRepositoryPrefix)]
     pub ecr_repository_prefix: String,
     /// Upstream registry url.
     pub upstream_registry_url: String,
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Upstream registry (optional).
     pub upstream_registry: Option<UpstreamRegistry>,
     /// Credential arn (optional).
-    #[length(50, 612)]
-    #[pattern(r#"^arn:aws(-\w+)*:secretsmanager:[a-zA-Z0-9-:]+:secret:ecr\-pullthroughcache\/[a-zA-Z0-9\/_+=.@-]+$"#)]
+    #[constraints(constraints::CredentialArn)]
     pub credential_arn: Option<String>,
     /// Custom role arn (optional).
-    #[length(max = 2048)]
+    #[constraints(constraints::CustomRoleArn)]
     pub custom_role_arn: Option<String>,
     /// Upstream repository prefix (optional).
-    #[length(2, 30)]
-    #[pattern(
-        r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
-    )]
+    #[constraints(constraints::PullThroughCacheRuleRepositoryPrefix)]
     pub upstream_repository_prefix: Option<String>,
 }
 
@@ -89,32 +83,25 @@ pub enum UpstreamRegistry {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatePullThroughCacheRuleResponse {
     /// Ecr repository prefix (optional).
-    #[length(2, 30)]
-    #[pattern(
-        r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
-    )]
+    #[constraints(constraints::PullThroughCacheRuleRepositoryPrefix)]
     pub ecr_repository_prefix: Option<String>,
     /// Upstream registry url (optional).
     pub upstream_registry_url: Option<String>,
     /// When it was created (optional).
     pub created_at: Option<Timestamp>,
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Upstream registry (optional).
     pub upstream_registry: Option<UpstreamRegistry>,
     /// Credential arn (optional).
-    #[length(50, 612)]
-    #[pattern(r#"^arn:aws(-\w+)*:secretsmanager:[a-zA-Z0-9-:]+:secret:ecr\-pullthroughcache\/[a-zA-Z0-9\/_+=.@-]+$"#)]
+    #[constraints(constraints::CredentialArn)]
     pub credential_arn: Option<String>,
     /// Custom role arn (optional).
-    #[length(max = 2048)]
+    #[constraints(constraints::CustomRoleArn)]
     pub custom_role_arn: Option<String>,
     /// Upstream repository prefix (optional).
-    #[length(2, 30)]
-    #[pattern(
-        r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
-    )]
+    #[constraints(constraints::PullThroughCacheRuleRepositoryPrefix)]
     pub upstream_repository_prefix: Option<String>,
 }
 
@@ -130,13 +117,10 @@ pub struct CreatePullThroughCacheRuleResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeletePullThroughCacheRule {
     /// Ecr repository prefix.
-    #[length(2, 30)]
-    #[pattern(
-        r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
-    )]
+    #[constraints(constraints::PullThroughCacheRuleRepositoryPrefix)]
     pub ecr_repository_prefix: String,
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
 }
 
@@ -145,30 +129,23 @@ pub struct DeletePullThroughCacheRule {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeletePullThroughCacheRuleResponse {
     /// Ecr repository prefix (optional).
-    #[length(2, 30)]
-    #[pattern(
-        r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
-    )]
+    #[constraints(constraints::PullThroughCacheRuleRepositoryPrefix)]
     pub ecr_repository_prefix: Option<String>,
     /// Upstream registry url (optional).
     pub upstream_registry_url: Option<String>,
     /// When it was created (optional).
     pub created_at: Option<Timestamp>,
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Credential arn (optional).
-    #[length(50, 612)]
-    #[pattern(r#"^arn:aws(-\w+)*:secretsmanager:[a-zA-Z0-9-:]+:secret:ecr\-pullthroughcache\/[a-zA-Z0-9\/_+=.@-]+$"#)]
+    #[constraints(constraints::CredentialArn)]
     pub credential_arn: Option<String>,
     /// Custom role arn (optional).
-    #[length(max = 2048)]
+    #[constraints(constraints::CustomRoleArn)]
     pub custom_role_arn: Option<String>,
     /// Upstream repository prefix (optional).
-    #[length(2, 30)]
-    #[pattern(
-        r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
-    )]
+    #[constraints(constraints::PullThroughCacheRuleRepositoryPrefix)]
     pub upstream_repository_prefix: Option<String>,
 }
 
@@ -188,16 +165,16 @@ pub struct DeletePullThroughCacheRuleResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribePullThroughCacheRules {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Ecr repository prefixes (optional).
     #[length(1, 100)]
-    #[each(length(2, 30), pattern(r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#))]
+    #[each(constraints(constraints::PullThroughCacheRuleRepositoryPrefix))]
     pub ecr_repository_prefixes: Option<Vec<String>>,
     /// Where to resume: the `nextToken` of the previous page; `None` for the first page.
     pub next_token: Option<String>,
     /// The page size: at most this many results per call (optional).
-    #[range(1, 1000)]
+    #[constraints(constraints::MaxResults)]
     pub max_results: Option<i32>,
 }
 
@@ -216,30 +193,23 @@ pub struct DescribePullThroughCacheRulesResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PullThroughCacheRule {
     /// Ecr repository prefix (optional).
-    #[length(2, 30)]
-    #[pattern(
-        r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
-    )]
+    #[constraints(constraints::PullThroughCacheRuleRepositoryPrefix)]
     pub ecr_repository_prefix: Option<String>,
     /// Upstream registry url (optional).
     pub upstream_registry_url: Option<String>,
     /// When it was created (optional).
     pub created_at: Option<Timestamp>,
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Credential arn (optional).
-    #[length(50, 612)]
-    #[pattern(r#"^arn:aws(-\w+)*:secretsmanager:[a-zA-Z0-9-:]+:secret:ecr\-pullthroughcache\/[a-zA-Z0-9\/_+=.@-]+$"#)]
+    #[constraints(constraints::CredentialArn)]
     pub credential_arn: Option<String>,
     /// Custom role arn (optional).
-    #[length(max = 2048)]
+    #[constraints(constraints::CustomRoleArn)]
     pub custom_role_arn: Option<String>,
     /// Upstream repository prefix (optional).
-    #[length(2, 30)]
-    #[pattern(
-        r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
-    )]
+    #[constraints(constraints::PullThroughCacheRuleRepositoryPrefix)]
     pub upstream_repository_prefix: Option<String>,
     /// Upstream registry (optional).
     pub upstream_registry: Option<UpstreamRegistry>,
@@ -259,20 +229,16 @@ pub struct PullThroughCacheRule {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UpdatePullThroughCacheRule {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Ecr repository prefix.
-    #[length(2, 30)]
-    #[pattern(
-        r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
-    )]
+    #[constraints(constraints::PullThroughCacheRuleRepositoryPrefix)]
     pub ecr_repository_prefix: String,
     /// Credential arn (optional).
-    #[length(50, 612)]
-    #[pattern(r#"^arn:aws(-\w+)*:secretsmanager:[a-zA-Z0-9-:]+:secret:ecr\-pullthroughcache\/[a-zA-Z0-9\/_+=.@-]+$"#)]
+    #[constraints(constraints::CredentialArn)]
     pub credential_arn: Option<String>,
     /// Custom role arn (optional).
-    #[length(max = 2048)]
+    #[constraints(constraints::CustomRoleArn)]
     pub custom_role_arn: Option<String>,
 }
 
@@ -281,28 +247,21 @@ pub struct UpdatePullThroughCacheRule {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UpdatePullThroughCacheRuleResponse {
     /// Ecr repository prefix (optional).
-    #[length(2, 30)]
-    #[pattern(
-        r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
-    )]
+    #[constraints(constraints::PullThroughCacheRuleRepositoryPrefix)]
     pub ecr_repository_prefix: Option<String>,
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// When it was last updated (optional).
     pub updated_at: Option<Timestamp>,
     /// Credential arn (optional).
-    #[length(50, 612)]
-    #[pattern(r#"^arn:aws(-\w+)*:secretsmanager:[a-zA-Z0-9-:]+:secret:ecr\-pullthroughcache\/[a-zA-Z0-9\/_+=.@-]+$"#)]
+    #[constraints(constraints::CredentialArn)]
     pub credential_arn: Option<String>,
     /// Custom role arn (optional).
-    #[length(max = 2048)]
+    #[constraints(constraints::CustomRoleArn)]
     pub custom_role_arn: Option<String>,
     /// Upstream repository prefix (optional).
-    #[length(2, 30)]
-    #[pattern(
-        r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
-    )]
+    #[constraints(constraints::PullThroughCacheRuleRepositoryPrefix)]
     pub upstream_repository_prefix: Option<String>,
 }
 
@@ -319,13 +278,10 @@ pub struct UpdatePullThroughCacheRuleResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ValidatePullThroughCacheRule {
     /// Ecr repository prefix.
-    #[length(2, 30)]
-    #[pattern(
-        r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
-    )]
+    #[constraints(constraints::PullThroughCacheRuleRepositoryPrefix)]
     pub ecr_repository_prefix: String,
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
 }
 
@@ -334,28 +290,21 @@ pub struct ValidatePullThroughCacheRule {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ValidatePullThroughCacheRuleResponse {
     /// Ecr repository prefix (optional).
-    #[length(2, 30)]
-    #[pattern(
-        r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
-    )]
+    #[constraints(constraints::PullThroughCacheRuleRepositoryPrefix)]
     pub ecr_repository_prefix: Option<String>,
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Upstream registry url (optional).
     pub upstream_registry_url: Option<String>,
     /// Credential arn (optional).
-    #[length(50, 612)]
-    #[pattern(r#"^arn:aws(-\w+)*:secretsmanager:[a-zA-Z0-9-:]+:secret:ecr\-pullthroughcache\/[a-zA-Z0-9\/_+=.@-]+$"#)]
+    #[constraints(constraints::CredentialArn)]
     pub credential_arn: Option<String>,
     /// Custom role arn (optional).
-    #[length(max = 2048)]
+    #[constraints(constraints::CustomRoleArn)]
     pub custom_role_arn: Option<String>,
     /// Upstream repository prefix (optional).
-    #[length(2, 30)]
-    #[pattern(
-        r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
-    )]
+    #[constraints(constraints::PullThroughCacheRuleRepositoryPrefix)]
     pub upstream_repository_prefix: Option<String>,
     /// Is valid (optional).
     pub is_valid: Option<bool>,
@@ -376,8 +325,7 @@ pub struct ValidatePullThroughCacheRuleResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RegisterPullTimeUpdateExclusion {
     /// Principal arn.
-    #[length(max = 200)]
-    #[pattern(r#"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(role|user)/[\w+=,.@-]+(/[\w+=,.@-]+)*$"#)]
+    #[constraints(constraints::PrincipalArn)]
     pub principal_arn: String,
 }
 
@@ -386,8 +334,7 @@ pub struct RegisterPullTimeUpdateExclusion {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RegisterPullTimeUpdateExclusionResponse {
     /// Principal arn (optional).
-    #[length(max = 200)]
-    #[pattern(r#"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(role|user)/[\w+=,.@-]+(/[\w+=,.@-]+)*$"#)]
+    #[constraints(constraints::PrincipalArn)]
     pub principal_arn: Option<String>,
     /// When it was created (optional).
     pub created_at: Option<Timestamp>,
@@ -405,8 +352,7 @@ pub struct RegisterPullTimeUpdateExclusionResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeregisterPullTimeUpdateExclusion {
     /// Principal arn.
-    #[length(max = 200)]
-    #[pattern(r#"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(role|user)/[\w+=,.@-]+(/[\w+=,.@-]+)*$"#)]
+    #[constraints(constraints::PrincipalArn)]
     pub principal_arn: String,
 }
 
@@ -415,8 +361,7 @@ pub struct DeregisterPullTimeUpdateExclusion {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeregisterPullTimeUpdateExclusionResponse {
     /// Principal arn (optional).
-    #[length(max = 200)]
-    #[pattern(r#"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(role|user)/[\w+=,.@-]+(/[\w+=,.@-]+)*$"#)]
+    #[constraints(constraints::PrincipalArn)]
     pub principal_arn: Option<String>,
 }
 
@@ -433,7 +378,7 @@ pub struct DeregisterPullTimeUpdateExclusionResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListPullTimeUpdateExclusions {
     /// The page size: at most this many results per call (optional).
-    #[range(1, 1000)]
+    #[constraints(constraints::MaxResults)]
     pub max_results: Option<i32>,
     /// Where to resume: the `nextToken` of the previous page; `None` for the first page.
     pub next_token: Option<String>,
@@ -445,10 +390,7 @@ pub struct ListPullTimeUpdateExclusions {
 pub struct ListPullTimeUpdateExclusionsResponse {
     /// Pull time update exclusions (optional).
     #[length(0, 100)]
-    #[each(
-        length(max = 200),
-        pattern(r#"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(role|user)/[\w+=,.@-]+(/[\w+=,.@-]+)*$"#)
-    )]
+    #[each(constraints(constraints::PrincipalArn))]
     pub pull_time_update_exclusions: Option<Vec<String>>,
     /// The token of the next page; `None` on the last page.
     pub next_token: Option<String>,

@@ -4,6 +4,7 @@
 
 #[allow(unused_imports)]
 use super::common::*;
+use super::constraints;
 #[allow(unused_imports)]
 use super::errors::*;
 use crate::Timestamp;
@@ -45,13 +46,12 @@ pub struct PutReplicationConfigurationResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImageReplicationStatus {
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// The image, by digest and/or tag.
     pub image_id: ImageIdentifier,
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
 }
 
@@ -60,8 +60,7 @@ pub struct DescribeImageReplicationStatus {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImageReplicationStatusResponse {
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
     /// The image, by digest and/or tag (optional).
     pub image_id: Option<ImageIdentifier>,
@@ -74,11 +73,10 @@ pub struct DescribeImageReplicationStatusResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageReplicationStatus {
     /// Region (optional).
-    #[length(2, 25)]
-    #[pattern("[0-9a-z-]{2,25}")]
+    #[constraints(constraints::Region)]
     pub region: Option<String>,
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Status (optional).
     pub status: Option<ReplicationStatus>,
@@ -116,7 +114,7 @@ pub enum ReplicationStatus {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StartReplicationBackfill {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Destination.
     pub destination: ReplicationDestination,
@@ -127,10 +125,10 @@ pub struct StartReplicationBackfill {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StartReplicationBackfillResponse {
     /// Replication backfill id (optional).
-    #[pattern("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
+    #[constraints(constraints::ReplicationBackfillId)]
     pub replication_backfill_id: Option<String>,
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Destination (optional).
     pub destination: Option<ReplicationDestination>,
@@ -178,10 +176,10 @@ pub enum ReplicationBackfillStatus {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StopReplicationBackfill {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Replication backfill id.
-    #[pattern("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
+    #[constraints(constraints::ReplicationBackfillId)]
     pub replication_backfill_id: String,
 }
 
@@ -190,10 +188,10 @@ pub struct StopReplicationBackfill {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StopReplicationBackfillResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Replication backfill id (optional).
-    #[pattern("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
+    #[constraints(constraints::ReplicationBackfillId)]
     pub replication_backfill_id: Option<String>,
     /// Destination (optional).
     pub destination: Option<ReplicationDestination>,
@@ -218,15 +216,15 @@ pub struct StopReplicationBackfillResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeReplicationBackfillResults {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Replication backfill id.
-    #[pattern("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
+    #[constraints(constraints::ReplicationBackfillId)]
     pub replication_backfill_id: String,
     /// Result status filter (optional).
     pub result_status_filter: Option<ReplicationBackfillResultStatus>,
     /// The page size: at most this many results per call (optional).
-    #[range(1, 1000)]
+    #[constraints(constraints::MaxResults)]
     pub max_results: Option<i32>,
     /// Where to resume: the `nextToken` of the previous page; `None` for the first page.
     pub next_token: Option<String>,
@@ -251,10 +249,10 @@ pub enum ReplicationBackfillResultStatus {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeReplicationBackfillResultsResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Replication backfill id (optional).
-    #[pattern("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
+    #[constraints(constraints::ReplicationBackfillId)]
     pub replication_backfill_id: Option<String>,
     /// Destination (optional).
     pub destination: Option<ReplicationDestination>,
@@ -279,13 +277,13 @@ pub struct DescribeReplicationBackfillResultsResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReplicationBackfillProgress {
     /// Total replication count.
-    #[range(min = 0)]
+    #[constraints(constraints::NonNegativeInteger)]
     pub total_replication_count: i32,
     /// Completed replication count.
-    #[range(min = 0)]
+    #[constraints(constraints::NonNegativeInteger)]
     pub completed_replication_count: i32,
     /// Failed replication count.
-    #[range(min = 0)]
+    #[constraints(constraints::NonNegativeInteger)]
     pub failed_replication_count: i32,
     /// Failure codes.
     pub failure_codes: Vec<String>,
@@ -296,8 +294,7 @@ pub struct ReplicationBackfillProgress {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplicationBackfillResult {
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// The image, by digest and/or tag.
     pub image_id: ImageIdentifier,
@@ -324,10 +321,10 @@ pub struct ReplicationBackfillResult {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListReplicationBackfills {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The page size: at most this many results per call (optional).
-    #[range(1, 50)]
+    #[constraints(constraints::FiftyMaxResults)]
     pub max_results: Option<i32>,
     /// Where to resume: the `nextToken` of the previous page; `None` for the first page.
     pub next_token: Option<String>,
@@ -338,7 +335,7 @@ pub struct ListReplicationBackfills {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListReplicationBackfillsResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Backfills (optional).
     pub backfills: Option<Vec<ReplicationBackfillSummary>>,
@@ -351,7 +348,7 @@ pub struct ListReplicationBackfillsResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplicationBackfillSummary {
     /// Replication backfill id.
-    #[pattern("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
+    #[constraints(constraints::ReplicationBackfillId)]
     pub replication_backfill_id: String,
     /// Destination.
     pub destination: ReplicationDestination,

@@ -4,6 +4,7 @@
 
 #[allow(unused_imports)]
 use super::common::*;
+use super::constraints;
 #[allow(unused_imports)]
 use super::errors::*;
 use crate::Timestamp;
@@ -22,18 +23,17 @@ use crate::{aws_operation, aws_shape};
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateRepository {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// Tags (optional).
     pub tags: Option<Vec<Tag>>,
     /// Image tag mutability (optional).
     pub image_tag_mutability: Option<ImageTagMutability>,
     /// Image tag mutability exclusion filters (optional).
-    #[length(1, 5)]
+    #[constraints(constraints::ImageTagMutabilityExclusionFilters)]
     pub image_tag_mutability_exclusion_filters: Option<Vec<ImageTagMutabilityExclusionFilter>>,
     /// Image scanning configuration (optional).
     pub image_scanning_configuration: Option<ImageScanningConfiguration>,
@@ -67,11 +67,10 @@ pub struct Repository {
     /// The repository ARN (optional).
     pub repository_arn: Option<String>,
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
     /// The repository URI, for `docker push` and `docker pull` (optional).
     pub repository_uri: Option<String>,
@@ -80,7 +79,7 @@ pub struct Repository {
     /// Image tag mutability (optional).
     pub image_tag_mutability: Option<ImageTagMutability>,
     /// Image tag mutability exclusion filters (optional).
-    #[length(1, 5)]
+    #[constraints(constraints::ImageTagMutabilityExclusionFilters)]
     pub image_tag_mutability_exclusion_filters: Option<Vec<ImageTagMutabilityExclusionFilter>>,
     /// Image scanning configuration (optional).
     pub image_scanning_configuration: Option<ImageScanningConfiguration>,
@@ -101,11 +100,10 @@ pub struct Repository {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRepository {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// Whether to go ahead despite the safety check (optional).
     pub force: Option<bool>,
@@ -134,19 +132,16 @@ pub struct DeleteRepositoryResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeRepositories {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Repository names (optional).
     #[length(1, 100)]
-    #[each(
-        length(2, 256),
-        pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)
-    )]
+    #[each(constraints(constraints::RepositoryName))]
     pub repository_names: Option<Vec<String>>,
     /// Where to resume: the `nextToken` of the previous page; `None` for the first page.
     pub next_token: Option<String>,
     /// The page size: at most this many results per call (optional).
-    #[range(1, 1000)]
+    #[constraints(constraints::MaxResults)]
     pub max_results: Option<i32>,
 }
 
@@ -177,7 +172,7 @@ pub struct DescribeRegistry;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeRegistryResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Replication configuration (optional).
     pub replication_configuration: Option<ReplicationConfiguration>,
@@ -197,7 +192,7 @@ pub struct DescribeRegistryResponse {
 pub struct GetAuthorizationToken {
     /// Registry ids (optional).
     #[length(1, 10)]
-    #[each(pattern("[0-9]{12}"))]
+    #[each(constraints(constraints::RegistryId))]
     pub registry_ids: Option<Vec<String>>,
 }
 

@@ -4,6 +4,7 @@
 
 #[allow(unused_imports)]
 use super::common::*;
+use super::constraints;
 #[allow(unused_imports)]
 use super::errors::*;
 use crate::Timestamp;
@@ -23,11 +24,10 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StartImageScan {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// The image, by digest and/or tag.
     pub image_id: ImageIdentifier,
@@ -38,11 +38,10 @@ pub struct StartImageScan {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StartImageScanResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
     /// The image, by digest and/or tag (optional).
     pub image_id: Option<ImageIdentifier>,
@@ -66,18 +65,17 @@ pub struct StartImageScanResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImageScanFindings {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// The image, by digest and/or tag.
     pub image_id: ImageIdentifier,
     /// Where to resume: the `nextToken` of the previous page; `None` for the first page.
     pub next_token: Option<String>,
     /// The page size: at most this many results per call (optional).
-    #[range(1, 1000)]
+    #[constraints(constraints::MaxResults)]
     pub max_results: Option<i32>,
 }
 
@@ -86,11 +84,10 @@ pub struct DescribeImageScanFindings {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeImageScanFindingsResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
     /// The image, by digest and/or tag (optional).
     pub image_id: Option<ImageIdentifier>,
@@ -125,7 +122,7 @@ pub struct AwsEcrContainerImageDetails {
     /// Image hash (optional).
     pub image_hash: Option<String>,
     /// Image tags (optional).
-    #[each(length(1, 300))]
+    #[each(constraints(constraints::ImageTag))]
     pub image_tags: Option<Vec<String>>,
     /// Platform (optional).
     pub platform: Option<String>,
@@ -137,11 +134,10 @@ pub struct AwsEcrContainerImageDetails {
     #[range(min = 0)]
     pub in_use_count: Option<i64>,
     /// Registry (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry: Option<String>,
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
 }
 
@@ -190,7 +186,7 @@ pub struct CvssScoreDetails {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EnhancedImageScanFinding {
     /// Aws account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub aws_account_id: Option<String>,
     /// Description (optional).
     pub description: Option<String>,
@@ -278,7 +274,7 @@ pub struct ImageScanFindings {
     /// Vulnerability source updated at (optional).
     pub vulnerability_source_updated_at: Option<Timestamp>,
     /// Finding severity counts (optional).
-    #[each(range(min = 0))]
+    #[each(constraints(constraints::SeverityCount))]
     pub finding_severity_counts: Option<HashMap<String, i32>>,
     /// Findings (optional).
     pub findings: Option<Vec<ImageScanFinding>>,
@@ -396,11 +392,10 @@ pub struct VulnerablePackage {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutImageScanningConfiguration {
     /// The registry's AWS account id; the caller's when `None`.
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name.
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: String,
     /// Image scanning configuration.
     pub image_scanning_configuration: ImageScanningConfiguration,
@@ -411,11 +406,10 @@ pub struct PutImageScanningConfiguration {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutImageScanningConfigurationResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
     /// Image scanning configuration (optional).
     pub image_scanning_configuration: Option<ImageScanningConfiguration>,
@@ -436,7 +430,7 @@ pub struct PutRegistryScanningConfiguration {
     /// Scan type (optional).
     pub scan_type: Option<ScanType>,
     /// Rules (optional).
-    #[length(0, 2)]
+    #[constraints(constraints::RegistryScanningRuleList)]
     pub rules: Option<Vec<RegistryScanningRule>>,
 }
 
@@ -447,7 +441,7 @@ pub struct RegistryScanningRule {
     /// Scan frequency.
     pub scan_frequency: ScanFrequency,
     /// Repository filters.
-    #[length(0, 100)]
+    #[constraints(constraints::ScanningRepositoryFilterList)]
     pub repository_filters: Vec<ScanningRepositoryFilter>,
 }
 
@@ -520,7 +514,7 @@ pub struct RegistryScanningConfiguration {
     /// Scan type (optional).
     pub scan_type: Option<ScanType>,
     /// Rules (optional).
-    #[length(0, 2)]
+    #[constraints(constraints::RegistryScanningRuleList)]
     pub rules: Option<Vec<RegistryScanningRule>>,
 }
 
@@ -541,7 +535,7 @@ pub struct GetRegistryScanningConfiguration;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetRegistryScanningConfigurationResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Scanning configuration (optional).
     pub scanning_configuration: Option<RegistryScanningConfiguration>,
@@ -561,10 +555,7 @@ pub struct GetRegistryScanningConfigurationResponse {
 pub struct BatchGetRepositoryScanningConfiguration {
     /// Repository names.
     #[length(1, 25)]
-    #[each(
-        length(2, 256),
-        pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)
-    )]
+    #[each(constraints(constraints::RepositoryName))]
     pub repository_names: Vec<String>,
 }
 
@@ -585,15 +576,14 @@ pub struct RepositoryScanningConfiguration {
     /// The repository ARN (optional).
     pub repository_arn: Option<String>,
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
     /// Scan on push (optional).
     pub scan_on_push: Option<bool>,
     /// Scan frequency (optional).
     pub scan_frequency: Option<ScanFrequency>,
     /// Applied scan filters (optional).
-    #[length(0, 100)]
+    #[constraints(constraints::ScanningRepositoryFilterList)]
     pub applied_scan_filters: Option<Vec<ScanningRepositoryFilter>>,
 }
 
@@ -602,8 +592,7 @@ pub struct RepositoryScanningConfiguration {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RepositoryScanningConfigurationFailure {
     /// The repository name (optional).
-    #[length(2, 256)]
-    #[pattern(r#"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"#)]
+    #[constraints(constraints::RepositoryName)]
     pub repository_name: Option<String>,
     /// Failure code (optional).
     pub failure_code: Option<ScanningConfigurationFailureCode>,

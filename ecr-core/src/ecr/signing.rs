@@ -4,6 +4,7 @@
 
 #[allow(unused_imports)]
 use super::common::*;
+use super::constraints;
 #[allow(unused_imports)]
 use super::errors::*;
 use crate::{aws_enum, aws_operation, aws_shape};
@@ -61,10 +62,7 @@ pub enum SigningRepositoryFilterType {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SigningRule {
     /// Signing profile arn.
-    #[length(max = 200)]
-    #[pattern(
-        r#"^arn:aws(-[a-z]+)*:signer:[a-z0-9-]+:[0-9]{12}:\/signing-profiles\/[a-zA-Z0-9_]{2,}$"#
-    )]
+    #[constraints(constraints::SigningProfileArn)]
     pub signing_profile_arn: String,
     /// Repository filters (optional).
     #[length(1, 100)]
@@ -96,7 +94,7 @@ pub struct GetSigningConfiguration;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetSigningConfigurationResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Signing configuration (optional).
     pub signing_configuration: Option<SigningConfiguration>,
@@ -120,7 +118,7 @@ pub struct DeleteSigningConfiguration;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteSigningConfigurationResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Signing configuration (optional).
     pub signing_configuration: Option<SigningConfiguration>,

@@ -4,6 +4,7 @@
 
 #[allow(unused_imports)]
 use super::common::*;
+use super::constraints;
 #[allow(unused_imports)]
 use super::errors::*;
 use crate::Timestamp;
@@ -22,13 +23,10 @@ use crate::{aws_enum, aws_operation, aws_shape};
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateRepositoryCreationTemplate {
     /// Prefix.
-    #[length(1, 256)]
-    #[pattern(
-        r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
-    )]
+    #[constraints(constraints::Prefix)]
     pub prefix: String,
     /// Description (optional).
-    #[length(max = 256)]
+    #[constraints(constraints::RepositoryTemplateDescription)]
     pub description: Option<String>,
     /// Encryption configuration (optional).
     pub encryption_configuration: Option<EncryptionConfigurationForRepositoryCreationTemplate>,
@@ -37,18 +35,18 @@ pub struct CreateRepositoryCreationTemplate {
     /// Image tag mutability (optional).
     pub image_tag_mutability: Option<ImageTagMutability>,
     /// Image tag mutability exclusion filters (optional).
-    #[length(1, 5)]
+    #[constraints(constraints::ImageTagMutabilityExclusionFilters)]
     pub image_tag_mutability_exclusion_filters: Option<Vec<ImageTagMutabilityExclusionFilter>>,
     /// Repository policy (optional).
-    #[length(0, 10240)]
+    #[constraints(constraints::RepositoryPolicyText)]
     pub repository_policy: Option<String>,
     /// Lifecycle policy (optional).
-    #[length(0, 30720)]
+    #[constraints(constraints::LifecyclePolicyTextForRepositoryCreationTemplate)]
     pub lifecycle_policy: Option<String>,
     /// Applied for.
     pub applied_for: Vec<RCTAppliedFor>,
     /// Custom role arn (optional).
-    #[length(max = 2048)]
+    #[constraints(constraints::CustomRoleArn)]
     pub custom_role_arn: Option<String>,
 }
 
@@ -86,7 +84,7 @@ pub enum RCTAppliedFor {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateRepositoryCreationTemplateResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Repository creation template (optional).
     pub repository_creation_template: Option<RepositoryCreationTemplate>,
@@ -97,13 +95,10 @@ pub struct CreateRepositoryCreationTemplateResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RepositoryCreationTemplate {
     /// Prefix (optional).
-    #[length(1, 256)]
-    #[pattern(
-        r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
-    )]
+    #[constraints(constraints::Prefix)]
     pub prefix: Option<String>,
     /// Description (optional).
-    #[length(max = 256)]
+    #[constraints(constraints::RepositoryTemplateDescription)]
     pub description: Option<String>,
     /// Encryption configuration (optional).
     pub encryption_configuration: Option<EncryptionConfigurationForRepositoryCreationTemplate>,
@@ -112,18 +107,18 @@ pub struct RepositoryCreationTemplate {
     /// Image tag mutability (optional).
     pub image_tag_mutability: Option<ImageTagMutability>,
     /// Image tag mutability exclusion filters (optional).
-    #[length(1, 5)]
+    #[constraints(constraints::ImageTagMutabilityExclusionFilters)]
     pub image_tag_mutability_exclusion_filters: Option<Vec<ImageTagMutabilityExclusionFilter>>,
     /// Repository policy (optional).
-    #[length(0, 10240)]
+    #[constraints(constraints::RepositoryPolicyText)]
     pub repository_policy: Option<String>,
     /// Lifecycle policy (optional).
-    #[length(0, 30720)]
+    #[constraints(constraints::LifecyclePolicyTextForRepositoryCreationTemplate)]
     pub lifecycle_policy: Option<String>,
     /// Applied for (optional).
     pub applied_for: Option<Vec<RCTAppliedFor>>,
     /// Custom role arn (optional).
-    #[length(max = 2048)]
+    #[constraints(constraints::CustomRoleArn)]
     pub custom_role_arn: Option<String>,
     /// When it was created (optional).
     pub created_at: Option<Timestamp>,
@@ -143,10 +138,7 @@ pub struct RepositoryCreationTemplate {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRepositoryCreationTemplate {
     /// Prefix.
-    #[length(1, 256)]
-    #[pattern(
-        r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
-    )]
+    #[constraints(constraints::Prefix)]
     pub prefix: String,
 }
 
@@ -155,7 +147,7 @@ pub struct DeleteRepositoryCreationTemplate {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRepositoryCreationTemplateResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Repository creation template (optional).
     pub repository_creation_template: Option<RepositoryCreationTemplate>,
@@ -177,12 +169,12 @@ pub struct DeleteRepositoryCreationTemplateResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeRepositoryCreationTemplates {
     /// Prefixes (optional).
-    #[each(length(1, 256), pattern(r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#))]
+    #[each(constraints(constraints::Prefix))]
     pub prefixes: Option<Vec<String>>,
     /// Where to resume: the `nextToken` of the previous page; `None` for the first page.
     pub next_token: Option<String>,
     /// The page size: at most this many results per call (optional).
-    #[range(1, 1000)]
+    #[constraints(constraints::MaxResults)]
     pub max_results: Option<i32>,
 }
 
@@ -191,7 +183,7 @@ pub struct DescribeRepositoryCreationTemplates {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeRepositoryCreationTemplatesResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Repository creation templates (optional).
     pub repository_creation_templates: Option<Vec<RepositoryCreationTemplate>>,
@@ -211,13 +203,10 @@ pub struct DescribeRepositoryCreationTemplatesResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UpdateRepositoryCreationTemplate {
     /// Prefix.
-    #[length(1, 256)]
-    #[pattern(
-        r#"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"#
-    )]
+    #[constraints(constraints::Prefix)]
     pub prefix: String,
     /// Description (optional).
-    #[length(max = 256)]
+    #[constraints(constraints::RepositoryTemplateDescription)]
     pub description: Option<String>,
     /// Encryption configuration (optional).
     pub encryption_configuration: Option<EncryptionConfigurationForRepositoryCreationTemplate>,
@@ -226,18 +215,18 @@ pub struct UpdateRepositoryCreationTemplate {
     /// Image tag mutability (optional).
     pub image_tag_mutability: Option<ImageTagMutability>,
     /// Image tag mutability exclusion filters (optional).
-    #[length(1, 5)]
+    #[constraints(constraints::ImageTagMutabilityExclusionFilters)]
     pub image_tag_mutability_exclusion_filters: Option<Vec<ImageTagMutabilityExclusionFilter>>,
     /// Repository policy (optional).
-    #[length(0, 10240)]
+    #[constraints(constraints::RepositoryPolicyText)]
     pub repository_policy: Option<String>,
     /// Lifecycle policy (optional).
-    #[length(0, 30720)]
+    #[constraints(constraints::LifecyclePolicyTextForRepositoryCreationTemplate)]
     pub lifecycle_policy: Option<String>,
     /// Applied for (optional).
     pub applied_for: Option<Vec<RCTAppliedFor>>,
     /// Custom role arn (optional).
-    #[length(max = 2048)]
+    #[constraints(constraints::CustomRoleArn)]
     pub custom_role_arn: Option<String>,
 }
 
@@ -246,7 +235,7 @@ pub struct UpdateRepositoryCreationTemplate {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UpdateRepositoryCreationTemplateResponse {
     /// The registry's AWS account id (optional).
-    #[pattern("[0-9]{12}")]
+    #[constraints(constraints::RegistryId)]
     pub registry_id: Option<String>,
     /// Repository creation template (optional).
     pub repository_creation_template: Option<RepositoryCreationTemplate>,

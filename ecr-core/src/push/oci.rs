@@ -1,102 +1,62 @@
 //! The JSON documents an image source holds: OCI descriptors, manifests
 //! and indexes, and a legacy `docker save` archive's `manifest.json`; and
-//! the descriptor a built Docker manifest writes.
+//! the Docker manifest built for such an archive.
 
 use std::collections::HashMap;
 
-use crate::json::{FromJson, JsonError, JsonReader, JsonWriter};
-
 /// An OCI content descriptor (`mediaType`, `digest`, `size`, `annotations`).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct Descriptor {
+    #[serde(default)]
     pub(crate) media_type: String,
     pub(crate) digest: String,
     pub(crate) size: u64,
+    #[serde(default)]
     pub(crate) annotations: HashMap<String, String>,
 }
 
-impl FromJson for Descriptor {
-    fn read_json(r: &mut JsonReader<'_>) -> Result<Self, JsonError> {
-        let (mut media_type, mut digest, mut size, mut annotations) = (None, None, None, None);
-        r.object(&mut |r, key| {
-            match key {
-                "mediaType" => media_type = FromJson::read_json(r)?,
-                "digest" => digest = Some(FromJson::read_json(r)?),
-                "size" => size = Some(FromJson::read_json(r)?),
-                "annotations" => annotations = FromJson::read_json(r)?,
-                _ => r.skip()?,
-            }
-            Ok(())
-        })?;
-        Ok(Self {
-            media_type: media_type.unwrap_or_default(),
-            digest: digest.ok_or_else(|| r.missing("digest"))?,
-            size: size.ok_or_else(|| r.missing("size"))?,
-            annotations: annotations.unwrap_or_default(),
-        })
-    }
-}
-
 /// An image index or manifest: what the push needs of either.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct ManifestDoc {
     pub(crate) media_type: Option<String>,
     pub(crate) config: Option<Descriptor>,
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub(crate) layers: Vec<Descriptor>,
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub(crate) manifests: Vec<Descriptor>,
 }
 
-impl FromJson for ManifestDoc {
-    fn read_json(r: &mut JsonReader<'_>) -> Result<Self, JsonError> {
-        let mut doc = ManifestDoc {
-            media_type: None,
-            config: None,
-            layers: Vec::new(),
-            manifests: Vec::new(),
-        };
-        r.object(&mut |r, key| {
-            match key {
-                "mediaType" => doc.media_type = FromJson::read_json(r)?,
-                "config" => doc.config = FromJson::read_json(r)?,
-                "layers" => doc.layers = <Option<_>>::read_json(r)?.unwrap_or_default(),
-                "manifests" => doc.manifests = <Option<_>>::read_json(r)?.unwrap_or_default(),
-                _ => r.skip()?,
-            }
-            Ok(())
-        })?;
-        Ok(doc)
-    }
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Descriptor>, D::Error> {
+    Ok(<Option<Vec<Descriptor>> as serde::Deserialize>::deserialize(d)?.unwrap_or_default())
 }
 
 /// One image of a `docker save` archive's `manifest.json`.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub(crate) struct DockerSaveEntry {
     pub(crate) config: String,
     pub(crate) repo_tags: Option<Vec<String>>,
     pub(crate) layers: Vec<String>,
 }
 
-impl FromJson for DockerSaveEntry {
-    fn read_json(r: &mut JsonReader<'_>) -> Result<Self, JsonError> {
-        let (mut config, mut repo_tags, mut layers) = (None, None, None);
-        r.object(&mut |r, key| {
-            match key {
-                "Config" => config = Some(FromJson::read_json(r)?),
-                "RepoTags" => repo_tags = FromJson::read_json(r)?,
-                "Layers" => layers = Some(FromJson::read_json(r)?),
-                _ => r.skip()?,
-            }
-            Ok(())
-        })?;
-        Ok(Self {
-            config: config.ok_or_else(|| r.missing("Config"))?,
-            repo_tags,
-            layers: layers.ok_or_else(|| r.missing("Layers"))?,
-        })
-    }
+/// The Docker image manifest built for a `docker save` archive, members in
+/// the order Docker writes them.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DockerManifest<'a> {
+    pub(crate) schema_version: u32,
+    pub(crate) media_type: &'a str,
+    pub(crate) config: WrittenDescriptor<'a>,
+    pub(crate) layers: Vec<WrittenDescriptor<'a>>,
 }
 
-pub(crate) fn write_descriptor(w: &mut JsonWriter<'_>, media_type: &str, size: u64, digest: &str) {
-    w.begin_object();
-    w.member("mediaType", media_type);
-    w.member("size", &size);
-    w.member("digest", digest);
-    w.end_object();
+/// A descriptor as Docker writes it.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WrittenDescriptor<'a> {
+    pub(crate) media_type: &'a str,
+    pub(crate) size: u64,
+    pub(crate) digest: String,
 }

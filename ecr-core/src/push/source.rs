@@ -14,8 +14,8 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
 
-use super::oci::{Descriptor, DockerSaveEntry, ManifestDoc, write_descriptor};
-use crate::json::{JsonWriter, from_json};
+use super::oci::{Descriptor, DockerManifest, DockerSaveEntry, ManifestDoc, WrittenDescriptor};
+use crate::protocol::from_json;
 
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
@@ -499,20 +499,15 @@ fn plan_docker_save(
             offset: config_offset,
         },
     }];
-    // The manifest, written in the order Docker writes it.
-    let mut manifest = Vec::with_capacity(256 + 160 * entry.layers.len());
-    let mut w = JsonWriter::new(&mut manifest);
-    w.begin_object();
-    w.member("schemaVersion", &2);
-    w.member("mediaType", DOCKER_MANIFEST);
-    w.key("config");
-    write_descriptor(&mut w, DOCKER_CONFIG, config.len() as u64, &config_digest);
-    w.key("layers");
-    w.begin_array();
+    let mut layers = Vec::with_capacity(entry.layers.len());
     for name in &entry.layers {
         let (offset, size) = store.range(name)?;
         let digest = hash_range(&store.path, offset, size)?;
-        write_descriptor(&mut w, DOCKER_LAYER_TAR, size, &digest);
+        layers.push(WrittenDescriptor {
+            media_type: DOCKER_LAYER_TAR,
+            size,
+            digest: digest.clone(),
+        });
         blobs.push(Blob {
             digest,
             size,
@@ -522,8 +517,17 @@ fn plan_docker_save(
             },
         });
     }
-    w.end_array();
-    w.end_object();
+    let manifest = serde_json::to_vec(&DockerManifest {
+        schema_version: 2,
+        media_type: DOCKER_MANIFEST,
+        config: WrittenDescriptor {
+            media_type: DOCKER_CONFIG,
+            size: config.len() as u64,
+            digest: config_digest.clone(),
+        },
+        layers,
+    })
+    .map_err(|e| source_err(&store.path, format!("manifest: {e}")))?;
     let bytes = Bytes::from(manifest);
     Ok(Plan {
         blobs,
