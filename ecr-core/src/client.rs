@@ -267,20 +267,22 @@ impl Client {
 
     /// The host prefix `op` is sent with (Smithy's endpoint trait), unless
     /// host prefixes are disabled.
-    fn host_prefix_of<O: Operation>(&self, op: &O) -> Result<Option<String>, Error<O::Error>> {
+    fn host_prefix_of<O: Operation>(&self, op: &O) -> Result<Option<String>, ValidationError> {
         match op.host_prefix() {
             _ if self.inner.config.disable_host_prefix => Ok(None),
             None => Ok(None),
             Some(Ok(prefix)) => Ok(Some(prefix)),
             // A value that is not a host label would steer the request to
             // another host: refused whatever the validation mode.
-            Some(Err(e)) => Err(Error::Validation(e)),
+            Some(Err(e)) => Err(e),
         }
     }
 
     /// The URL a request of `op` goes to: its service's endpoint (see
     /// [`endpoint_for`](Self::endpoint_for)) with the operation's host
     /// prefix in front of the host, as [`send`](Self::send) sends it.
+    // The error `send` returns for the same request.
+    #[allow(clippy::result_large_err)]
     pub fn request_url<O: Operation>(&self, op: &O) -> Result<reqwest::Url, Error<O::Error>> {
         let prefix = self.host_prefix_of(op)?;
         self.url_with_prefix(&O::Service::INFO, prefix.as_deref())
