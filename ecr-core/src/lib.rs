@@ -428,8 +428,8 @@ pub use validate::{ValidationError, ValidationMode, Violation};
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __unicode_pattern {
-    ($source:literal) => {
-        $crate::__private::Pattern::unicode($source)
+    ($source:literal, $engine:literal) => {
+        $crate::__private::Pattern::unicode($source, $engine)
     };
 }
 
@@ -439,7 +439,7 @@ macro_rules! __unicode_pattern {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __unicode_pattern {
-    ($source:literal) => {
+    ($source:literal, $engine:literal) => {
         ::core::compile_error!(
             "this pattern uses Unicode classes (`\\p{..}`), which the default engine (regex-lite) does not run: enable ecrkit's `unicode-patterns` feature, or write the class out, such as `[a-zA-Z]`"
         )
@@ -455,14 +455,16 @@ pub mod __private {
         Ecr, MessageSlot, ModeledError, Operation, OperationError, Service, check_target_prefix,
         join_target, parse_modeled, target_str, unmodeled,
     };
-    pub use crate::schema::{Constraint, Kind, Member, Number, Schema, SchemaType, Shape};
+    pub use crate::schema::{
+        Constraint, Kind, Member, Number, Schema, SchemaType, Shape, blob_kind,
+    };
     pub use crate::validate::{
         AsNumber, AsStr, HasLength, LengthConstraint, NamedConstraint, NumberConstraint, Pattern,
         StringConstraint, Validate, ValidationError, Validator, host_prefix,
     };
     pub use crate::wire::{
-        MapOnly, base64_blob, date_time, deserialize_enum, deserialize_unit, epoch_seconds, float,
-        http_date, serialize_unit,
+        MapOnly, base64_blob, base64_list, date_time, deserialize_enum, deserialize_unit,
+        epoch_seconds, float, http_date, serialize_unit,
     };
     pub use crate::{Client, Error};
     pub use serde;

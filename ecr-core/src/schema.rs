@@ -170,6 +170,11 @@ impl<T: SchemaType> SchemaType for std::collections::BTreeMap<String, T> {
     const KIND: Kind = Kind::Map(kind_of::<T>);
 }
 
+/// [`Kind::Blob`], the item kind of a list or map of `#[base64]` blobs.
+pub fn blob_kind() -> Kind {
+    Kind::Blob
+}
+
 /// The kind of `T`, as a function pointer for [`Kind::List`] and [`Kind::Map`].
 pub fn kind_of<T: SchemaType>() -> Kind {
     T::KIND

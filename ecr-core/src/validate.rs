@@ -563,6 +563,9 @@ impl<T, L: Items<T>> Items<T> for Option<L> {
 #[derive(Debug)]
 pub struct Pattern {
     source: &'static str,
+    /// `source` in the engine's dialect (the models' Java forms rewritten
+    /// by the macro); the same text when nothing needed rewriting.
+    engine: &'static str,
     unicode: bool,
     compiled: OnceLock<Option<Engine>>,
 }
@@ -597,8 +600,16 @@ impl Engine {
 impl Pattern {
     /// A pattern from its source text, run on regex-lite.
     pub const fn new(source: &'static str) -> Self {
+        Self::in_dialect(source, source)
+    }
+
+    /// A pattern written `source` (the model's text, for messages) that the
+    /// engine runs as `engine` (the macro's rewrite of forms Rust's regexes
+    /// spell otherwise: surrogate pairs, Java's POSIX classes).
+    pub const fn in_dialect(source: &'static str, engine: &'static str) -> Self {
         Self {
             source,
+            engine,
             unicode: false,
             compiled: OnceLock::new(),
         }
@@ -607,9 +618,10 @@ impl Pattern {
     /// A pattern with Unicode classes (`\p{L}`), run on the full `regex`
     /// engine. The macros use it for such patterns.
     #[cfg(feature = "unicode-patterns")]
-    pub const fn unicode(source: &'static str) -> Self {
+    pub const fn unicode(source: &'static str, engine: &'static str) -> Self {
         Self {
             source,
+            engine,
             unicode: true,
             compiled: OnceLock::new(),
         }
@@ -620,7 +632,7 @@ impl Pattern {
     /// so that a client never rejects a value on its own mistake.
     pub fn is_match(&self, s: &str) -> bool {
         self.compiled
-            .get_or_init(|| Engine::compile(self.source, self.unicode))
+            .get_or_init(|| Engine::compile(self.engine, self.unicode))
             .as_ref()
             .is_none_or(|re| re.is_match(s))
     }

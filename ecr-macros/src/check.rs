@@ -338,11 +338,15 @@ fn field(cx: &Ctxt, f: &syn::Field) -> Field {
             }
         },
     };
-    if let Some(b) = raw.attrs.flag("base64").filter(|_| !ftype.shape.is_blob()) {
+    if let Some(b) = raw
+        .attrs
+        .flag("base64")
+        .filter(|_| !ftype.shape.is_blob() && !ftype.shape.holds_blobs())
+    {
         cx.error_spanned_by(
             b,
             format!(
-                "`#[base64]` goes on a blob field (`bytes::Bytes` or `Vec<u8>`, optionally in `Option`), not `{}`; other types are written as JSON without it",
+                "`#[base64]` goes on a blob field (`bytes::Bytes` or `Vec<u8>`, optionally in `Option`, or a list or map of them), not `{}`; other types are written as JSON without it",
                 type_name(&f.ty)
             ),
         );

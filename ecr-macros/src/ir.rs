@@ -54,8 +54,11 @@ impl Rules {
 /// A checked `pattern`.
 #[derive(Clone)]
 pub struct PatternRule {
-    /// The regex, as written.
+    /// The regex, as written (and as the schema keeps it).
     pub source: String,
+    /// The regex in the engine's dialect, where the model's form has no
+    /// Rust spelling (`dialect`); `None` when it is `source`.
+    pub engine: Option<String>,
     /// It uses Unicode classes (`\p{..}`), which regex-lite cannot run: the
     /// runtime's `unicode-patterns` feature must be on.
     pub unicode: bool,

@@ -61,6 +61,7 @@
 
 mod check;
 mod ctxt;
+mod dialect;
 mod expand;
 mod ir;
 mod parse;

@@ -250,9 +250,13 @@ pub fn pattern(
 /// or, with Unicode classes only, on the full engine of the runtime's
 /// `unicode-patterns` feature.
 pub fn regex(cx: &Ctxt, lit: &syn::LitStr) -> Option<PatternRule> {
-    let source = lit.value();
+    let written = lit.value();
+    let engine = crate::dialect::for_engine(&written);
+    // What the engine compiles; errors quote it.
+    let source = engine.clone().unwrap_or_else(|| written.clone());
     let rule = |unicode| PatternRule {
-        source: source.clone(),
+        source: written.clone(),
+        engine: engine.clone(),
         unicode,
         span: lit.span(),
     };

@@ -48,6 +48,13 @@ impl TypeShape {
     pub fn is_blob(&self) -> bool {
         matches!(self, TypeShape::Bytes | TypeShape::VecU8)
     }
+    /// A list or map of blobs, whose items `#[base64]` also encodes.
+    pub fn holds_blobs(&self) -> bool {
+        match self {
+            TypeShape::List(t) | TypeShape::Map(t) => t.is_blob(),
+            _ => false,
+        }
+    }
     /// Whether values of this type are or hold floats (awsJson writes NaN
     /// and the infinities as strings, through the runtime's float adapter).
     pub fn holds_float(&self) -> bool {

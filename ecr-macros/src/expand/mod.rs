@@ -106,11 +106,14 @@ fn schema_num(v: Option<Num>, p: &TokenStream) -> TokenStream {
 /// error at the pattern when it is off).
 fn pattern_static(pattern: &crate::ir::PatternRule, p: &TokenStream) -> TokenStream {
     let source = &pattern.source;
+    let engine = pattern.engine.as_deref().unwrap_or(source);
     let new = if pattern.unicode {
         let p = respan(p.clone(), pattern.span);
-        quote_spanned!(pattern.span=> #p::__unicode_pattern!(#source))
-    } else {
+        quote_spanned!(pattern.span=> #p::__unicode_pattern!(#source, #engine))
+    } else if engine == source {
         quote!(#p::Pattern::new(#source))
+    } else {
+        quote!(#p::Pattern::in_dialect(#source, #engine))
     };
     quote!(static __ECR_PATTERN: #p::Pattern = #new;)
 }

@@ -153,10 +153,14 @@ pub fn operation_tokens(m: &StructModel, op: &OperationModel, p: &TokenStream) -
     let prefix_check = prefix_check(op, p);
     let variants = variant_idents(op);
     let error_enum = error_enum(ident, vis, &op.errors, &variants, p);
-    let blob_hint = m.fields.iter().filter(|f| f.base64).map(|f| {
-        let fident = &f.ident;
-        quote!(+ #p::base64_blob::Blob::bytes(&self.#fident).map_or(0, |b| b.len() / 3 * 4 + 8))
-    });
+    let blob_hint = m
+        .fields
+        .iter()
+        .filter(|f| f.base64 && f.ftype.shape.is_blob())
+        .map(|f| {
+            let fident = &f.ident;
+            quote!(+ #p::base64_blob::Blob::bytes(&self.#fident).map_or(0, |b| b.len() / 3 * 4 + 8))
+        });
     let host_prefix = op.host_prefix.as_ref().map(|h| {
         let template = &h.template;
         let labels = h.labels.iter().map(|(label, field)| quote!((#label, self.#field.as_str())));

@@ -20,7 +20,9 @@ fn serde_args(f: &Field, root: &TokenStream) -> TokenStream {
             skip_serializing_if = "::core::option::Option::is_none"
         ));
     }
-    let adapter = if f.base64 {
+    let adapter = if f.base64 && f.ftype.shape.holds_blobs() {
+        Some("base64_list".to_owned())
+    } else if f.base64 {
         Some("base64_blob".to_owned())
     } else if let Some(format) = f.timestamp_format {
         Some(format.adapter().to_owned())
@@ -157,7 +159,11 @@ pub fn struct_tokens(m: &StructModel) -> TokenStream {
     let schema_members = m.fields.iter().map(|f| {
         let (fident, wire, fty) = (f.ident.to_string(), &f.wire_name, &f.ty);
         let kind = if f.base64 {
-            quote!(#p::Kind::Blob)
+            match &f.ftype.shape {
+                TypeShape::List(_) => quote!(#p::Kind::List(#p::blob_kind)),
+                TypeShape::Map(_) => quote!(#p::Kind::Map(#p::blob_kind)),
+                _ => quote!(#p::Kind::Blob),
+            }
         } else {
             quote!(<#fty as #p::SchemaType>::KIND)
         };
