@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need and is idempotent: a Python venv with moto's
 # server and botocore's pinned source distribution (protocol, SigV4 and model
-# suites), both fetched from PyPI. Nothing third-party is committed.
+# suites), both fetched from PyPI; and tmux (Debian), in which the command
+# line's progress bars are tested. Nothing third-party is committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BOTOCORE_VERSION=1.44.5
@@ -23,4 +24,12 @@ if [ ! -f "$ORACLES/botocore-$BOTOCORE_VERSION/setup.py" ]; then
   tar -xzf "$ORACLES/dl/botocore-$BOTOCORE_VERSION.tar.gz" -C "$ORACLES"
 fi
 ln -sfn "botocore-$BOTOCORE_VERSION" "$ORACLES/botocore"
-echo "setup: ready ($VENV, $ORACLES/botocore -> botocore-$BOTOCORE_VERSION)"
+
+# The command line's terminal test drives the program in a tmux pane.
+if ! command -v tmux >/dev/null 2>&1; then
+  echo "setup: installing tmux"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq tmux >/dev/null
+fi
+echo "setup: ready ($VENV, $ORACLES/botocore -> botocore-$BOTOCORE_VERSION, $(tmux -V))"

@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 use ecrkit::{Client, Config, Credentials};
 
 pub mod fault_proxy;
+pub mod layout;
+pub mod paging_proxy;
+pub mod throttle_proxy;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {

@@ -1,48 +1,52 @@
-//! Image push: every blob of an OCI image layout or a `docker save` archive,
-//! then `PutImage` with the manifest (and, for a multi-platform index, each
-//! platform manifest first).
-//!
-//! Layouts: <https://github.com/opencontainers/image-spec/blob/main/image-layout.md>;
-//! Docker image manifest v2 schema 2 for legacy `docker save` archives.
+//! Image push: every blob of an OCI image layout or a `docker save` archive
+//! (read by [`super::source`]), then `PutImage` with the manifest (and, for
+//! a multi-platform index, each platform manifest first).
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use sha2::{Digest, Sha256};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
 
+use super::source::{Blob, ImageSource, Manifest, SourceError, open_blob};
 use super::{LayerPush, Progress, PushError};
 use crate::client::Client;
 use crate::ecr::{BatchCheckLayerAvailability, LayerAvailability, PutImage, PutImageError};
-use crate::error::Error;
-use crate::protocol::from_json;
-
-const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
-const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
-const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
-const DOCKER_LAYER_TAR: &str = "application/vnd.docker.image.rootfs.diff.tar";
-const REF_NAME: &str = "org.opencontainers.image.ref.name";
-
-/// Where an image comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ImageSource {
-    /// An OCI image layout directory (`oci-layout`, `index.json`, `blobs/`).
-    OciLayout(PathBuf),
-    /// A `docker save` archive: the legacy format (`manifest.json`) or the
-    /// OCI layout inside a tar (Docker 25 and later).
-    DockerArchive(PathBuf),
-}
+use crate::error::{Error, ErrorKind};
 
 /// Progress of one blob of an image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageProgress {
     /// The blob.
     pub digest: String,
-    /// Bytes acknowledged, and the blob's size.
+    /// Bytes acknowledged (or, for [`BlobEvent::Present`], the size), and
+    /// the blob's size.
     pub progress: Progress,
+    /// What happened.
+    pub event: BlobEvent,
+}
+
+/// What happened to a blob, in the order a push reports it: every
+/// `Present` and `Queued` first (so a display knows the whole push's size
+/// before any byte is sent), then per uploaded blob `Started`, a `Part` per
+/// acknowledged part, and `Finished`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BlobEvent {
+    /// The repository already has the blob; nothing is sent.
+    Present,
+    /// The blob will be uploaded (`bytes_sent` is where a resumed upload
+    /// starts, 0 otherwise).
+    Queued,
+    /// Its upload started, or resumed, under this id: what
+    /// [`ImagePush::resume`] takes to continue it after the push stopped.
+    Started {
+        /// The upload id.
+        upload_id: String,
+    },
+    /// A part was acknowledged.
+    Part,
+    /// The upload completed: the repository has the blob.
+    Finished,
 }
 
 /// What was pushed.
@@ -67,14 +71,10 @@ pub struct PushedImage {
 /// Why an image push failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ImagePushError {
-    /// The layout or archive could not be read or is not valid.
-    #[error("invalid image source {path}: {message}")]
-    Source {
-        /// The file or directory.
-        path: PathBuf,
-        /// What was wrong.
-        message: String,
-    },
+    /// The layout or archive could not be read or is not valid, or the
+    /// image to push is not chosen among several.
+    #[error(transparent)]
+    Source(#[from] SourceError),
     /// A blob could not be pushed; carries what is needed to resume it.
     #[error("blob {digest}: {source}")]
     Blob {
@@ -93,6 +93,12 @@ pub enum ImagePushError {
         message: String,
         /// The request id.
         request_id: Option<String>,
+        /// The class of the call's error; `None` for a failure of this
+        /// process (a task that could not run).
+        kind: Option<ErrorKind>,
+        /// The service's error code (`RepositoryNotFoundException`), where
+        /// it answered with one.
+        code: Option<String>,
     },
 }
 
@@ -103,409 +109,37 @@ pub struct ImagePush {
     pub repository_name: String,
     /// The registry, if not the caller's.
     pub registry_id: Option<String>,
-    /// The tag; by default the layout's `org.opencontainers.image.ref.name`
-    /// or the archive's first `RepoTags` entry.
+    /// Which image of a source that holds several to push: one of its
+    /// names or its id, as [`ImageSource::images`] lists them. Without
+    /// it, a source of several images is an error
+    /// ([`SourceError::Ambiguous`]), never a silent pick.
+    pub image: Option<String>,
+    /// The tag; by default the one the chosen image's name carries (the
+    /// layout's `org.opencontainers.image.ref.name`, the archive's
+    /// `RepoTags`).
     pub tag: Option<String>,
     /// Blobs uploaded at once (default 3).
     pub concurrency: usize,
     /// Caps the part size below what the service asks for.
     pub max_part_size: Option<usize>,
-    /// Called after every acknowledged part of every blob.
+    /// Called for every [`BlobEvent`] of every blob.
     pub progress: Option<Arc<dyn Fn(ImageProgress) + Send + Sync>>,
+    /// Uploads to continue instead of starting again, by blob digest: the
+    /// upload id and the bytes the service acknowledged, as a stopped
+    /// push reported them ([`BlobEvent::Started`] and the `Part`s after
+    /// it, or a [`PushError`]).
+    pub resume: HashMap<String, (String, u64)>,
 }
 
 impl std::fmt::Debug for ImagePush {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ImagePush")
             .field("repository_name", &self.repository_name)
+            .field("image", &self.image)
             .field("tag", &self.tag)
             .field("concurrency", &self.concurrency)
+            .field("resume", &self.resume)
             .finish_non_exhaustive()
-    }
-}
-
-/// Where a blob's bytes are.
-#[derive(Debug, Clone)]
-enum Location {
-    File(PathBuf),
-    TarRange { path: PathBuf, offset: u64 },
-}
-
-/// A blob to make present in the repository.
-#[derive(Debug, Clone)]
-pub(crate) struct Blob {
-    digest: String,
-    size: u64,
-    location: Location,
-}
-
-/// A manifest to put.
-#[derive(Debug, Clone)]
-struct Manifest {
-    bytes: Bytes,
-    media_type: String,
-    digest: String,
-}
-
-/// Everything an image push sends.
-#[derive(Debug)]
-struct Plan {
-    blobs: Vec<Blob>,
-    platform_manifests: Vec<Manifest>,
-    top: Manifest,
-    tag: Option<String>,
-}
-
-/// An OCI content descriptor (`mediaType`, `digest`, `size`, `annotations`).
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Descriptor {
-    #[serde(default)]
-    media_type: String,
-    digest: String,
-    size: u64,
-    #[serde(default)]
-    annotations: std::collections::HashMap<String, String>,
-}
-
-/// An image index or manifest: what the push needs of either.
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ManifestDoc {
-    media_type: Option<String>,
-    config: Option<Descriptor>,
-    #[serde(default, deserialize_with = "null_as_empty")]
-    layers: Vec<Descriptor>,
-    #[serde(default, deserialize_with = "null_as_empty")]
-    manifests: Vec<Descriptor>,
-}
-
-fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Descriptor>, D::Error> {
-    Ok(<Option<Vec<Descriptor>> as serde::Deserialize>::deserialize(d)?.unwrap_or_default())
-}
-
-/// One image of a `docker save` archive's `manifest.json`.
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct DockerSaveEntry {
-    config: String,
-    repo_tags: Option<Vec<String>>,
-    layers: Vec<String>,
-}
-
-/// The Docker image manifest built for a `docker save` archive, members in
-/// the order Docker writes them.
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DockerManifest<'a> {
-    schema_version: u32,
-    media_type: &'a str,
-    config: WrittenDescriptor<'a>,
-    layers: Vec<WrittenDescriptor<'a>>,
-}
-
-/// A descriptor as Docker writes it.
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct WrittenDescriptor<'a> {
-    media_type: &'a str,
-    size: u64,
-    digest: String,
-}
-
-fn sha256_digest(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
-
-fn source_err(path: &Path, message: impl Into<String>) -> ImagePushError {
-    ImagePushError::Source {
-        path: path.to_owned(),
-        message: message.into(),
-    }
-}
-
-/// Reads blobs of an OCI layout, from a directory or a tar archive.
-trait BlobStore {
-    fn root(&self) -> &Path;
-    fn read(&self, name: &str) -> Result<Vec<u8>, ImagePushError>;
-    fn locate(&self, digest: &str) -> Result<Location, ImagePushError>;
-    fn has(&self, name: &str) -> bool;
-}
-
-struct DirStore(PathBuf);
-
-fn blob_name(digest: &str) -> Option<String> {
-    let (algo, hex) = digest.split_once(':')?;
-    let ok = !algo.is_empty()
-        && algo.chars().all(|c| c.is_ascii_alphanumeric())
-        && !hex.is_empty()
-        && hex.chars().all(|c| c.is_ascii_hexdigit());
-    ok.then(|| format!("blobs/{algo}/{hex}"))
-}
-
-impl BlobStore for DirStore {
-    fn root(&self) -> &Path {
-        &self.0
-    }
-    fn read(&self, name: &str) -> Result<Vec<u8>, ImagePushError> {
-        std::fs::read(self.0.join(name)).map_err(|e| source_err(&self.0, format!("{name}: {e}")))
-    }
-    fn locate(&self, digest: &str) -> Result<Location, ImagePushError> {
-        let name = blob_name(digest)
-            .ok_or_else(|| source_err(&self.0, format!("bad digest {digest:?}")))?;
-        Ok(Location::File(self.0.join(name)))
-    }
-    fn has(&self, name: &str) -> bool {
-        self.0.join(name).exists()
-    }
-}
-
-/// A tar archive's members: name → (offset of the data, size).
-struct TarStore {
-    path: PathBuf,
-    members: std::collections::HashMap<String, (u64, u64)>,
-}
-
-impl TarStore {
-    fn open(path: &Path) -> Result<Self, ImagePushError> {
-        let file = std::fs::File::open(path).map_err(|e| source_err(path, e.to_string()))?;
-        let mut archive = tar::Archive::new(file);
-        let mut members = std::collections::HashMap::new();
-        let entries = archive
-            .entries_with_seek()
-            .map_err(|e| source_err(path, e.to_string()))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| source_err(path, e.to_string()))?;
-            let name = entry.path().map_err(|e| source_err(path, e.to_string()))?;
-            let name = name.to_string_lossy().trim_start_matches("./").to_owned();
-            members.insert(name, (entry.raw_file_position(), entry.size()));
-        }
-        Ok(Self {
-            path: path.to_owned(),
-            members,
-        })
-    }
-
-    fn range(&self, name: &str) -> Result<(u64, u64), ImagePushError> {
-        self.members
-            .get(name)
-            .copied()
-            .ok_or_else(|| source_err(&self.path, format!("the archive has no {name}")))
-    }
-}
-
-impl BlobStore for TarStore {
-    fn root(&self) -> &Path {
-        &self.path
-    }
-    fn read(&self, name: &str) -> Result<Vec<u8>, ImagePushError> {
-        use std::io::{Read, Seek, SeekFrom};
-        let (offset, size) = self.range(name)?;
-        let mut file =
-            std::fs::File::open(&self.path).map_err(|e| source_err(&self.path, e.to_string()))?;
-        file.seek(SeekFrom::Start(offset))
-            .map_err(|e| source_err(&self.path, e.to_string()))?;
-        let mut out = Vec::with_capacity(size.min(64 << 20) as usize);
-        file.take(size)
-            .read_to_end(&mut out)
-            .map_err(|e| source_err(&self.path, e.to_string()))?;
-        Ok(out)
-    }
-    fn locate(&self, digest: &str) -> Result<Location, ImagePushError> {
-        let name = blob_name(digest)
-            .ok_or_else(|| source_err(&self.path, format!("bad digest {digest:?}")))?;
-        let (offset, _) = self.range(&name)?;
-        Ok(Location::TarRange {
-            path: self.path.clone(),
-            offset,
-        })
-    }
-    fn has(&self, name: &str) -> bool {
-        self.members.contains_key(name)
-    }
-}
-
-fn is_index(media_type: &str) -> bool {
-    media_type == OCI_INDEX || media_type == DOCKER_LIST
-}
-
-/// Reads a manifest blob and checks its digest.
-fn read_manifest(store: &dyn BlobStore, desc: &Descriptor) -> Result<Manifest, ImagePushError> {
-    let name = blob_name(&desc.digest)
-        .ok_or_else(|| source_err(store.root(), format!("bad digest {:?}", desc.digest)))?;
-    let bytes = store.read(&name)?;
-    if sha256_digest(&bytes) != desc.digest {
-        return Err(source_err(
-            store.root(),
-            format!("{name} does not match its digest"),
-        ));
-    }
-    let doc: ManifestDoc =
-        from_json(&bytes).map_err(|e| source_err(store.root(), format!("{name}: {e}")))?;
-    let media_type = doc
-        .media_type
-        .clone()
-        .unwrap_or_else(|| desc.media_type.clone());
-    Ok(Manifest {
-        bytes: Bytes::from(bytes),
-        media_type,
-        digest: desc.digest.clone(),
-    })
-}
-
-/// The config and layer blobs a manifest names.
-fn manifest_blobs(store: &dyn BlobStore, manifest: &Manifest) -> Result<Vec<Blob>, ImagePushError> {
-    let doc: ManifestDoc =
-        from_json(&manifest.bytes).map_err(|e| source_err(store.root(), e.to_string()))?;
-    let mut out = Vec::new();
-    for desc in doc.config.iter().chain(doc.layers.iter()) {
-        out.push(Blob {
-            digest: desc.digest.clone(),
-            size: desc.size,
-            location: store.locate(&desc.digest)?,
-        });
-    }
-    Ok(out)
-}
-
-/// Plans the push of an OCI layout held in `store`.
-fn plan_layout(store: &dyn BlobStore, tag: Option<&str>) -> Result<Plan, ImagePushError> {
-    let index: ManifestDoc = from_json(&store.read("index.json")?)
-        .map_err(|e| source_err(store.root(), format!("index.json: {e}")))?;
-    let entry = match tag {
-        Some(t) => index
-            .manifests
-            .iter()
-            .find(|d| d.annotations.get(REF_NAME).map(String::as_str) == Some(t))
-            .or(index.manifests.first()),
-        None => index.manifests.first(),
-    }
-    .ok_or_else(|| source_err(store.root(), "index.json lists no manifest"))?;
-    let tag = tag.map(str::to_owned).or_else(|| {
-        entry
-            .annotations
-            .get(REF_NAME)
-            .filter(|t| !t.contains(':') && !t.contains('/'))
-            .cloned()
-    });
-    let top = read_manifest(store, entry)?;
-    let mut blobs = Vec::new();
-    let mut platform_manifests = Vec::new();
-    if is_index(&top.media_type) {
-        let doc: ManifestDoc =
-            from_json(&top.bytes).map_err(|e| source_err(store.root(), e.to_string()))?;
-        for child in &doc.manifests {
-            let m = read_manifest(store, child)?;
-            blobs.extend(manifest_blobs(store, &m)?);
-            platform_manifests.push(m);
-        }
-    } else {
-        blobs = manifest_blobs(store, &top)?;
-    }
-    Ok(Plan {
-        blobs,
-        platform_manifests,
-        top,
-        tag,
-    })
-}
-
-/// Plans the push of a legacy `docker save` archive: a Docker v2 schema 2
-/// manifest is built from `manifest.json` (layers uncompressed, as saved).
-fn plan_docker_save(store: &TarStore, tag: Option<&str>) -> Result<Plan, ImagePushError> {
-    let entries: Vec<DockerSaveEntry> = from_json(&store.read("manifest.json")?)
-        .map_err(|e| source_err(&store.path, format!("manifest.json: {e}")))?;
-    let entry = entries
-        .first()
-        .ok_or_else(|| source_err(&store.path, "manifest.json is empty"))?;
-    let config = store.read(&entry.config)?;
-    let config_digest = sha256_digest(&config);
-    let (config_offset, _) = store.range(&entry.config)?;
-    let mut blobs = vec![Blob {
-        digest: config_digest.clone(),
-        size: config.len() as u64,
-        location: Location::TarRange {
-            path: store.path.clone(),
-            offset: config_offset,
-        },
-    }];
-    let mut layers = Vec::with_capacity(entry.layers.len());
-    for name in &entry.layers {
-        let (offset, size) = store.range(name)?;
-        let digest = hash_range(&store.path, offset, size)?;
-        layers.push(WrittenDescriptor {
-            media_type: DOCKER_LAYER_TAR,
-            size,
-            digest: digest.clone(),
-        });
-        blobs.push(Blob {
-            digest,
-            size,
-            location: Location::TarRange {
-                path: store.path.clone(),
-                offset,
-            },
-        });
-    }
-    let manifest = serde_json::to_vec(&DockerManifest {
-        schema_version: 2,
-        media_type: DOCKER_MANIFEST,
-        config: WrittenDescriptor {
-            media_type: DOCKER_CONFIG,
-            size: config.len() as u64,
-            digest: config_digest.clone(),
-        },
-        layers,
-    })
-    .map_err(|e| source_err(&store.path, format!("manifest: {e}")))?;
-    let bytes = Bytes::from(manifest);
-    let tag = tag.map(str::to_owned).or_else(|| {
-        entry
-            .repo_tags
-            .as_ref()
-            .and_then(|t| t.first())
-            .and_then(|t| t.rsplit_once(':').map(|(_, tag)| tag.to_owned()))
-    });
-    Ok(Plan {
-        blobs,
-        platform_manifests: Vec::new(),
-        top: Manifest {
-            digest: sha256_digest(&bytes),
-            bytes,
-            media_type: DOCKER_MANIFEST.into(),
-        },
-        tag,
-    })
-}
-
-fn hash_range(path: &Path, offset: u64, size: u64) -> Result<String, ImagePushError> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut file = std::fs::File::open(path).map_err(|e| source_err(path, e.to_string()))?;
-    file.seek(SeekFrom::Start(offset))
-        .map_err(|e| source_err(path, e.to_string()))?;
-    let mut hasher = Sha256::new();
-    let mut reader = file.take(size);
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = reader
-            .read(&mut buf)
-            .map_err(|e| source_err(path, e.to_string()))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(format!("sha256:{}", hex::encode(hasher.finalize())))
-}
-
-async fn open_blob(blob: &Blob) -> std::io::Result<Box<dyn AsyncRead + Unpin + Send>> {
-    match &blob.location {
-        Location::File(path) => Ok(Box::new(tokio::fs::File::open(path).await?.take(blob.size))),
-        Location::TarRange { path, offset } => {
-            let mut file = tokio::fs::File::open(path).await?;
-            file.seek(std::io::SeekFrom::Start(*offset)).await?;
-            Ok(Box::new(file.take(blob.size)))
-        }
     }
 }
 
@@ -515,10 +149,12 @@ impl ImagePush {
         Self {
             repository_name: repository_name.into(),
             registry_id: None,
+            image: None,
             tag: None,
             concurrency: 3,
             max_part_size: None,
             progress: None,
+            resume: HashMap::new(),
         }
     }
 
@@ -528,27 +164,12 @@ impl ImagePush {
         client: &Client,
         source: &ImageSource,
     ) -> Result<PushedImage, ImagePushError> {
-        let tag = self.tag.clone();
+        let (choice, tag) = (self.image.clone(), self.tag.clone());
         let source = source.clone();
-        let plan = tokio::task::spawn_blocking(move || -> Result<Plan, ImagePushError> {
-            match &source {
-                ImageSource::OciLayout(dir) => plan_layout(&DirStore(dir.clone()), tag.as_deref()),
-                ImageSource::DockerArchive(path) => {
-                    let store = TarStore::open(path)?;
-                    if store.has("index.json") && store.has("oci-layout") {
-                        plan_layout(&store, tag.as_deref())
-                    } else {
-                        plan_docker_save(&store, tag.as_deref())
-                    }
-                }
-            }
-        })
-        .await
-        .map_err(|e| ImagePushError::Call {
-            stage: "planning",
-            message: e.to_string(),
-            request_id: None,
-        })??;
+        let plan =
+            tokio::task::spawn_blocking(move || source.plan(choice.as_deref(), tag.as_deref()))
+                .await
+                .map_err(|e| local_err("planning", e))??;
 
         // One upload per distinct blob.
         let mut seen = HashSet::new();
@@ -565,6 +186,24 @@ impl ImagePush {
             .collect();
         let blobs_present = blobs.len() - missing.len();
         let blobs_pushed = missing.len();
+        if let Some(progress) = &self.progress {
+            for blob in &blobs {
+                let (event, sent) = if present.contains(&blob.digest) {
+                    (BlobEvent::Present, blob.size)
+                } else {
+                    let resumed = self.resume.get(&blob.digest).map_or(0, |r| r.1);
+                    (BlobEvent::Queued, resumed.min(blob.size))
+                };
+                progress(ImageProgress {
+                    digest: blob.digest.clone(),
+                    progress: Progress {
+                        bytes_sent: sent,
+                        bytes_total: Some(blob.size),
+                    },
+                    event,
+                });
+            }
+        }
         self.push_blobs(client, missing).await?;
 
         let mut platform_manifests = Vec::new();
@@ -618,28 +257,50 @@ impl ImagePush {
                 .clone()
                 .acquire_owned()
                 .await
-                .map_err(|e| ImagePushError::Call {
-                    stage: "scheduling",
-                    message: e.to_string(),
-                    request_id: None,
-                })?;
+                .map_err(|e| local_err("scheduling", e))?;
             let client = client.clone();
             let mut layer = LayerPush::new(self.repository_name.clone());
             layer.registry_id = self.registry_id.clone();
             layer.known_size = Some(blob.size);
             layer.max_part_size = self.max_part_size;
-            if let Some(progress) = &self.progress {
-                let (progress, digest) = (progress.clone(), blob.digest.clone());
+            let resume_at = match self.resume.get(&blob.digest) {
+                Some((upload_id, acked)) => {
+                    // Resuming skips the bytes the service holds, so the
+                    // layer's digest is the manifest's (the service checks
+                    // it when the upload completes).
+                    layer.resume = Some((upload_id.clone(), *acked));
+                    layer.known_digest = Some(blob.digest.clone());
+                    *acked
+                }
+                None => 0,
+            };
+            let progress = self.progress.clone();
+            if let Some(progress) = &progress {
+                let (on_part, digest) = (progress.clone(), blob.digest.clone());
                 layer.progress = Some(Arc::new(move |p| {
-                    progress(ImageProgress {
+                    on_part(ImageProgress {
                         digest: digest.clone(),
                         progress: p,
+                        event: BlobEvent::Part,
+                    })
+                }));
+                let (on_start, digest, size) = (progress.clone(), blob.digest.clone(), blob.size);
+                layer.upload_started = Some(Arc::new(move |upload_id: &str, from: u64| {
+                    on_start(ImageProgress {
+                        digest: digest.clone(),
+                        progress: Progress {
+                            bytes_sent: from,
+                            bytes_total: Some(size),
+                        },
+                        event: BlobEvent::Started {
+                            upload_id: upload_id.to_owned(),
+                        },
                     })
                 }));
             }
             tasks.spawn(async move {
                 let _permit = permit;
-                let reader = open_blob(&blob).await.map_err(|e| ImagePushError::Blob {
+                let reader = open_blob(&blob, resume_at).await.map_err(|e| ImagePushError::Blob {
                     digest: blob.digest.clone(),
                     source: Box::new(PushError {
                         stage: "reading the layer",
@@ -670,6 +331,16 @@ impl ImagePush {
                         }),
                     });
                 }
+                if let Some(progress) = &progress {
+                    progress(ImageProgress {
+                        digest: blob.digest.clone(),
+                        progress: Progress {
+                            bytes_sent: blob.size,
+                            bytes_total: Some(blob.size),
+                        },
+                        event: BlobEvent::Finished,
+                    });
+                }
                 Ok(())
             });
         }
@@ -677,13 +348,7 @@ impl ImagePush {
             match done {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => return Err(e),
-                Err(e) => {
-                    return Err(ImagePushError::Call {
-                        stage: "blob task",
-                        message: e.to_string(),
-                        request_id: None,
-                    });
-                }
+                Err(e) => return Err(local_err("blob task", e)),
             }
         }
         Ok(())
@@ -695,11 +360,8 @@ impl ImagePush {
         manifest: &Manifest,
         tag: Option<&str>,
     ) -> Result<(), ImagePushError> {
-        let text = std::str::from_utf8(&manifest.bytes).map_err(|_| ImagePushError::Call {
-            stage: "PutImage",
-            message: "the manifest is not UTF-8".into(),
-            request_id: None,
-        })?;
+        let text = std::str::from_utf8(&manifest.bytes)
+            .map_err(|_| local_err("PutImage", "the manifest is not UTF-8"))?;
         let put = PutImage {
             registry_id: self.registry_id.clone(),
             repository_name: self.repository_name.clone(),
@@ -725,5 +387,18 @@ fn call_err<E: std::fmt::Display>(stage: &'static str, e: &Error<E>) -> ImagePus
         stage,
         message: e.to_string(),
         request_id: e.request_id().map(str::to_owned),
+        kind: Some(e.kind()),
+        code: e.service_code().map(str::to_owned),
+    }
+}
+
+/// A failure of this process, not of a call.
+fn local_err(stage: &'static str, e: impl std::fmt::Display) -> ImagePushError {
+    ImagePushError::Call {
+        stage,
+        message: e.to_string(),
+        request_id: None,
+        kind: None,
+        code: None,
     }
 }

@@ -7,13 +7,17 @@
 //! chunk and its text go into the layer's and the body's SHA-256 together
 //! (two streams hashed at once, `sha256`) while still in cache. The upload
 //! loop (`layer`) sends part N while part N+1 is read; images (`image`)
-//! push their blobs, then their manifests.
+//! push their blobs, then their manifests, read from a layout or an
+//! archive (`source`, its JSON documents in `oci`).
 
 mod image;
 mod layer;
+mod oci;
 mod part;
 mod sha256;
+mod source;
 
-pub use image::{ImageProgress, ImagePush, ImagePushError, ImageSource, PushedImage};
-pub use layer::{LayerPush, Progress, ProgressFn, PushError, PushedLayer};
+pub use image::{BlobEvent, ImageProgress, ImagePush, ImagePushError, PushedImage};
+pub use layer::{LayerPush, Progress, ProgressFn, PushError, PushedLayer, UploadStartedFn};
 pub use part::{EncodedPart, LayerDigest, MAX_PART_SIZE, PartHeader};
+pub use source::{ImageSource, SourceError, SourceImage};
