@@ -6,7 +6,7 @@
 #   BASE=<git rev> bash scripts/bench.sh   # the same, with that revision's push_bench run
 #                                    # alternately beside ours ("base" lines: before/after a change)
 #   bash scripts/bench.sh encoders   # the push with base64-simd in the part encoder vs the base64 crate
-#   bash scripts/bench.sh build      # clean release builds and stripped sizes, ours vs the peer
+#   bash scripts/bench.sh build      # clean release builds and stripped sizes: the ecrkit command line vs the peer
 #   bash scripts/bench.sh registry   # the registry protocol, 1 GiB layout: ours vs skopeo vs curl, pull and push
 #   cargo bench -p ecr-bench         # criterion: signed request build vs the base64+SHA-256 floor
 #
@@ -36,9 +36,9 @@ if [ "$mode" = build ]; then
     # shared machine they vary less from run to run.
     local TIMEFORMAT='%U %S'
     if [ "$side" = ours ]; then
-      { time env "${env[@]}" CARGO_TARGET_DIR="$dir" cargo build --quiet --release -p ecr-examples --example push_image; } 2>"$dir/cpu" ||
+      { time env "${env[@]}" CARGO_TARGET_DIR="$dir" cargo build --quiet --release -p ecrkit-cli --bin ecrkit; } 2>"$dir/cpu" ||
         { cat "$dir/cpu" >&2; return 1; }
-      bin=$dir/release/examples/push_image
+      bin=$dir/release/ecrkit
     else
       { time (cd bench/peer && env "${env[@]}" CARGO_TARGET_DIR="$dir" cargo build --quiet --release); } 2>"$dir/cpu" ||
         { cat "$dir/cpu" >&2; return 1; }

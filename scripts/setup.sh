@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the tests need and is idempotent: a Python venv with moto's
 # server and botocore's pinned source distribution (protocol, SigV4 and model
-# suites), both fetched from PyPI; and from Debian, the CNCF registry
-# (docker-registry 2.8.2), skopeo 1.9.3, htpasswd (apache2-utils) for the
-# registry tests, and GNU time for the registry benchmarks. Nothing
+# suites), both fetched from PyPI; and from Debian: tmux, in which the
+# command line's progress bars are tested, and for the registry tests the
+# CNCF registry (docker-registry 2.8.2), skopeo 1.9.3, htpasswd
+# (apache2-utils), and GNU time for the registry benchmarks. Nothing
 # third-party is committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,9 +28,10 @@ if [ ! -f "$ORACLES/botocore-$BOTOCORE_VERSION/setup.py" ]; then
 fi
 ln -sfn "botocore-$BOTOCORE_VERSION" "$ORACLES/botocore"
 
-# Debian packages: command -> package.
+# Debian packages: command -> package (tmux: the command line's terminal
+# test drives the program in a tmux pane).
 missing=()
-for pair in docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils /usr/bin/time:time; do
+for pair in tmux:tmux docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils /usr/bin/time:time; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -39,4 +41,4 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-echo "setup: ready ($VENV, $ORACLES/botocore -> botocore-$BOTOCORE_VERSION, $(docker-registry --version | awk '{print "docker-registry", $NF}'), $(skopeo --version))"
+echo "setup: ready ($VENV, $ORACLES/botocore -> botocore-$BOTOCORE_VERSION, $(tmux -V), $(docker-registry --version | awk '{print "docker-registry", $NF}'), $(skopeo --version))"

@@ -12,7 +12,7 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 # The API's feature gates: ecrkit (library and unit tests) with no area
 # (the runtime alone, as a crate declaring another service's operations
-# uses it), with the examples' set, and with each feature of `full` alone,
+# uses it), with the command line's set, and with each feature of `full` alone,
 # lint-clean. The workspace-wide runs above unify ecrkit's features to
 # `full`, so the crates that take fewer are linted on their own too.
 full=$(python3 -c 'import tomllib; print(" ".join(tomllib.load(open("ecr-core/Cargo.toml", "rb"))["features"]["full"]))')
@@ -20,7 +20,7 @@ for features in "" "push,repositories" $full; do
     echo "ecrkit --no-default-features --features '$features'"
     cargo clippy -p ecrkit --all-targets --quiet --no-default-features --features "$features" -- -D warnings
 done
-cargo clippy -p ecr-examples --all-targets --quiet -- -D warnings
+cargo clippy -p ecrkit-cli --all-targets --quiet -- -D warnings
 cargo clippy -p downstream --all-targets --quiet -- -D warnings
 # aws-config's credential chain is a feature outside `full` (it brings an
 # HTTP and TLS stack of its own): its bridge is linted and unit-tested here.
@@ -37,12 +37,22 @@ cargo test -p ecrkit --lib --features aws-config -- --nocapture credentials::aws
 # The part encoder without `simd-base64` (the base64 crate's encoder).
 cargo test -p ecrkit --lib --no-default-features --features push -- --nocapture push::part 2>&1 | tee -a target/test-output.txt
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
+# The command line installs as users install it (a debug build, into a
+# scratch root; the workspace's target directory is reused), and runs.
+rm -rf target/cli-install
+if cargo install --quiet --locked --debug --path examples --root target/cli-install --target-dir target 2>&1 | tee -a target/test-output.txt &&
+   target/cli-install/bin/ecrkit --version | tee -a target/test-output.txt | grep -q '^ecrkit '; then
+  echo "cargo install --path examples: ok" | tee -a target/test-output.txt
+else
+  echo "cargo install --path examples: FAILED" | tee -a target/test-output.txt
+  status=1
+fi
 # Fuzz smoke: a few thousand executions per cargo-fuzz target.
 bash scripts/fuzz_smoke.sh 2>&1 | tee target/fuzz-output.txt || status=1
 set -e
 echo
 echo "== Suite summaries"
-grep -E "^(awsJson1\.[01]( query-compatible)? (input|output) suite|SigV4 suite|ECR model conformance|DynamoDB model conformance|bad-input catalog|fault matrix):" target/test-output.txt || true
+grep -E "^(awsJson1\.[01]( query-compatible)? (input|output) suite|SigV4 suite|ECR model conformance|DynamoDB model conformance|bad-input catalog|fault matrix|cargo install --path examples):" target/test-output.txt || true
 grep -E "^fuzz" target/fuzz-output.txt || true
 # The registry tests (registry_interop, registry_ecr, pull_copy) print a
 # line per case that passed, against the CNCF registry and skopeo.

@@ -233,7 +233,26 @@ async fn a_connection_cut_in_the_middle_of_part_3_is_resumed() {
         }),
     )
     .await;
-    let client = client(&proxy.endpoint);
+    // The count below is exact only without timeouts: a slow moto (a busy
+    // machine) must not turn a part into two attempts. Stalls are the
+    // matrix's business.
+    let client = Client::new(
+        Config::builder()
+            .with_region("us-east-1")
+            .with_endpoint_url(&proxy.endpoint)
+            .with_credentials(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+            .with_retry(RetryConfig {
+                max_attempts: 3,
+                initial_backoff: Duration::from_millis(2),
+                max_backoff: Duration::from_millis(20),
+                quota: 100_000,
+            })
+            .with_timeouts(TimeoutConfig {
+                attempt: Some(Duration::from_secs(120)),
+                ..TimeoutConfig::default()
+            })
+            .build(),
+    );
     let direct = moto.client();
     CreateRepository {
         repository_name: "faults/cut".into(),

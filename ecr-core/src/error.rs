@@ -107,6 +107,31 @@ impl TransportError {
     }
 }
 
+/// The class of an [`Error`], without its details: what a caller (a command
+/// line choosing an exit status, a retry policy of its own) branches on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// [`Error::Validation`]: the request broke the model's constraints.
+    Validation,
+    /// [`Error::Service`]: the service answered with an error.
+    Service,
+    /// [`Error::Transport`]: the request did not complete.
+    Transport,
+    /// [`Error::Response`]: a success answer that does not parse.
+    Response,
+    /// [`Error::Request`]: the request could not be serialized.
+    Request,
+    /// [`Error::Credentials`]: no credentials, or their source failed.
+    Credentials,
+    /// [`Error::Signing`]: the request could not be signed.
+    Signing,
+    /// [`Error::Pagination`]: a paginator stopped.
+    Pagination,
+    /// [`Error::Config`]: the client is misconfigured.
+    Config,
+}
+
 /// The error of a call of operation `O`, with `E` its modeled errors.
 #[derive(Debug, thiserror::Error)]
 pub enum Error<E> {
@@ -163,6 +188,21 @@ pub enum Error<E> {
 }
 
 impl<E> Error<E> {
+    /// The class of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Validation(_) => ErrorKind::Validation,
+            Error::Service { .. } => ErrorKind::Service,
+            Error::Transport { .. } => ErrorKind::Transport,
+            Error::Response { .. } => ErrorKind::Response,
+            Error::Request { .. } => ErrorKind::Request,
+            Error::Credentials(_) => ErrorKind::Credentials,
+            Error::Signing(_) => ErrorKind::Signing,
+            Error::Pagination { .. } => ErrorKind::Pagination,
+            Error::Config(_) => ErrorKind::Config,
+        }
+    }
+
     /// The request id, where the service answered.
     pub fn request_id(&self) -> Option<&str> {
         match self {
@@ -213,5 +253,29 @@ impl<E> Error<E> {
             Error::Config(c) => Error::Config(c),
             Error::Pagination { message } => Error::Pagination { message },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_names_the_variant() {
+        let service: Error<UnmodeledError> = Error::Service {
+            error: UnmodeledError::from_meta(&ErrorMeta::default()),
+            meta: ErrorMeta::default(),
+        };
+        assert_eq!(service.kind(), ErrorKind::Service);
+        let config: Error<UnmodeledError> = Error::Config("no region".into());
+        assert_eq!(config.kind(), ErrorKind::Config);
+        let creds: Error<UnmodeledError> =
+            Error::Credentials(CredentialsError::NotFound("none".into()));
+        assert_eq!(creds.kind(), ErrorKind::Credentials);
+        let timeout: Error<UnmodeledError> = Error::Transport {
+            source: TransportError::AttemptTimeout(std::time::Duration::from_secs(1)),
+            attempts: 3,
+        };
+        assert_eq!(timeout.kind(), ErrorKind::Transport);
     }
 }

@@ -431,7 +431,7 @@ pub use client::Client;
 pub use config::{Config, ConfigBuilder, RequestCompressionConfig, TimeoutConfig};
 pub use credentials::Credentials;
 pub use ecrkit_macros::{aws_constraint, aws_enum, aws_error, aws_operation, aws_shape};
-pub use error::{Error, ErrorMeta, UnmodeledError};
+pub use error::{Error, ErrorKind, ErrorMeta, UnmodeledError};
 /// The `http` crate, whose `HeaderMap` the protocol functions take.
 pub use http;
 pub use operation::{Ecr, ModeledError, Operation, OperationError, Service, ServiceInfo};

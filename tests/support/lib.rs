@@ -11,11 +11,14 @@ use ecrkit::{Client, Config, Credentials};
 pub mod bearer;
 pub mod ecr_registry;
 pub mod fault_proxy;
+pub mod layout;
 pub mod layouts;
+pub mod paging_proxy;
 pub mod proxy;
 pub mod registry;
 pub mod registry_env;
 pub mod stand_in;
+pub mod throttle_proxy;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {

@@ -223,8 +223,9 @@ impl From<PullError> for CopyError {
 pub struct ImageCopy {
     /// The source.
     pub source: CopySource,
-    /// The tag or digest at the source (an image on disk: the
-    /// `ref.name` to take, else its first image).
+    /// The tag or digest at the source (an image on disk: which of its
+    /// images, by name or id as [`ImageSource::images`] lists them; `None`
+    /// takes its only image, and is an error for a source of several).
     pub reference: Option<String>,
     /// The destination.
     pub destination: CopyDestination,
@@ -280,8 +281,9 @@ enum Dest {
 }
 
 impl ImageCopy {
-    /// A copy of `reference` (tag or digest; `None` for an image on disk's
-    /// first) from `source` to `destination`.
+    /// A copy of `reference` (tag or digest; for an image on disk its
+    /// image's name, or `None` for its only one) from `source` to
+    /// `destination`.
     pub fn new(
         source: CopySource,
         reference: Option<String>,
@@ -413,7 +415,7 @@ impl ImageCopy {
     async fn read_image(&self, image: &ImageSource) -> Result<Read, CopyError> {
         let image = image.clone();
         let reference = self.reference.clone();
-        let plan = tokio::task::spawn_blocking(move || image.plan(reference.as_deref()))
+        let plan = tokio::task::spawn_blocking(move || image.plan(reference.as_deref(), None))
             .await
             .map_err(|e| {
                 CopyError::registry(

@@ -1,25 +1,23 @@
 //! Image push: every blob of an OCI image layout or a `docker save` archive
-//! that the repository lacks, then the manifest (and, for a multi-platform
-//! index, each platform manifest first), through the ECR API
-//! (`BatchCheckLayerAvailability`, the layer upload, `PutImage`) or the
-//! registry endpoint (`HEAD`, upload, `PUT` manifest), as
-//! [`ImagePush::transport`] says. The sources are read in `source`.
+//! (read by [`super::source`]) that the repository lacks, then the manifest
+//! (and, for a multi-platform index, each platform manifest first), through
+//! the ECR API (`BatchCheckLayerAvailability`, the layer upload, `PutImage`)
+//! or the registry endpoint (`HEAD`, upload, `PUT` manifest; in
+//! `to_registry`), as [`ImagePush::transport`] says.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-use super::source::{ImagePlan, PlannedBlob, SourceError};
+use super::source::{ImagePlan, PlannedBlob, SourceError, open_blob};
 use super::{ImageSource, LayerPush, Progress, PushError};
 use crate::client::Client;
 use crate::ecr::{BatchCheckLayerAvailability, LayerAvailability, PutImage, PutImageError};
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::oci::RawManifest;
 use crate::registry::{
-    self, BlobOutcome, FileBlob, PushBlob, RegistryClient, RegistryError, Resolved, Transport,
-    UploadError, UploadMode,
+    self, RegistryClient, RegistryError, Resolved, Transport, UploadError, UploadMode,
 };
 
 /// Progress of one blob of an image.
@@ -27,9 +25,37 @@ use crate::registry::{
 pub struct ImageProgress {
     /// The blob.
     pub digest: String,
-    /// Bytes sent (the API: acknowledged part by part; the registry: as
-    /// they go out), and the blob's size.
+    /// Bytes acknowledged (the API: part by part; the registry: as they
+    /// go out; for [`BlobEvent::Present`], the size), and the blob's size.
     pub progress: Progress,
+    /// What happened.
+    pub event: BlobEvent,
+}
+
+/// What happened to a blob, in the order a push reports it: every
+/// `Present` and `Queued` first (so a display knows the whole push's size
+/// before any byte is sent), then per uploaded blob `Started`, a `Part` per
+/// acknowledged part (through the registry: per chunk of bytes sent), and
+/// `Finished`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BlobEvent {
+    /// The repository already has the blob; nothing is sent.
+    Present,
+    /// The blob will be uploaded (`bytes_sent` is where a resumed upload
+    /// starts, 0 otherwise).
+    Queued,
+    /// Its upload started, or resumed, under this id: through the API what
+    /// [`ImagePush::resume`] takes to continue it after the push stopped;
+    /// through the registry the upload's location.
+    Started {
+        /// The upload id (the API) or location (the registry).
+        upload_id: String,
+    },
+    /// A part was acknowledged.
+    Part,
+    /// The upload completed: the repository has the blob.
+    Finished,
 }
 
 /// A progress callback of an image transfer.
@@ -59,14 +85,10 @@ pub struct PushedImage {
 /// Why an image push failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ImagePushError {
-    /// The layout or archive could not be read or is not valid.
-    #[error("invalid image source {path}: {message}")]
-    Source {
-        /// The file or directory.
-        path: std::path::PathBuf,
-        /// What was wrong.
-        message: String,
-    },
+    /// The layout or archive could not be read or is not valid, or the
+    /// image to push is not chosen among several.
+    #[error(transparent)]
+    Source(#[from] SourceError),
     /// A blob could not be pushed through the API; carries what is needed
     /// to resume it.
     #[error("blob {digest}: {source}")]
@@ -105,16 +127,13 @@ pub enum ImagePushError {
         message: String,
         /// The request id.
         request_id: Option<String>,
+        /// The class of the call's error; `None` for a failure of this
+        /// process (a task that could not run).
+        kind: Option<ErrorKind>,
+        /// The service's error code (`RepositoryNotFoundException`), where
+        /// it answered with one.
+        code: Option<String>,
     },
-}
-
-impl From<SourceError> for ImagePushError {
-    fn from(e: SourceError) -> Self {
-        ImagePushError::Source {
-            path: e.path,
-            message: e.message,
-        }
-    }
 }
 
 /// Options of an image push.
@@ -124,15 +143,26 @@ pub struct ImagePush {
     pub repository_name: String,
     /// The registry, if not the caller's.
     pub registry_id: Option<String>,
-    /// The tag; by default the layout's `org.opencontainers.image.ref.name`
-    /// or the archive's first `RepoTags` entry.
+    /// Which image of a source that holds several to push: one of its
+    /// names or its id, as [`ImageSource::images`] lists them. Without
+    /// it, a source of several images is an error
+    /// ([`SourceError::Ambiguous`]), never a silent pick.
+    pub image: Option<String>,
+    /// The tag; by default the one the chosen image's name carries (the
+    /// layout's `org.opencontainers.image.ref.name`, the archive's
+    /// `RepoTags`).
     pub tag: Option<String>,
     /// Blobs uploaded at once (default 3).
     pub concurrency: usize,
     /// Caps the part size below what the service asks for (the API).
     pub max_part_size: Option<usize>,
-    /// Called as the bytes of every blob go out.
+    /// Called for every [`BlobEvent`] of every blob.
     pub progress: Option<ImageProgressFn>,
+    /// Uploads to continue instead of starting again, by blob digest: the
+    /// upload id and the bytes the service acknowledged, as a stopped
+    /// push reported them ([`BlobEvent::Started`] and the `Part`s after
+    /// it, or a [`PushError`]). The API only.
+    pub resume: HashMap<String, (String, u64)>,
     /// The API, the registry, or the registry when it answers (default:
     /// [`Transport::Auto`]).
     pub transport: Transport,
@@ -147,41 +177,24 @@ impl std::fmt::Debug for ImagePush {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ImagePush")
             .field("repository_name", &self.repository_name)
+            .field("image", &self.image)
             .field("tag", &self.tag)
             .field("concurrency", &self.concurrency)
+            .field("resume", &self.resume)
             .field("transport", &self.transport)
             .finish_non_exhaustive()
     }
 }
 
-async fn open_blob(
-    blob: &PlannedBlob,
-) -> std::io::Result<Box<dyn tokio::io::AsyncRead + Unpin + Send>> {
-    let mut file = tokio::fs::File::open(&blob.location.path).await?;
-    if blob.location.offset > 0 {
-        file.seek(std::io::SeekFrom::Start(blob.location.offset))
-            .await?;
-    }
-    Ok(Box::new(file.take(blob.size)))
-}
-
-fn registry_err(stage: &'static str, e: RegistryError) -> ImagePushError {
+pub(super) fn registry_err(stage: &'static str, e: RegistryError) -> ImagePushError {
     ImagePushError::Registry {
         stage,
         source: Box::new(e),
     }
 }
 
-fn task_err(stage: &'static str, e: impl std::fmt::Display) -> ImagePushError {
-    ImagePushError::Call {
-        stage,
-        message: e.to_string(),
-        request_id: None,
-    }
-}
-
 /// One entry per distinct digest, in first-seen order.
-fn distinct(blobs: Vec<PlannedBlob>) -> Vec<PlannedBlob> {
+pub(super) fn distinct(blobs: Vec<PlannedBlob>) -> Vec<PlannedBlob> {
     let mut seen = HashSet::new();
     blobs
         .into_iter()
@@ -195,10 +208,12 @@ impl ImagePush {
         Self {
             repository_name: repository_name.into(),
             registry_id: None,
+            image: None,
             tag: None,
             concurrency: 3,
             max_part_size: None,
             progress: None,
+            resume: HashMap::new(),
             transport: Transport::Auto,
             registry: None,
             upload_mode: UploadMode::default(),
@@ -211,11 +226,7 @@ impl ImagePush {
         client: &Client,
         source: &ImageSource,
     ) -> Result<PushedImage, ImagePushError> {
-        let tag = self.tag.clone();
-        let source = source.clone();
-        let plan = tokio::task::spawn_blocking(move || source.plan(tag.as_deref()))
-            .await
-            .map_err(|e| task_err("planning", e))??;
+        let plan = self.plan(source).await?;
         let resolved = registry::resolve(
             client,
             self.transport,
@@ -237,12 +248,42 @@ impl ImagePush {
         registry: &RegistryClient,
         source: &ImageSource,
     ) -> Result<PushedImage, ImagePushError> {
-        let tag = self.tag.clone();
-        let source = source.clone();
-        let plan = tokio::task::spawn_blocking(move || source.plan(tag.as_deref()))
-            .await
-            .map_err(|e| task_err("planning", e))??;
+        let plan = self.plan(source).await?;
         self.push_registry(registry, plan).await
+    }
+
+    /// Reads the chosen image's plan off the async threads.
+    async fn plan(&self, source: &ImageSource) -> Result<ImagePlan, ImagePushError> {
+        let (choice, tag) = (self.image.clone(), self.tag.clone());
+        let source = source.clone();
+        Ok(
+            tokio::task::spawn_blocking(move || source.plan(choice.as_deref(), tag.as_deref()))
+                .await
+                .map_err(|e| local_err("planning", e))??,
+        )
+    }
+
+    /// Sends `Present` or `Queued` for every blob, before any byte moves.
+    pub(super) fn announce(&self, blobs: &[PlannedBlob], present: &HashSet<String>) {
+        let Some(progress) = &self.progress else {
+            return;
+        };
+        for blob in blobs {
+            let (event, sent) = if present.contains(&blob.digest) {
+                (BlobEvent::Present, blob.size)
+            } else {
+                let resumed = self.resume.get(&blob.digest).map_or(0, |r| r.1);
+                (BlobEvent::Queued, resumed.min(blob.size))
+            };
+            progress(ImageProgress {
+                digest: blob.digest.clone(),
+                progress: Progress {
+                    bytes_sent: sent,
+                    bytes_total: Some(blob.size),
+                },
+                event,
+            });
+        }
     }
 
     async fn push_api(
@@ -259,6 +300,7 @@ impl ImagePush {
             .collect();
         let blobs_present = blobs.len() - missing.len();
         let blobs_pushed = missing.len();
+        self.announce(&blobs, &present);
         self.push_blobs_api(client, missing).await?;
         let mut platform_manifests = Vec::new();
         for m in &plan.platform_manifests {
@@ -275,87 +317,6 @@ impl ImagePush {
             blobs_present,
             platform_manifests,
             transport: Transport::Api,
-        })
-    }
-
-    async fn push_registry(
-        &self,
-        registry: &RegistryClient,
-        plan: ImagePlan,
-    ) -> Result<PushedImage, ImagePushError> {
-        let blobs = distinct(plan.blobs);
-        let limit = Arc::new(tokio::sync::Semaphore::new(self.concurrency.max(1)));
-        let mut tasks = tokio::task::JoinSet::new();
-        for blob in blobs {
-            let permit = limit
-                .clone()
-                .acquire_owned()
-                .await
-                .map_err(|e| task_err("scheduling", e))?;
-            let registry = registry.clone();
-            let mut upload = PushBlob::new(
-                self.repository_name.clone(),
-                Some(blob.digest.clone()),
-                blob.size,
-            );
-            upload.mode = self.upload_mode;
-            if let Some(progress) = &self.progress {
-                let (progress, digest) = (progress.clone(), blob.digest.clone());
-                upload.progress = Some(Arc::new(move |sent, total| {
-                    progress(ImageProgress {
-                        digest: digest.clone(),
-                        progress: Progress {
-                            bytes_sent: sent,
-                            bytes_total: Some(total),
-                        },
-                    })
-                }));
-            }
-            tasks.spawn(async move {
-                let _permit = permit;
-                let source = FileBlob {
-                    path: blob.location.path.clone(),
-                    start: blob.location.offset,
-                    len: blob.size,
-                };
-                upload
-                    .push(&registry, &source)
-                    .await
-                    .map_err(|e| ImagePushError::RegistryBlob {
-                        digest: blob.digest.clone(),
-                        source: Box::new(e),
-                    })
-            });
-        }
-        let (mut blobs_pushed, mut blobs_present) = (0, 0);
-        while let Some(done) = tasks.join_next().await {
-            match done.map_err(|e| task_err("blob task", e))?? {
-                uploaded if uploaded.outcome == BlobOutcome::AlreadyPresent => blobs_present += 1,
-                _ => blobs_pushed += 1,
-            }
-        }
-        let mut platform_manifests = Vec::new();
-        for m in &plan.platform_manifests {
-            registry
-                .put_manifest(&self.repository_name, &m.digest, m)
-                .await
-                .map_err(|e| registry_err("PUT manifest", e))?;
-            platform_manifests.push(m.digest.clone());
-        }
-        let reference = plan.tag.clone().unwrap_or_else(|| plan.top.digest.clone());
-        registry
-            .put_manifest(&self.repository_name, &reference, &plan.top)
-            .await
-            .map_err(|e| registry_err("PUT manifest", e))?;
-        Ok(PushedImage {
-            digest: plan.top.digest.clone(),
-            media_type: plan.top.media_type.clone(),
-            tag: plan.tag,
-            manifest: plan.top.bytes,
-            blobs_pushed,
-            blobs_present,
-            platform_manifests,
-            transport: Transport::Registry,
         })
     }
 
@@ -397,18 +358,44 @@ impl ImagePush {
                 .clone()
                 .acquire_owned()
                 .await
-                .map_err(|e| task_err("scheduling", e))?;
+                .map_err(|e| local_err("scheduling", e))?;
             let client = client.clone();
             let mut layer = LayerPush::new(self.repository_name.clone());
             layer.registry_id = self.registry_id.clone();
             layer.known_size = Some(blob.size);
             layer.max_part_size = self.max_part_size;
-            if let Some(progress) = &self.progress {
-                let (progress, digest) = (progress.clone(), blob.digest.clone());
+            let resume_at = match self.resume.get(&blob.digest) {
+                Some((upload_id, acked)) => {
+                    // Resuming skips the bytes the service holds, so the
+                    // layer's digest is the manifest's (the service checks
+                    // it when the upload completes).
+                    layer.resume = Some((upload_id.clone(), *acked));
+                    layer.known_digest = Some(blob.digest.clone());
+                    *acked
+                }
+                None => 0,
+            };
+            let progress = self.progress.clone();
+            if let Some(progress) = &progress {
+                let (on_part, digest) = (progress.clone(), blob.digest.clone());
                 layer.progress = Some(Arc::new(move |p| {
-                    progress(ImageProgress {
+                    on_part(ImageProgress {
                         digest: digest.clone(),
                         progress: p,
+                        event: BlobEvent::Part,
+                    })
+                }));
+                let (on_start, digest, size) = (progress.clone(), blob.digest.clone(), blob.size);
+                layer.upload_started = Some(Arc::new(move |upload_id: &str, from: u64| {
+                    on_start(ImageProgress {
+                        digest: digest.clone(),
+                        progress: Progress {
+                            bytes_sent: from,
+                            bytes_total: Some(size),
+                        },
+                        event: BlobEvent::Started {
+                            upload_id: upload_id.to_owned(),
+                        },
                     })
                 }));
             }
@@ -418,7 +405,7 @@ impl ImagePush {
                     digest: blob.digest.clone(),
                     source: Box::new(source),
                 };
-                let reader = open_blob(&blob).await.map_err(|e| {
+                let reader = open_blob(&blob, resume_at).await.map_err(|e| {
                     blob_err(PushError {
                         stage: "reading the layer",
                         upload_id: None,
@@ -442,11 +429,21 @@ impl ImagePush {
                         code: None,
                     }));
                 }
+                if let Some(progress) = &progress {
+                    progress(ImageProgress {
+                        digest: blob.digest.clone(),
+                        progress: Progress {
+                            bytes_sent: blob.size,
+                            bytes_total: Some(blob.size),
+                        },
+                        event: BlobEvent::Finished,
+                    });
+                }
                 Ok(())
             });
         }
         while let Some(done) = tasks.join_next().await {
-            done.map_err(|e| task_err("blob task", e))??;
+            done.map_err(|e| local_err("blob task", e))??;
         }
         Ok(())
     }
@@ -480,6 +477,8 @@ pub(crate) async fn put_image_api(
         stage: "PutImage",
         message: "the manifest is not UTF-8".into(),
         request_id: None,
+        kind: None,
+        code: None,
     })?;
     let put = PutImage {
         registry_id: registry_id.map(str::to_owned),
@@ -505,5 +504,18 @@ fn call_err<E: std::fmt::Display>(stage: &'static str, e: &Error<E>) -> ImagePus
         stage,
         message: e.to_string(),
         request_id: e.request_id().map(str::to_owned),
+        kind: Some(e.kind()),
+        code: e.service_code().map(str::to_owned),
+    }
+}
+
+/// A failure of this process, not of a call.
+pub(super) fn local_err(stage: &'static str, e: impl std::fmt::Display) -> ImagePushError {
+    ImagePushError::Call {
+        stage,
+        message: e.to_string(),
+        request_id: None,
+        kind: None,
+        code: None,
     }
 }

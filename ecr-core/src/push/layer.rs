@@ -34,6 +34,10 @@ pub struct Progress {
 /// A progress callback.
 pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
+/// Told the upload id and the offset an upload starts from, once they are
+/// known: what a caller that may stop a push needs to resume it later.
+pub type UploadStartedFn = Arc<dyn Fn(&str, u64) + Send + Sync>;
+
 /// What was pushed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushedLayer {
@@ -85,6 +89,9 @@ pub struct LayerPush {
     pub known_size: Option<u64>,
     /// Called after every acknowledged part.
     pub progress: Option<ProgressFn>,
+    /// Called once with the upload id and start offset: after
+    /// `InitiateLayerUpload` answers, or at once when resuming.
+    pub upload_started: Option<UploadStartedFn>,
     /// Caps the part size below what the service asks for.
     pub max_part_size: Option<usize>,
     /// Resends of one part after a failure, beyond the client's own retries.
@@ -102,6 +109,7 @@ impl Default for LayerPush {
             known_digest: None,
             known_size: None,
             progress: None,
+            upload_started: None,
             max_part_size: None,
             part_resends: 3,
             resume: None,
@@ -242,6 +250,9 @@ impl LayerPush {
             });
         }
 
+        if let Some(started) = &self.upload_started {
+            started(&upload_id, start);
+        }
         let mut layer = LayerDigest::new();
         let mut chunk = Vec::new();
         let mut acked = start;

@@ -8,18 +8,24 @@
 //! chunk and its text go into the layer's and the body's SHA-256 together
 //! (two streams hashed at once, `sha256`) while still in cache. The upload
 //! loop (`layer`) sends part N while part N+1 is read; images (`image`)
-//! push their blobs, then their manifests; the sources are read in
-//! `source`. Through the registry a layer travels as itself (`registry`).
+//! push their blobs, then their manifests, read from a layout or an
+//! archive (`source`; a legacy archive's documents in `archive`, the OCI
+//! ones in [`crate::oci`]). Through the registry a layer travels as itself
+//! ([`crate::registry`]).
 
+mod archive;
 mod image;
 mod layer;
 mod part;
 mod sha256;
 mod source;
+mod to_registry;
 
 #[cfg(feature = "copy")]
 pub(crate) use image::put_image_api;
-pub use image::{ImageProgress, ImageProgressFn, ImagePush, ImagePushError, PushedImage};
-pub use layer::{LayerPush, Progress, ProgressFn, PushError, PushedLayer};
+pub use image::{
+    BlobEvent, ImageProgress, ImageProgressFn, ImagePush, ImagePushError, PushedImage,
+};
+pub use layer::{LayerPush, Progress, ProgressFn, PushError, PushedLayer, UploadStartedFn};
 pub use part::{EncodedPart, LayerDigest, MAX_PART_SIZE, PartHeader};
-pub use source::{BlobLocation, ImagePlan, ImageSource, PlannedBlob, SourceError};
+pub use source::{BlobLocation, ImagePlan, ImageSource, PlannedBlob, SourceError, SourceImage};

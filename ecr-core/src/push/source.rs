@@ -1,23 +1,24 @@
-//! Image sources: an OCI image layout (a directory, or the OCI layout that
-//! Docker 25+ writes into a tar) or a legacy `docker save` archive, read into
-//! a plan of what a push sends: the blobs with where their bytes are, the
-//! platform manifests and the top manifest, byte for byte.
+//! Image sources: OCI image layouts and `docker save` archives, read into
+//! what a push sends (the blobs, the manifests), and the images a source
+//! holds, so that a caller can choose among several instead of one being
+//! picked for it.
 //!
 //! Layouts: <https://github.com/opencontainers/image-spec/blob/main/image-layout.md>;
-//! Docker image manifest v2 schema 2 for legacy `docker save` archives. The
-//! image push (both transports) and the copy from a layout read images here.
+//! Docker image manifest v2 schema 2 for legacy `docker save` archives.
 
 use std::collections::HashMap;
-use std::io::{Read, Seek, SeekFrom};
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
 
+use super::archive::{DockerManifest, DockerSaveEntry, WrittenDescriptor};
 use crate::oci::{
-    self, BlobHasher, DOCKER_CONFIG, DOCKER_LAYER_TAR, DOCKER_MANIFEST, Descriptor, ManifestDoc,
-    RawManifest,
+    BlobHasher, DOCKER_CONFIG, DOCKER_LAYER_TAR, DOCKER_MANIFEST, Descriptor, ManifestDoc,
+    REF_NAME, RawManifest, is_index, sha256_digest,
 };
+use crate::protocol::from_json;
 
 /// Where an image comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,20 +30,93 @@ pub enum ImageSource {
     DockerArchive(PathBuf),
 }
 
-/// An image source could not be read or is not valid.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid image source {path}: {message}")]
-pub struct SourceError {
-    /// The file or directory.
-    pub path: PathBuf,
-    /// What was wrong.
-    pub message: String,
+/// One image of a source, as [`ImageSource::images`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceImage {
+    /// Its names in the source: the layout's
+    /// `org.opencontainers.image.ref.name` annotations (a tag such as `v1`,
+    /// or a whole reference), or the archive's `RepoTags`
+    /// (`example/app:1.0`). May be empty.
+    pub refs: Vec<String>,
+    /// The digest that identifies it: of its manifest or index in an OCI
+    /// layout; of its config (the image id) in a legacy `docker save`
+    /// archive, whose manifest is built at push time.
+    pub id: String,
 }
 
-fn source_err(path: &Path, message: impl Into<String>) -> SourceError {
-    SourceError {
-        path: path.to_owned(),
-        message: message.into(),
+impl SourceImage {
+    /// The tags its names carry (`v1` for `v1`, `1.0` for
+    /// `example/app:1.0`; none for `example/app` or a digest reference).
+    pub fn tags(&self) -> Vec<String> {
+        let mut tags: Vec<String> = Vec::new();
+        for tag in self.refs.iter().filter_map(|r| tag_of(r)) {
+            if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
+        tags
+    }
+}
+
+impl fmt::Display for SourceImage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.refs.as_slice() {
+            [] => write!(f, "{} (no name)", self.id),
+            refs => write!(f, "{} ({})", refs.join(", "), self.id),
+        }
+    }
+}
+
+/// Why an image source could not be read or an image not chosen from it.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The layout or archive could not be read or is not valid.
+    #[error("invalid image source {path}: {message}")]
+    Invalid {
+        /// The file or directory.
+        path: PathBuf,
+        /// What was wrong.
+        message: String,
+    },
+    /// The source holds several images and none was chosen (or the choice
+    /// names more than one): a push never picks one silently.
+    #[error("{path} holds {} images: {}; choose one by name or id", images.len(), list(images))]
+    Ambiguous {
+        /// The file or directory.
+        path: PathBuf,
+        /// The candidates.
+        images: Vec<SourceImage>,
+    },
+    /// No image of the source has the chosen name or id.
+    #[error("{path} has no image {image:?}; it holds: {}", list(images))]
+    NoSuchImage {
+        /// The file or directory.
+        path: PathBuf,
+        /// The name or id asked for.
+        image: String,
+        /// What the source holds.
+        images: Vec<SourceImage>,
+    },
+}
+
+fn list(images: &[SourceImage]) -> String {
+    let names: Vec<String> = images.iter().map(ToString::to_string).collect();
+    names.join("; ")
+}
+
+/// The tag a reference carries: what follows the last `:` of its last path
+/// component, or the whole reference when it is a bare name (a layout's
+/// `ref.name` is usually just the tag). A digest reference carries none.
+fn tag_of(reference: &str) -> Option<String> {
+    let last = reference.rsplit('/').next().unwrap_or(reference);
+    if last.contains('@') || last.is_empty() {
+        return None;
+    }
+    match last.rsplit_once(':') {
+        Some((_, tag)) if !tag.is_empty() => Some(tag.to_owned()),
+        Some(_) => None,
+        None if !reference.contains('/') => Some(reference.to_owned()),
+        None => None,
     }
 }
 
@@ -75,71 +149,30 @@ pub struct ImagePlan {
     pub blobs: Vec<PlannedBlob>,
     /// For an index, its manifests, to be sent before it.
     pub platform_manifests: Vec<RawManifest>,
-    /// The manifest or index the tag names.
+    /// The manifest or index the image is.
     pub top: RawManifest,
-    /// The tag: the one asked for, else the layout's
-    /// `org.opencontainers.image.ref.name` or the archive's first `RepoTags`.
+    /// The tag: the one asked for, else the one the image's name carries.
     pub tag: Option<String>,
 }
 
-impl ImageSource {
-    /// Reads the source and plans its push (blocking file I/O: call it
-    /// from `spawn_blocking` in async code). `tag` selects the layout's
-    /// image of that `ref.name` (else its first) and becomes the plan's tag.
-    pub fn plan(&self, tag: Option<&str>) -> Result<ImagePlan, SourceError> {
-        match self {
-            ImageSource::OciLayout(dir) => plan_layout(&DirStore(dir.clone()), tag),
-            ImageSource::DockerArchive(path) => {
-                let store = TarStore::open(path)?;
-                if store.has("index.json") && store.has("oci-layout") {
-                    plan_layout(&store, tag)
-                } else {
-                    plan_docker_save(&store, tag)
-                }
-            }
-        }
+fn source_err(path: &Path, message: impl Into<String>) -> SourceError {
+    SourceError::Invalid {
+        path: path.to_owned(),
+        message: message.into(),
     }
 }
 
-/// One image of a `docker save` archive's `manifest.json`.
-#[derive(Deserialize)]
-struct DockerSaveEntry {
-    #[serde(rename = "Config")]
-    config: String,
-    #[serde(rename = "RepoTags", default)]
-    repo_tags: Option<Vec<String>>,
-    #[serde(rename = "Layers")]
-    layers: Vec<String>,
-}
-
-/// A descriptor in the member order Docker writes (`mediaType`, `size`,
-/// `digest`), so a manifest built here reads like Docker's own.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DockerDescriptor<'a> {
-    media_type: &'a str,
-    size: u64,
-    digest: &'a str,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DockerManifest<'a> {
-    schema_version: u32,
-    media_type: &'a str,
-    config: DockerDescriptor<'a>,
-    layers: Vec<DockerDescriptor<'a>>,
-}
-
-/// Reads the blobs of an OCI layout, from a directory or a tar archive.
+/// Reads blobs of an OCI layout, from a directory or a tar archive.
 trait BlobStore {
     fn root(&self) -> &Path;
     fn read(&self, name: &str) -> Result<Vec<u8>, SourceError>;
     fn locate(&self, digest: &str) -> Result<BlobLocation, SourceError>;
+    fn has(&self, name: &str) -> bool;
 }
 
-/// `blobs/<algo>/<hex>` for a digest, if it is well formed.
-pub(crate) fn blob_name(digest: &str) -> Option<String> {
+struct DirStore(PathBuf);
+
+fn blob_name(digest: &str) -> Option<String> {
     let (algo, hex) = digest.split_once(':')?;
     let ok = !algo.is_empty()
         && algo.chars().all(|c| c.is_ascii_alphanumeric())
@@ -147,8 +180,6 @@ pub(crate) fn blob_name(digest: &str) -> Option<String> {
         && hex.chars().all(|c| c.is_ascii_hexdigit());
     ok.then(|| format!("blobs/{algo}/{hex}"))
 }
-
-struct DirStore(PathBuf);
 
 impl BlobStore for DirStore {
     fn root(&self) -> &Path {
@@ -164,6 +195,9 @@ impl BlobStore for DirStore {
             path: self.0.join(name),
             offset: 0,
         })
+    }
+    fn has(&self, name: &str) -> bool {
+        self.0.join(name).exists()
     }
 }
 
@@ -193,15 +227,17 @@ impl TarStore {
         })
     }
 
-    fn has(&self, name: &str) -> bool {
-        self.members.contains_key(name)
-    }
-
     fn range(&self, name: &str) -> Result<(u64, u64), SourceError> {
         self.members
             .get(name)
             .copied()
             .ok_or_else(|| source_err(&self.path, format!("the archive has no {name}")))
+    }
+
+    /// Whether the archive holds an OCI layout (Docker 25 and later write
+    /// one beside the legacy `manifest.json`).
+    fn is_layout(&self) -> bool {
+        self.has("index.json") && self.has("oci-layout")
     }
 }
 
@@ -210,6 +246,7 @@ impl BlobStore for TarStore {
         &self.path
     }
     fn read(&self, name: &str) -> Result<Vec<u8>, SourceError> {
+        use std::io::{Read, Seek, SeekFrom};
         let (offset, size) = self.range(name)?;
         let mut file =
             std::fs::File::open(&self.path).map_err(|e| source_err(&self.path, e.to_string()))?;
@@ -230,6 +267,9 @@ impl BlobStore for TarStore {
             offset,
         })
     }
+    fn has(&self, name: &str) -> bool {
+        self.members.contains_key(name)
+    }
 }
 
 /// Reads a manifest blob and checks its digest.
@@ -237,15 +277,18 @@ fn read_manifest(store: &dyn BlobStore, desc: &Descriptor) -> Result<RawManifest
     let name = blob_name(&desc.digest)
         .ok_or_else(|| source_err(store.root(), format!("bad digest {:?}", desc.digest)))?;
     let bytes = store.read(&name)?;
-    if oci::sha256_digest(&bytes) != desc.digest {
+    if sha256_digest(&bytes) != desc.digest {
         return Err(source_err(
             store.root(),
             format!("{name} does not match its digest"),
         ));
     }
-    let doc =
-        ManifestDoc::parse(&bytes).map_err(|e| source_err(store.root(), format!("{name}: {e}")))?;
-    let media_type = doc.media_type.unwrap_or_else(|| desc.media_type.clone());
+    let doc: ManifestDoc =
+        from_json(&bytes).map_err(|e| source_err(store.root(), format!("{name}: {e}")))?;
+    let media_type = doc
+        .media_type
+        .clone()
+        .unwrap_or_else(|| desc.media_type.clone());
     Ok(RawManifest {
         bytes: Bytes::from(bytes),
         media_type,
@@ -258,44 +301,154 @@ fn manifest_blobs(
     store: &dyn BlobStore,
     manifest: &RawManifest,
 ) -> Result<Vec<PlannedBlob>, SourceError> {
-    let doc =
-        ManifestDoc::parse(&manifest.bytes).map_err(|e| source_err(store.root(), e.to_string()))?;
-    doc.blobs()
-        .map(|desc| {
-            Ok(PlannedBlob {
-                digest: desc.digest.clone(),
-                size: desc.size,
-                location: store.locate(&desc.digest)?,
+    let doc: ManifestDoc =
+        from_json(&manifest.bytes).map_err(|e| source_err(store.root(), e.to_string()))?;
+    let mut out = Vec::new();
+    for desc in doc.config.iter().chain(doc.layers.iter()) {
+        out.push(PlannedBlob {
+            digest: desc.digest.clone(),
+            size: desc.size,
+            location: store.locate(&desc.digest)?,
+        });
+    }
+    Ok(out)
+}
+
+/// The entries of a layout's `index.json`.
+fn layout_entries(store: &dyn BlobStore) -> Result<Vec<Descriptor>, SourceError> {
+    let index: ManifestDoc = from_json(&store.read("index.json")?)
+        .map_err(|e| source_err(store.root(), format!("index.json: {e}")))?;
+    Ok(index.manifests)
+}
+
+/// A layout's images: its `index.json` entries, those with the same digest
+/// (one image under several names) as one.
+fn layout_images(entries: &[Descriptor]) -> Vec<SourceImage> {
+    let mut images: Vec<SourceImage> = Vec::new();
+    for entry in entries {
+        let name = entry.annotations.get(REF_NAME);
+        match images.iter_mut().find(|i| i.id == entry.digest) {
+            Some(image) => image.refs.extend(name.cloned()),
+            None => images.push(SourceImage {
+                refs: name.cloned().into_iter().collect(),
+                id: entry.digest.clone(),
+            }),
+        }
+    }
+    images
+}
+
+/// The images of a legacy archive's `manifest.json`, identified by their
+/// config's digest (the image id).
+fn docker_images(
+    store: &TarStore,
+    entries: &[DockerSaveEntry],
+) -> Result<Vec<SourceImage>, SourceError> {
+    entries
+        .iter()
+        .map(|e| {
+            Ok(SourceImage {
+                refs: e.repo_tags.clone().unwrap_or_default(),
+                id: sha256_digest(&store.read(&e.config)?),
             })
         })
         .collect()
 }
 
-/// Plans the push of an OCI layout held in `store`.
-fn plan_layout(store: &dyn BlobStore, tag: Option<&str>) -> Result<ImagePlan, SourceError> {
-    let index = ManifestDoc::parse(&store.read("index.json")?)
-        .map_err(|e| source_err(store.root(), format!("index.json: {e}")))?;
-    let entry = match tag {
-        Some(t) => index
-            .manifests
-            .iter()
-            .find(|d| d.ref_name() == Some(t))
-            .or(index.manifests.first()),
-        None => index.manifests.first(),
+/// Picks the image `choice` names (one of its refs, or its id), or the only
+/// image when there is no choice; returns its index and the tag it implies.
+fn choose(
+    root: &Path,
+    images: &[SourceImage],
+    choice: Option<&str>,
+) -> Result<(usize, Option<String>), SourceError> {
+    let matches: Vec<usize> = match choice {
+        Some(c) => (0..images.len())
+            .filter(|&i| images[i].id == c || images[i].refs.iter().any(|r| r == c))
+            .collect(),
+        None => (0..images.len()).collect(),
+    };
+    match (matches.as_slice(), choice) {
+        ([], None) => Err(source_err(root, "the source lists no image")),
+        ([], Some(c)) => Err(SourceError::NoSuchImage {
+            path: root.to_owned(),
+            image: c.to_owned(),
+            images: images.to_vec(),
+        }),
+        ([one], _) => {
+            let image = &images[*one];
+            // Named by one of its refs: that ref's tag; otherwise the first.
+            let tag = choice
+                .filter(|c| image.refs.iter().any(|r| r == c))
+                .and_then(tag_of)
+                .or_else(|| image.tags().into_iter().next());
+            Ok((*one, tag))
+        }
+        (many, _) => Err(SourceError::Ambiguous {
+            path: root.to_owned(),
+            images: many.iter().map(|&i| images[i].clone()).collect(),
+        }),
     }
-    .ok_or_else(|| source_err(store.root(), "index.json lists no manifest"))?;
-    let tag = tag.map(str::to_owned).or_else(|| {
-        entry
-            .ref_name()
-            .filter(|t| oci::is_valid_tag(t))
-            .map(str::to_owned)
-    });
+}
+
+impl ImageSource {
+    /// The images the source holds, in its order. Reads `index.json` (or,
+    /// for a legacy archive, `manifest.json` and each config); a tar archive
+    /// is scanned once. Blocking file I/O: call it from
+    /// `tokio::task::spawn_blocking` in async code.
+    pub fn images(&self) -> Result<Vec<SourceImage>, SourceError> {
+        match self {
+            ImageSource::OciLayout(dir) => {
+                Ok(layout_images(&layout_entries(&DirStore(dir.clone()))?))
+            }
+            ImageSource::DockerArchive(path) => {
+                let store = TarStore::open(path)?;
+                if store.is_layout() {
+                    Ok(layout_images(&layout_entries(&store)?))
+                } else {
+                    docker_images(&store, &docker_entries(&store)?)
+                }
+            }
+        }
+    }
+
+    /// Reads what pushing the image `choice` names (or the only one) sends:
+    /// its blobs and where their bytes are, its manifests byte for byte.
+    /// `tag` overrides the tag the image's name implies. Blocking file I/O.
+    pub fn plan(&self, choice: Option<&str>, tag: Option<&str>) -> Result<ImagePlan, SourceError> {
+        match self {
+            ImageSource::OciLayout(dir) => plan_layout(&DirStore(dir.clone()), choice, tag),
+            ImageSource::DockerArchive(path) => {
+                let store = TarStore::open(path)?;
+                if store.is_layout() {
+                    plan_layout(&store, choice, tag)
+                } else {
+                    plan_docker_save(&store, choice, tag)
+                }
+            }
+        }
+    }
+}
+
+/// Plans the push of an image of an OCI layout held in `store`.
+fn plan_layout(
+    store: &dyn BlobStore,
+    choice: Option<&str>,
+    tag: Option<&str>,
+) -> Result<ImagePlan, SourceError> {
+    let entries = layout_entries(store)?;
+    let images = layout_images(&entries);
+    let (chosen, implied) = choose(store.root(), &images, choice)?;
+    let entry = entries
+        .iter()
+        .find(|e| e.digest == images[chosen].id)
+        .ok_or_else(|| source_err(store.root(), "index.json lists no manifest"))?;
     let top = read_manifest(store, entry)?;
     let mut blobs = Vec::new();
     let mut platform_manifests = Vec::new();
-    if top.is_index() {
-        let doc =
-            ManifestDoc::parse(&top.bytes).map_err(|e| source_err(store.root(), e.to_string()))?;
+    if is_index(&top.media_type) {
+        let doc: ManifestDoc =
+            from_json(&top.bytes).map_err(|e| source_err(store.root(), e.to_string()))?;
         for child in &doc.manifests {
             let m = read_manifest(store, child)?;
             blobs.extend(manifest_blobs(store, &m)?);
@@ -308,22 +461,29 @@ fn plan_layout(store: &dyn BlobStore, tag: Option<&str>) -> Result<ImagePlan, So
         blobs,
         platform_manifests,
         top,
-        tag,
+        tag: tag.map(str::to_owned).or(implied),
     })
 }
 
-/// Plans the push of a legacy `docker save` archive: a Docker v2 schema 2
-/// manifest is built from `manifest.json` (layers uncompressed, as saved;
-/// their digests are computed here, since the archive does not name them,
-/// so that a layer the repository has is not sent again).
-fn plan_docker_save(store: &TarStore, tag: Option<&str>) -> Result<ImagePlan, SourceError> {
-    let entries: Vec<DockerSaveEntry> = serde_json::from_slice(&store.read("manifest.json")?)
-        .map_err(|e| source_err(&store.path, format!("manifest.json: {e}")))?;
-    let entry = entries
-        .first()
-        .ok_or_else(|| source_err(&store.path, "manifest.json is empty"))?;
+fn docker_entries(store: &TarStore) -> Result<Vec<DockerSaveEntry>, SourceError> {
+    from_json(&store.read("manifest.json")?)
+        .map_err(|e| source_err(&store.path, format!("manifest.json: {e}")))
+}
+
+/// Plans the push of an image of a legacy `docker save` archive: a Docker
+/// v2 schema 2 manifest is built from `manifest.json` (layers
+/// uncompressed, as saved).
+fn plan_docker_save(
+    store: &TarStore,
+    choice: Option<&str>,
+    tag: Option<&str>,
+) -> Result<ImagePlan, SourceError> {
+    let entries = docker_entries(store)?;
+    let images = docker_images(store, &entries)?;
+    let (chosen, implied) = choose(&store.path, &images, choice)?;
+    let entry = &entries[chosen];
     let config = store.read(&entry.config)?;
-    let config_digest = oci::sha256_digest(&config);
+    let config_digest = sha256_digest(&config);
     let (config_offset, _) = store.range(&entry.config)?;
     let mut blobs = vec![PlannedBlob {
         digest: config_digest.clone(),
@@ -333,10 +493,17 @@ fn plan_docker_save(store: &TarStore, tag: Option<&str>) -> Result<ImagePlan, So
             offset: config_offset,
         },
     }];
+    let mut layers = Vec::with_capacity(entry.layers.len());
     for name in &entry.layers {
         let (offset, size) = store.range(name)?;
+        let digest = hash_range(&store.path, offset, size)?;
+        layers.push(WrittenDescriptor {
+            media_type: DOCKER_LAYER_TAR,
+            size,
+            digest: digest.clone(),
+        });
         blobs.push(PlannedBlob {
-            digest: hash_range(&store.path, offset, size)?,
+            digest,
             size,
             location: BlobLocation {
                 path: store.path.clone(),
@@ -344,41 +511,28 @@ fn plan_docker_save(store: &TarStore, tag: Option<&str>) -> Result<ImagePlan, So
             },
         });
     }
-    let manifest = DockerManifest {
+    let manifest = serde_json::to_vec(&DockerManifest {
         schema_version: 2,
         media_type: DOCKER_MANIFEST,
-        config: DockerDescriptor {
+        config: WrittenDescriptor {
             media_type: DOCKER_CONFIG,
             size: config.len() as u64,
-            digest: &config_digest,
+            digest: config_digest.clone(),
         },
-        layers: blobs[1..]
-            .iter()
-            .map(|b| DockerDescriptor {
-                media_type: DOCKER_LAYER_TAR,
-                size: b.size,
-                digest: &b.digest,
-            })
-            .collect(),
-    };
-    let bytes = serde_json::to_vec(&manifest)
-        .map_err(|e| source_err(&store.path, format!("building the manifest: {e}")))?;
-    let tag = tag.map(str::to_owned).or_else(|| {
-        entry
-            .repo_tags
-            .as_ref()
-            .and_then(|t| t.first())
-            .and_then(|t| t.rsplit_once(':').map(|(_, tag)| tag.to_owned()))
-    });
+        layers,
+    })
+    .map_err(|e| source_err(&store.path, format!("manifest: {e}")))?;
+    let bytes = Bytes::from(manifest);
     Ok(ImagePlan {
         blobs,
         platform_manifests: Vec::new(),
-        top: RawManifest::new(Bytes::from(bytes), Some(DOCKER_MANIFEST)),
-        tag,
+        top: RawManifest::new(bytes, Some(DOCKER_MANIFEST)),
+        tag: tag.map(str::to_owned).or(implied),
     })
 }
 
 fn hash_range(path: &Path, offset: u64, size: u64) -> Result<String, SourceError> {
+    use std::io::{Read, Seek, SeekFrom};
     let mut file = std::fs::File::open(path).map_err(|e| source_err(path, e.to_string()))?;
     file.seek(SeekFrom::Start(offset))
         .map_err(|e| source_err(path, e.to_string()))?;
@@ -395,4 +549,79 @@ fn hash_range(path: &Path, offset: u64, size: u64) -> Result<String, SourceError
         hasher.update(&buf[..n]);
     }
     Ok(hasher.finish())
+}
+
+/// Opens a blob's bytes from `from` on (a resumed upload skips what the
+/// service holds).
+pub(crate) async fn open_blob(
+    blob: &PlannedBlob,
+    from: u64,
+) -> std::io::Result<Box<dyn AsyncRead + Unpin + Send>> {
+    let (path, start) = (&blob.location.path, blob.location.offset);
+    let mut file = tokio::fs::File::open(path).await?;
+    let from = from.min(blob.size);
+    let at = start.checked_add(from).ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, "blob offset out of range")
+    })?;
+    if at > 0 {
+        file.seek(std::io::SeekFrom::Start(at)).await?;
+    }
+    Ok(Box::new(file.take(blob.size - from)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(id: &str, refs: &[&str]) -> SourceImage {
+        SourceImage {
+            refs: refs.iter().map(|r| r.to_string()).collect(),
+            id: id.into(),
+        }
+    }
+
+    #[test]
+    fn tags_come_from_the_names() {
+        assert_eq!(tag_of("v1").as_deref(), Some("v1"));
+        assert_eq!(tag_of("example/app:1.0").as_deref(), Some("1.0"));
+        assert_eq!(tag_of("localhost:5000/app:2").as_deref(), Some("2"));
+        assert_eq!(tag_of("localhost:5000/app"), None);
+        assert_eq!(tag_of("example/app"), None);
+        assert_eq!(tag_of("app@sha256:00"), None);
+        assert_eq!(tag_of("app:"), None);
+        let both = image("sha256:1", &["a:1", "a:latest", "b:1"]);
+        assert_eq!(both.tags(), ["1", "latest"]);
+    }
+
+    #[test]
+    fn several_images_are_never_picked_silently() {
+        let root = Path::new("layout");
+        let images = [image("sha256:1", &["v1"]), image("sha256:2", &["v2"])];
+        let err = choose(root, &images, None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "layout holds 2 images: v1 (sha256:1); v2 (sha256:2); choose one by name or id"
+        );
+        assert_eq!(
+            choose(root, &images, Some("v2")).unwrap(),
+            (1, Some("v2".into()))
+        );
+        assert_eq!(
+            choose(root, &images, Some("sha256:1")).unwrap(),
+            (0, Some("v1".into()))
+        );
+        let err = choose(root, &images, Some("v3")).unwrap_err();
+        assert!(
+            matches!(&err, SourceError::NoSuchImage { image, .. } if image == "v3"),
+            "{err}"
+        );
+        // The same name on two images is still a choice to make.
+        let twice = [image("sha256:1", &["x"]), image("sha256:2", &["x"])];
+        assert!(matches!(
+            choose(root, &twice, Some("x")),
+            Err(SourceError::Ambiguous { images, .. }) if images.len() == 2
+        ));
+        let one = [image("sha256:1", &[])];
+        assert_eq!(choose(root, &one, None).unwrap(), (0, None));
+    }
 }

@@ -20,6 +20,9 @@ pub fn constraint_tokens(m: &ConstraintModel) -> TokenStream {
     if let Some((min, max)) = m.rules.range {
         let (min, max) = (schema_num(min, &p), schema_num(max, &p));
         checks.extend(quote! {
+            // A wrong set is named at its use; a list of every other set
+            // would be noise.
+            #[diagnostic::do_not_recommend]
             impl #p::NumberConstraint for #ident {
                 fn check<__T: #p::AsNumber + ?::core::marker::Sized>(__ecr_value: &__T, __ecr_v: &mut #p::Validator) {
                     __ecr_v.range_number(__ecr_value, #min, #max);
@@ -42,6 +45,7 @@ pub fn constraint_tokens(m: &ConstraintModel) -> TokenStream {
             }
         });
         checks.extend(quote! {
+            #[diagnostic::do_not_recommend]
             impl #p::StringConstraint for #ident {
                 fn check<__T: #p::HasLength + #p::AsStr + ?::core::marker::Sized>(__ecr_value: &__T, __ecr_v: &mut #p::Validator) {
                     #length
@@ -53,6 +57,7 @@ pub fn constraint_tokens(m: &ConstraintModel) -> TokenStream {
     if m.rules.pattern.is_none() && length.is_some() {
         // A length alone also fits blobs, lists and maps.
         checks.extend(quote! {
+            #[diagnostic::do_not_recommend]
             impl #p::LengthConstraint for #ident {
                 fn check<__T: #p::HasLength + ?::core::marker::Sized>(__ecr_value: &__T, __ecr_v: &mut #p::Validator) {
                     #length
