@@ -385,6 +385,8 @@ pub mod ecr;
 pub mod endpoint;
 pub mod error;
 pub mod json;
+#[cfg(feature = "test-util")]
+pub mod mock;
 pub mod operation;
 pub mod paginate;
 pub mod protocol;
