@@ -14,8 +14,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use downstream::dynamodb::{self, DynamoDb};
 use downstream::logs::{self, CloudWatchLogs};
-use ecrkit::{Client, Config, Credentials, Error, Operation, Service};
 use ecr_tests::Moto;
+use ecrkit::{Client, Config, Credentials, Error, Operation, Service};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

@@ -9,12 +9,12 @@
 
 use std::time::Duration;
 
+use ecr_tests::fault_proxy::{Fault, FaultProxy, RequestInfo, Schedule};
+use ecr_tests::{Moto, random_bytes, sha256_digest};
 use ecrkit::ecr::{BatchCheckLayerAvailability, CreateRepository, LayerAvailability};
 use ecrkit::push::{ImagePush, ImageSource, LayerPush};
 use ecrkit::retry::RetryConfig;
 use ecrkit::{Client, Config, Credentials, TimeoutConfig};
-use ecr_tests::fault_proxy::{Fault, FaultProxy, RequestInfo, Schedule};
-use ecr_tests::{Moto, random_bytes, sha256_digest};
 
 const MIB: usize = 1 << 20;
 const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use ecr_tests::{Moto, random_bytes, sha256_digest};
 use ecrkit::ecr::{BatchGetImage, CreateRepository, DescribeImages, ImageIdentifier};
 use ecrkit::push::{ImageProgress, ImagePush, ImageSource};
-use ecr_tests::{Moto, random_bytes, sha256_digest};
 use serde_json::json;
 
 const MIB: usize = 1 << 20;

@@ -67,10 +67,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
+use ecr_tests::{Moto, sha256_digest};
 use ecrkit::ecr::*;
 use ecrkit::waiters::{WaiterConfig, image_scan_complete};
 use ecrkit::{Client, Config, Credentials, Error};
-use ecr_tests::{Moto, sha256_digest};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

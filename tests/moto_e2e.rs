@@ -1,13 +1,13 @@
 //! The layer-upload slice end to end against a live moto server on 127.0.0.1.
 
 use bytes::Bytes;
+use ecr_tests::{Moto, random_bytes, sha256_digest};
 use ecrkit::Error;
 use ecrkit::ecr::{
     BatchCheckLayerAvailability, CompleteLayerUpload, CompleteLayerUploadError, CreateRepository,
     CreateRepositoryError, InitiateLayerUpload, LayerAvailability, UploadLayerPart,
     UploadLayerPartError,
 };
-use ecr_tests::{Moto, random_bytes, sha256_digest};
 
 const MIB: usize = 1 << 20;
 

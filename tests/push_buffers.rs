@@ -10,9 +10,9 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use ecr_tests::{Moto, random_bytes, sha256_digest};
 use ecrkit::ecr::CreateRepository;
 use ecrkit::push::LayerPush;
-use ecr_tests::{Moto, random_bytes, sha256_digest};
 
 const MIB: usize = 1 << 20;
 /// Far above anything but a part body (13.4 MiB for a 10 MiB part); the

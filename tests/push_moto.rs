@@ -2,9 +2,9 @@
 
 use std::sync::{Arc, Mutex};
 
+use ecr_tests::{Moto, random_bytes, sha256_digest};
 use ecrkit::ecr::{BatchCheckLayerAvailability, CreateRepository, LayerAvailability};
 use ecrkit::push::{LayerPush, Progress};
-use ecr_tests::{Moto, random_bytes, sha256_digest};
 
 const MIB: usize = 1 << 20;
 

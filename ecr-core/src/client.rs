@@ -38,6 +38,8 @@ struct Inner {
     /// The canned answers of a mock client (`ecrkit::mock`).
     #[cfg(feature = "test-util")]
     mocks: Option<crate::mock::Mocks>,
+    /// No root certificate and no CA bundle: `https://` cannot work.
+    trusts_nothing: bool,
     quota: RetryQuota,
     /// Server time minus local time, in milliseconds, learned from a
     /// clock-skew error's `Date` header.
@@ -156,6 +158,7 @@ impl Client {
         let quota = RetryQuota::new(config.retry.quota);
         Self {
             inner: Arc::new(Inner {
+                trusts_nothing: crate::transport::trusts_nothing(&config),
                 config,
                 http,
                 #[cfg(feature = "test-util")]
@@ -171,7 +174,9 @@ impl Client {
     pub(crate) fn mocked(config: Config, mocks: crate::mock::Mocks) -> Self {
         let mut client = Self::assemble(
             config,
-            Err(ConfigError("a mock client sends nothing over the network".into())),
+            Err(ConfigError(
+                "a mock client sends nothing over the network".into(),
+            )),
         );
         if let Some(inner) = Arc::get_mut(&mut client.inner) {
             inner.mocks = Some(mocks);
@@ -192,10 +197,7 @@ impl Client {
     }
 
     /// Validates, serializes and sends an operation.
-    pub async fn send<O: Operation + 'static>(
-        &self,
-        op: &O,
-    ) -> Result<O::Output, Error<O::Error>> {
+    pub async fn send<O: Operation + 'static>(&self, op: &O) -> Result<O::Output, Error<O::Error>> {
         self.validate(op)?;
         #[cfg(feature = "test-util")]
         if let Some(mocks) = &self.inner.mocks {
@@ -304,6 +306,9 @@ impl Client {
             .as_ref()
             .map_err(|e| InvokeError::Config(e.to_string()))?;
         let url = self.endpoint_for(service).map_err(InvokeError::Config)?;
+        if self.inner.trusts_nothing && url.scheme() == "https" {
+            return Err(InvokeError::Config(crate::transport::NO_ROOTS.to_owned()));
+        }
         let region = config
             .region
             .clone()

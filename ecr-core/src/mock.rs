@@ -180,16 +180,16 @@ pub fn mock<O: Operation + Clone + 'static>() -> RuleBuilder<O> {
 
 impl<O: Operation + Clone + 'static> RuleBuilder<O> {
     /// Answers only requests for which `predicate` is true.
-    pub fn match_requests(mut self, predicate: impl Fn(&O) -> bool + Send + Sync + 'static) -> Self {
+    pub fn match_requests(
+        mut self,
+        predicate: impl Fn(&O) -> bool + Send + Sync + 'static,
+    ) -> Self {
         self.matcher = Some(Box::new(predicate));
         self
     }
 
     /// Answers with this output (made anew for each request).
-    pub fn then_output(
-        self,
-        output: impl Fn() -> O::Output + Send + Sync + 'static,
-    ) -> Rule<O> {
+    pub fn then_output(self, output: impl Fn() -> O::Output + Send + Sync + 'static) -> Rule<O> {
         self.sequence().output(output).finish(true)
     }
 

@@ -20,8 +20,8 @@ use std::sync::{Mutex, OnceLock};
 /// The URL type of the transport (reqwest's, from the `url` crate).
 pub use reqwest::Url;
 
-pub(crate) use http_client::default_http_client;
-pub use http_client::{build_http_client, http_client_builder};
+pub use http_client::{NO_ROOTS, build_http_client, http_client_builder};
+pub(crate) use http_client::{default_http_client, trusts_nothing};
 
 /// Whether requests to `url` would travel unencrypted to a host that is not
 /// loopback: an `http://` URL whose host is neither a loopback address

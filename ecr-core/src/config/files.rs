@@ -38,10 +38,7 @@ pub(crate) fn config_file_text(env: &Env) -> String {
         .var("AWS_CONFIG_FILE")
         .unwrap_or_else(|| "~/.aws/config".to_owned());
     match (path.strip_prefix("~/"), env.home_dir()) {
-        (Some(rest), Some(home)) => std::path::Path::new(&home)
-            .join(rest)
-            .display()
-            .to_string(),
+        (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest).display().to_string(),
         _ => path,
     }
 }

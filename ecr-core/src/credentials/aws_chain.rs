@@ -207,6 +207,9 @@ mod tests {
         .await
         .unwrap_err();
         assert!(matches!(e, CredentialsError::Provider(_)), "{e:?}");
-        assert!(e.message().contains("role_arn without source_profile"), "{e}");
+        assert!(
+            e.message().contains("role_arn without source_profile"),
+            "{e}"
+        );
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! - Roots: Mozilla's (`webpki-roots` feature) and the operating system's
 //!   (`native-roots`), both on by default; with neither, only a CA bundle is
-//!   trusted, and without one building fails with an error that says so.
+//!   trusted, and without one a request to an `https://` endpoint fails
+//!   before it is sent, with an error that says so ([`NO_ROOTS`]).
 //! - A CA bundle (`AWS_CA_BUNDLE`, the profile's `ca_bundle`,
 //!   [`crate::ConfigBuilder::with_ca_bundle`]): every certificate of the PEM
 //!   file is trusted besides the roots.
@@ -28,24 +29,26 @@ pub fn http_client_builder(config: &Config) -> Result<reqwest::ClientBuilder, Co
         .pool_idle_timeout(Duration::from_secs(60))
         .tcp_nodelay(true)
         .redirect(reqwest::redirect::Policy::none());
-    let roots = cfg!(any(feature = "webpki-roots", feature = "native-roots"));
-    match &config.ca_bundle {
-        Some(path) => {
-            for certificate in read_ca_bundle(path)? {
-                builder = builder.add_root_certificate(certificate);
-            }
+    if let Some(path) = &config.ca_bundle {
+        for certificate in read_ca_bundle(path)? {
+            builder = builder.add_root_certificate(certificate);
         }
-        None if !roots => {
-            return Err(ConfigError(
-                "no root certificates: ecrkit was built without its `webpki-roots` and \
-                 `native-roots` features; enable one, or give a CA bundle (AWS_CA_BUNDLE, \
-                 the profile's ca_bundle, ConfigBuilder::with_ca_bundle)"
-                    .to_owned(),
-            ));
-        }
-        None => {}
     }
     Ok(builder)
+}
+
+/// Why a client this crate built cannot reach an `https://` endpoint when
+/// no root certificate is trusted.
+pub const NO_ROOTS: &str = "no root certificates to check the endpoint's TLS certificate with: \
+ecrkit was built without its `webpki-roots` and `native-roots` features; enable one, or give \
+a CA bundle (AWS_CA_BUNDLE, the profile's ca_bundle, ConfigBuilder::with_ca_bundle)";
+
+/// Whether a client this crate builds for `config` trusts no certificate
+/// at all (no root feature, no CA bundle).
+pub(crate) fn trusts_nothing(config: &Config) -> bool {
+    config.http_client.is_none()
+        && config.ca_bundle.is_none()
+        && !cfg!(any(feature = "webpki-roots", feature = "native-roots"))
 }
 
 /// The client [`http_client_builder`] makes.
@@ -58,13 +61,7 @@ pub fn build_http_client(config: &Config) -> Result<reqwest::Client, ConfigError
 /// The client of the default config (for a credentials provider used
 /// without a client).
 pub(crate) fn default_http_client() -> Result<reqwest::Client, ConfigError> {
-    let config = Config {
-        credentials: std::sync::Arc::new(crate::credentials::StaticProvider(
-            crate::Credentials::new("", "", None, None, "unused"),
-        )),
-        ..Config::default()
-    };
-    build_http_client(&config)
+    build_http_client(&Config::default())
 }
 
 /// Every certificate of a PEM file; an error names the file.
