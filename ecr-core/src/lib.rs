@@ -409,6 +409,9 @@ pub use error::{Error, ErrorMeta, UnmodeledError};
 /// The `http` crate, whose `HeaderMap` the protocol functions take.
 pub use http;
 pub use operation::{Ecr, ModeledError, Operation, OperationError, Service, ServiceInfo};
+/// The `reqwest` crate, whose `Client` [`ConfigBuilder::with_http_client`]
+/// takes (the same version as ecrkit's).
+pub use reqwest;
 pub use schema::{Schema, Shape};
 pub use types::Timestamp;
 pub use validate::{ValidationError, ValidationMode, Violation};

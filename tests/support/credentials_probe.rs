@@ -10,6 +10,8 @@
 //! - `burst N`: N concurrent requests for credentials; the key ids seen;
 //! - `refresh SECS`: credentials, then again after SECS seconds;
 //! - `call`: one DescribeRepositories (endpoint from `AWS_ENDPOINT_URL_ECR`);
+//! - `call-new`: the same with a client from `Client::new`, which cannot
+//!   fail (a client that cannot be built returns the error per call);
 //! - `debug`: the Debug text of the config, the client and the credentials.
 //!
 //! With `PROBE_TRACE=1` every tracing event and span goes to stderr, all
@@ -46,8 +48,19 @@ async fn provide(client: &Client) -> Value {
     }
 }
 
+async fn describe(client: &Client) -> Value {
+    match DescribeRepositories::default().send(client).await {
+        Ok(out) => json!({ "ok": out.repositories.map(|r| r.len()) }),
+        Err(e) => json!({ "error": e.to_string(), "debug": format!("{e:?}") }),
+    }
+}
+
 async fn run(args: &[String]) -> Result<(), String> {
     let config = Config::from_env().try_build().map_err(|e| e.to_string())?;
+    if args.first().map(String::as_str) == Some("call-new") {
+        print(describe(&Client::new(config)).await);
+        return Ok(());
+    }
     let client = Client::try_new(config).map_err(|e| e.to_string())?;
     match args.first().map(String::as_str) {
         Some("provide") => print(provide(&client).await),
@@ -72,13 +85,7 @@ async fn run(args: &[String]) -> Result<(), String> {
             tokio::time::sleep(Duration::from_secs(secs)).await;
             print(provide(&client).await);
         }
-        Some("call") => {
-            let answer = match DescribeRepositories::default().send(&client).await {
-                Ok(out) => json!({ "ok": out.repositories.map(|r| r.len()) }),
-                Err(e) => json!({ "error": e.to_string(), "debug": format!("{e:?}") }),
-            };
-            print(answer);
-        }
+        Some("call") => print(describe(&client).await),
         Some("debug") => {
             let credentials = provide(&client).await;
             print(json!({

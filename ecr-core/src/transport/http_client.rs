@@ -53,9 +53,28 @@ pub(crate) fn trusts_nothing(config: &Config) -> bool {
 
 /// The client [`http_client_builder`] makes.
 pub fn build_http_client(config: &Config) -> Result<reqwest::Client, ConfigError> {
-    http_client_builder(config)?
-        .build()
-        .map_err(|e| ConfigError(format!("the HTTP client could not be built: {e}")))
+    http_client_builder(config)?.build().map_err(|e| {
+        let with = match &config.ca_bundle {
+            Some(path) => format!(" with the CA bundle {}", path.display()),
+            None => String::new(),
+        };
+        ConfigError(format!(
+            "the HTTP client could not be built{with}: {}",
+            with_causes(&e)
+        ))
+    })
+}
+
+/// An error and its causes (reqwest's own text is only "builder error").
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// The client of the default config (for a credentials provider used
@@ -69,7 +88,7 @@ fn read_ca_bundle(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, C
     let fail = |what: String| ConfigError(format!("CA bundle {}: {what}", path.display()));
     let pem = std::fs::read(path).map_err(|e| fail(format!("cannot be read: {e}")))?;
     let certificates = reqwest::Certificate::from_pem_bundle(&pem)
-        .map_err(|e| fail(format!("not a PEM certificate bundle: {e}")))?;
+        .map_err(|e| fail(format!("not a PEM certificate bundle: {}", with_causes(&e))))?;
     if certificates.is_empty() {
         return Err(fail("holds no PEM certificate".to_owned()));
     }
