@@ -22,6 +22,7 @@
 mod aws_chain;
 mod cache;
 mod http;
+mod trace_filter;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -12,7 +12,8 @@
 //! - `call`: one DescribeRepositories (endpoint from `AWS_ENDPOINT_URL_ECR`);
 //! - `call-new`: the same with a client from `Client::new`, which cannot
 //!   fail (a client that cannot be built returns the error per call);
-//! - `debug`: the Debug text of the config, the client and the credentials.
+//! - `debug`: the Debug text of the config, the client and the credentials
+//!   (or the Display and Debug text of the error).
 //!
 //! With `PROBE_TRACE=1` every tracing event and span goes to stderr, all
 //! fields included, at TRACE level.
@@ -87,7 +88,11 @@ async fn run(args: &[String]) -> Result<(), String> {
         }
         Some("call") => print(describe(&client).await),
         Some("debug") => {
-            let credentials = provide(&client).await;
+            // Debug and Display only: what a program would log.
+            let credentials = match client.config().credentials.provide().await {
+                Ok(c) => format!("{c:?}"),
+                Err(e) => format!("{e} | {e:?}"),
+            };
             print(json!({
                 "config": format!("{:?}", client.config()),
                 "client": format!("{client:?}"),

@@ -35,7 +35,11 @@ impl AwsConfigProvider {
 
 impl ProvideCredentials for AwsConfigProvider {
     fn provide(&self) -> CredentialsFuture<'_> {
-        Box::pin(async move { self.0.provide_credentials().await.map_err(convert) })
+        Box::pin(async move {
+            super::trace_filter::quiet(self.0.provide_credentials())
+                .await
+                .map_err(convert)
+        })
     }
 }
 
@@ -130,7 +134,9 @@ impl ProvideCredentials for DefaultChainProvider {
     fn provide(&self) -> CredentialsFuture<'_> {
         Box::pin(async move {
             let chain = self.chain.get_or_try_init(|| self.build()).await?;
-            chain.provide_credentials().await.map_err(convert)
+            super::trace_filter::quiet(chain.provide_credentials())
+                .await
+                .map_err(convert)
         })
     }
 

@@ -95,7 +95,12 @@ impl HttpConnector for ReqwestHttpClient {
                 }
                 bytes.extend_from_slice(&chunk);
             }
-            let mut out = http::Response::new(SdkBody::from(bytes.freeze()));
+            // A body aws-smithy reads as a stream: its TRACE log of the
+            // exchange then prints `BoxBody`, not the bytes, and the body is
+            // logged later only if the operation's output is not marked
+            // sensitive (credentials documents and IMDS tokens are).
+            let body = SdkBody::from_body_1_x(http_body_util::Full::new(bytes.freeze()));
+            let mut out = http::Response::new(body);
             *out.status_mut() = status;
             *out.headers_mut() = headers;
             HttpResponse::try_from(out).map_err(|e| ConnectorError::other(e.into(), None))
