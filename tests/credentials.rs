@@ -32,8 +32,11 @@ const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY";
 const TOKEN: &str = "FwoGZXIvYXdzEXAMPLE//session+token/value==";
 const ROLE: &str = "arn:aws:iam::123456789012:role/ecr-pusher";
 
+/// One source's end-to-end check.
+type SourceCheck = fn(&Moto) -> Result<(), String>;
+
 /// The sources, in the order of the chain.
-const SOURCES: &[(&str, fn(&Moto) -> Result<(), String>)] = &[
+const SOURCES: &[(&str, SourceCheck)] = &[
     ("environment", environment),
     ("shared config and credentials files", shared_files),
     (
@@ -329,7 +332,7 @@ fn instance_metadata(_: &Moto) -> Result<(), String> {
     let (want_secret, want_token) = secret_of("imds", 1);
     check(
         key == "ASIAIMDS1" && secret == want_secret && token.as_deref() == Some(&*want_token),
-        || format!("{key}"),
+        || key.clone(),
     )?;
     let s = &imds.server;
     check(

@@ -141,7 +141,7 @@ async fn repeatedly_keeps_the_last_answer() {
         .error(|| {
             CreateRepositoryError::LimitExceededException(LimitExceededException { message: None })
         })
-        .output(|| CreateRepositoryResponse::default())
+        .output(CreateRepositoryResponse::default)
         .repeatedly();
     let client = mock_client!(RuleMode::MatchAny, [&rule]);
     assert!(create("app").send(&client).await.is_err());
@@ -204,7 +204,7 @@ async fn sequential_mode_checks_the_order() {
 
 #[tokio::test]
 async fn requests_are_validated_before_any_rule() {
-    let rule = mock!(CreateRepository).then_output(|| CreateRepositoryResponse::default());
+    let rule = mock!(CreateRepository).then_output(CreateRepositoryResponse::default);
     let client = mock_client!([&rule]);
     // Names are 2 to 256 characters of the model's pattern.
     match create("A").send(&client).await {

@@ -89,6 +89,9 @@ pub enum RuleMode {
     Sequential,
 }
 
+/// A rule's predicate on the typed request.
+type Matcher<O> = Box<dyn Fn(&O) -> bool + Send + Sync>;
+
 /// One canned answer.
 enum Answer<O: Operation> {
     Output(Box<dyn Fn() -> O::Output + Send + Sync>),
@@ -97,7 +100,7 @@ enum Answer<O: Operation> {
 
 /// What a rule holds; shared by the rule handles and the mock client.
 struct RuleState<O: Operation> {
-    matcher: Option<Box<dyn Fn(&O) -> bool + Send + Sync>>,
+    matcher: Option<Matcher<O>>,
     /// Each answer with how many times it is given in a row.
     answers: Vec<(Answer<O>, usize)>,
     /// Made with `then_output`/`then_error`: always in `MatchAny`, once in
@@ -136,6 +139,7 @@ impl<O: Operation> RuleState<O> {
     }
 
     /// The next answer; `None` when the rule has none left.
+    #[allow(clippy::result_large_err)]
     fn answer(&self, request: Option<&O>) -> Option<Result<O::Output, Error<O::Error>>> {
         let index = self.calls.fetch_add(1, Ordering::SeqCst);
         let mut rest = index;
@@ -166,10 +170,10 @@ impl<O: Operation> RuleState<O> {
     }
 }
 
-/// A rule under construction: [`mock`] (or [`mock!`](crate::mock!)) makes
+/// A rule under construction: [`mock()`] (or [`mock!`](crate::mock!)) makes
 /// one for an operation type.
 pub struct RuleBuilder<O: Operation> {
-    matcher: Option<Box<dyn Fn(&O) -> bool + Send + Sync>>,
+    matcher: Option<Matcher<O>>,
 }
 
 /// Starts a rule for operation `O`; the macro [`mock!`](crate::mock!) is
@@ -210,7 +214,7 @@ impl<O: Operation + Clone + 'static> RuleBuilder<O> {
 
 /// A sequence of answers under construction ([`RuleBuilder::sequence`]).
 pub struct SequenceBuilder<O: Operation> {
-    matcher: Option<Box<dyn Fn(&O) -> bool + Send + Sync>>,
+    matcher: Option<Matcher<O>>,
     answers: Vec<(Answer<O>, usize)>,
 }
 
@@ -394,6 +398,8 @@ impl Mocks {
 
     /// The answer to a request of operation `O` (`None`: a body built
     /// without a typed request).
+    // The error type is the one `Client::send` returns.
+    #[allow(clippy::result_large_err)]
     pub(crate) fn respond<O: Operation + 'static>(
         &self,
         request: Option<&O>,
@@ -406,6 +412,7 @@ impl Mocks {
         answer.unwrap_or_else(|why| Err(Error::Config(format!("mock client: {why}"))))
     }
 
+    #[allow(clippy::result_large_err)]
     fn find_answer<O: Operation + 'static>(
         &self,
         request: Option<&O>,
@@ -465,7 +472,7 @@ impl Mocks {
 }
 
 /// Starts a rule for an operation type: `mock!(DescribeRepositories)` is
-/// [`mock::<DescribeRepositories>()`](mock).
+/// [`mock::<DescribeRepositories>()`](fn@mock).
 #[macro_export]
 macro_rules! mock {
     ($operation:ty) => {
