@@ -3,8 +3,14 @@
 # workspace) against the same loopback sink. Not part of the test command.
 #
 #   bash scripts/bench.sh            # push 512 MiB and 1 GiB, 10 MiB parts; 10,000 small calls
+#   BASE=<git rev> bash scripts/bench.sh   # the same, with that revision's push_bench run
+#                                    # alternately beside ours ("base" lines: before/after a change)
+#   bash scripts/bench.sh encoders   # the push with base64-simd in the part encoder vs the base64 crate
 #   bash scripts/bench.sh build      # clean release builds and stripped sizes, ours vs the peer
 #   cargo bench -p ecr-bench         # criterion: signed request build vs the base64+SHA-256 floor
+#
+# The client runs on CPU $PIN_CLIENT (default 0) and the sink on CPU
+# $PIN_SERVER (default 1), so that neither steals the other's core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-run}
@@ -52,17 +58,36 @@ if [ "$mode" = build ]; then
   exit 0
 fi
 
+PIN_CLIENT=${PIN_CLIENT:-0}
+PIN_SERVER=${PIN_SERVER:-1}
+client() { taskset -c "$PIN_CLIENT" "$@"; }
+
 cargo build --quiet --release -p ecr-bench --bins
-(cd bench/peer && cargo build --quiet --release --target-dir ../../target/peer)
 OURS=target/release/push_bench
-PEER=target/peer/release/peer-bench
+if [ "$mode" = encoders ]; then
+  # The same program with the base64 crate in the part encoder.
+  cargo build --quiet --release -p ecr-bench --bins --no-default-features --target-dir target/bench-nosimd
+  PEER=target/bench-nosimd/release/push_bench
+else
+  (cd bench/peer && cargo build --quiet --release --target-dir ../../target/peer)
+  PEER=target/peer/release/peer-bench
+fi
+BASE_BIN=
+if [ -n "${BASE:-}" ]; then
+  # Another revision's push_bench, built from a worktree of it.
+  rm -rf target/bench-base-src
+  git worktree add --force --detach target/bench-base-src "$BASE" >/dev/null
+  (cd target/bench-base-src && cargo build --quiet --release -p ecr-bench --bin push_bench --target-dir ../bench-base)
+  git worktree remove --force target/bench-base-src
+  BASE_BIN=target/bench-base/release/push_bench
+fi
 
 # One sink per part size: the uploader uses the part size InitiateLayerUpload
 # returns, so the 20 MiB runs need a sink that asks for 20 MiB parts.
 sinks=()
 trap 'kill "${sinks[@]}" 2>/dev/null || true' EXIT
 for size in 10485760 20971520; do
-  target/release/sink 0 "$size" > "target/sink-$size.out" 2>&1 &
+  taskset -c "$PIN_SERVER" target/release/sink 0 "$size" > "target/sink-$size.out" 2>&1 &
   sinks+=($!)
 done
 endpoint_of() {
@@ -76,10 +101,25 @@ field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 pair() {
   local ours peer endpoint=$endpoint10
   if [ "$1" = push ] && [ "$3" = 20 ]; then endpoint=$endpoint20; fi
-  ours=$($OURS "$1" "$endpoint" "${@:2}")
-  peer=$($PEER "$1" "$endpoint" "${@:2}")
+  ours=$(client $OURS "$1" "$endpoint" "${@:2}")
+  peer=$(client $PEER "$1" "$endpoint" "${@:2}")
+  if [ "$mode" = encoders ]; then peer=${peer/#ours/base64-crate}; fi
   echo "$ours"
   echo "$peer"
+  if [ -n "$BASE_BIN" ]; then
+    local base
+    base=$(client $BASE_BIN "$1" "$endpoint" "${@:2}")
+    echo "${base/#ours/base}"
+    if [ "$1" = push ]; then
+      printf '  ours/base: throughput %.3fx, cpu %.3fx\n' \
+        "$(echo "$(field mb_per_s "$ours") / $(field mb_per_s "$base")" | bc -l)" \
+        "$(echo "$(field cpu_s "$ours") / $(field cpu_s "$base")" | bc -l)"
+    else
+      printf '  ours/base: calls/s %.3fx, cpu per call %.3fx\n' \
+        "$(echo "$(field calls_per_s "$ours") / $(field calls_per_s "$base")" | bc -l)" \
+        "$(echo "$(field cpu_us_per_call "$ours") / $(field cpu_us_per_call "$base")" | bc -l)"
+    fi
+  fi
   if [ "$1" = push ]; then
     printf '  ratio: throughput %.2fx, cpu %.2fx, peak rss %.2fx\n' \
       "$(echo "$(field mb_per_s "$ours") / $(field mb_per_s "$peer")" | bc -l)" \
@@ -92,7 +132,14 @@ pair() {
   fi
 }
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), client on CPU $PIN_CLIENT, sink on CPU $PIN_SERVER, load $(cut -d' ' -f1 /proc/loadavg)"
+if [ "$mode" = encoders ]; then
+  for _ in 1 2 3; do
+    pair push 512 10
+    pair push 512 20
+  done
+  exit 0
+fi
 pair push 512 10
 pair push 1024 10
 pair push 512 20

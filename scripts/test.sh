@@ -36,6 +36,9 @@ status=${PIPESTATUS[0]}
 # workspace run above enables it through ecr-tests, this one says so).
 cargo test -p ecrkit --doc --features test-util -- --nocapture mock 2>&1 | tee -a target/test-output.txt
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
+# The part encoder without `simd-base64` (the base64 crate's encoder).
+cargo test -p ecrkit --lib --no-default-features --features push -- --nocapture push::part 2>&1 | tee -a target/test-output.txt
+[ "${PIPESTATUS[0]}" = 0 ] || status=1
 # Both crates as crates.io would get them: packaged (README, LICENSE) and
 # built from the package, ecrkit against the packaged ecrkit-macros.
 cargo package -p ecrkit-macros -p ecrkit --allow-dirty 2>&1 | tee target/package-output.txt | tail -n 3

@@ -158,7 +158,7 @@ fn crate_path_override_validates_and_serializes() {
     };
     assert!(runtime::validate::Validator::check("Taste", &taste).is_ok());
     let mut body = Vec::new();
-    taste.write_body(&mut body);
+    taste.write_body(&mut body).expect("serializes");
     assert_eq!(
         String::from_utf8(body).expect("UTF-8"),
         r#"{"name":"mango","flavor":"SWEET","digits":[1,2]}"#

@@ -335,7 +335,7 @@ fn deep_nesting_in_a_typed_member_is_an_error() {
         .expect_err("a list of lists is not a list of repositories");
     assert_eq!(
         err.to_string(),
-        "repositories[0]: expected an object, found an array at byte 17"
+        "repositories[0]: invalid type: sequence, expected struct Repository at line 1 column 17"
     );
     // A map of counts whose first value is a deep tower of maps: refused at
     // the first level, where a number was due.
@@ -347,12 +347,11 @@ fn deep_nesting_in_a_typed_member_is_an_error() {
         .expect_err("deep nesting");
     assert_eq!(
         err.to_string(),
-        "imageDetails[0].imageScanFindingsSummary.findingSeverityCounts.a: expected a number, found an object at byte 75"
+        "imageDetails[0].imageScanFindingsSummary.findingSeverityCounts.a: invalid type: map, expected i32 at line 1 column 75"
     );
     // Where the type does allow nesting (any value), the limit stops it.
-    let err = ecrkit::json::from_json::<ecrkit::json::JsonValue>(body.as_bytes())
-        .expect_err("deep nesting");
-    assert_eq!(err.message(), "nested too deeply", "{err}");
+    let err = protocol::from_json::<serde_json::Value>(body.as_bytes()).expect_err("deep nesting");
+    assert_eq!(err.message(), "recursion limit exceeded", "{err}");
 }
 
 #[test]
@@ -364,7 +363,7 @@ fn deep_nesting_in_an_unknown_member_is_skipped_or_refused_without_overflow() {
     match protocol::parse_output::<DescribeRepositoriesResponse>(body.as_bytes()) {
         // Skipped: the members after it are still read.
         Ok(out) => assert_eq!(out.next_token.as_deref(), Some("t")),
-        Err(e) => assert_eq!(e.message(), "nested too deeply", "{e}"),
+        Err(e) => assert_eq!(e.message(), "recursion limit exceeded", "{e}"),
     }
 }
 
@@ -391,7 +390,7 @@ async fn deep_nesting_through_the_client_is_a_typed_error() {
     let body = format!(r#"{{"repositories":{}}}"#, nested(50_000, "[", "]"));
     let message = response_error(describe_repositories(vec![ok(body.as_bytes())]).await);
     assert!(
-        message.contains("repositories[0]: expected an object, found an array"),
+        message.contains("repositories[0]: invalid type: sequence, expected struct Repository"),
         "{message}"
     );
 
@@ -428,17 +427,20 @@ fn an_i32_member_out_of_range_is_an_error() {
     let err = preview_summary("1e20").expect_err("1e20 is not an i32");
     assert_eq!(
         err,
-        "summary.expiringImageTotalCount: expected an integer, found a number with a fraction or exponent at byte 38"
+        "summary.expiringImageTotalCount: invalid type: floating point `1e+20`, expected i32 at line 1 column 42"
     );
     for value in ["1099511627776", "-1099511627776", "2147483648"] {
         let err = preview_summary(value).expect_err(value);
         assert_eq!(
-            err, "summary.expiringImageTotalCount: integer out of range for i32 at byte 38",
-            "{value}"
+            err,
+            format!(
+                "summary.expiringImageTotalCount: invalid value: integer `{value}`, expected i32 at line 1 column {}",
+                38 + value.len()
+            ),
         );
     }
     let err = preview_summary("1.5").expect_err("1.5 is not an integer");
-    assert!(err.contains("expected an integer"), "{err}");
+    assert!(err.contains("expected i32"), "{err}");
     // The extremes that fit are read.
     let out = preview_summary("2147483647").expect("i32::MAX");
     assert_eq!(
@@ -455,13 +457,15 @@ fn an_i64_member_out_of_range_is_an_error() {
     };
     let err = parse("9223372036854775808").expect_err("2^63");
     assert!(
-        err.contains("imageSizeInBytes: integer out of range for i64"),
+        err.contains(
+            "imageSizeInBytes: invalid value: integer `9223372036854775808`, expected i64"
+        ),
         "{err}"
     );
     let err = parse("-9223372036854775809").expect_err("-2^63 - 1");
-    assert!(err.contains("integer out of range for i64"), "{err}");
+    assert!(err.contains("expected i64"), "{err}");
     let err = parse("18446744073709551616").expect_err("2^64");
-    assert!(err.contains("integer out of range for i64"), "{err}");
+    assert!(err.contains("expected i64"), "{err}");
     let out = parse("9223372036854775807").expect("i64::MAX");
     assert_eq!(
         out.image_details.unwrap()[0].image_size_in_bytes,
@@ -476,19 +480,26 @@ fn timestamps_and_floats_out_of_range_are_errors() {
         let err = protocol::parse_output::<DescribeImagesResponse>(body.as_bytes())
             .expect_err(value)
             .to_string();
-        assert!(err.contains("timestamp out of range"), "{value}: {err}");
+        assert!(
+            err.starts_with("imageDetails[0].imagePushedAt: invalid value:")
+                && err.contains("expected a timestamp in range"),
+            "{value}: {err}"
+        );
     }
     // A number beyond f64 as well.
     let body = br#"{"imageDetails":[{"imagePushedAt":1e400}]}"#;
     let err = protocol::parse_output::<DescribeImagesResponse>(body).expect_err("1e400");
-    assert!(err.to_string().contains("timestamp out of range"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "imageDetails[0].imagePushedAt: number out of range at line 1 column 39"
+    );
     // And in a float member (a finding's CVSS score).
     let body = br#"{"imageScanFindings":{"enhancedFindings":[{"score":1e400}]}}"#;
     let err = protocol::parse_output::<ecrkit::ecr::DescribeImageScanFindingsResponse>(body)
         .expect_err("1e400");
     assert_eq!(
         err.to_string(),
-        "imageScanFindings.enhancedFindings[0].score: number out of range at byte 51"
+        "imageScanFindings.enhancedFindings[0].score: number out of range at line 1 column 56"
     );
 }
 
@@ -503,7 +514,9 @@ async fn an_out_of_range_number_through_the_client_is_a_response_error() {
     .await;
     let message = response_error(result);
     assert!(
-        message.contains("summary.expiringImageTotalCount: expected an integer"),
+        message.contains(
+            "summary.expiringImageTotalCount: invalid type: floating point `1e+20`, expected i32"
+        ),
         "{message}"
     );
 }
@@ -547,7 +560,7 @@ fn an_enum_value_of_the_wrong_type_is_an_error() {
     .expect_err("a number is not an enum value");
     assert_eq!(
         err.to_string(),
-        "imageDetails[0].imageStatus: expected a string, found a number at byte 32"
+        "imageDetails[0].imageStatus: invalid type: integer `7`, expected a string at line 1 column 33"
     );
 }
 
@@ -567,11 +580,16 @@ fn unknown_fields_are_ignored() {
 }
 
 #[test]
-fn a_duplicate_member_takes_the_last_value() {
-    // As JavaScript's JSON.parse and botocore's json module do.
+fn a_duplicate_member_is_an_error_that_names_it() {
+    // JavaScript's JSON.parse keeps the last; serde refuses the body, and
+    // a body that says two things of one member is not trusted either way.
     let body = br#"{"nextToken":"first","nextToken":"last"}"#;
-    let out = protocol::parse_output::<DescribeRepositoriesResponse>(body).expect("parses");
-    assert_eq!(out.next_token.as_deref(), Some("last"));
+    let err = protocol::parse_output::<DescribeRepositoriesResponse>(body)
+        .expect_err("a member given twice");
+    assert_eq!(
+        err.to_string(),
+        "duplicate field `nextToken` at line 1 column 32"
+    );
 }
 
 #[tokio::test]
@@ -606,7 +624,7 @@ fn a_missing_required_output_member_is_a_clear_error_or_a_default() {
     match protocol::parse_output::<ListImageReferrersResponse>(body) {
         Err(e) => assert!(
             e.to_string()
-                .starts_with("referrers[0]: missing member `digest`"),
+                .starts_with("referrers[0]: missing field `digest`"),
             "the error names the member: {e}"
         ),
         Ok(out) => {
@@ -633,7 +651,7 @@ async fn a_missing_required_member_through_the_client_keeps_the_request_id() {
     match result {
         Err(Error::Response { message, meta }) => {
             assert!(
-                message.starts_with("referrers[0]: missing member `mediaType`"),
+                message.starts_with("referrers[0]: missing field `mediaType`"),
                 "{message}"
             );
             assert_eq!(meta.request_id.as_deref(), Some("req-200"));
@@ -723,10 +741,7 @@ async fn the_content_type_is_not_trusted_either_way() {
     // HTML under a 200 is a response error.
     let reply = Reply::Bytes(response(200, "text/html", &[], b"<html>oops</html>"));
     let message = response_error(describe_repositories(vec![reply]).await);
-    assert_eq!(
-        message,
-        "expected an object, found a character that starts no JSON value at byte 0"
-    );
+    assert_eq!(message, "expected value at line 1 column 1");
     // HTML from a proxy under a 502 is an unmodeled error with the status.
     let reply = Reply::Bytes(response(502, "text/html", &[], b"<html>Bad Gateway</html>"));
     match describe_repositories(vec![reply]).await {
@@ -747,7 +762,7 @@ async fn truncated_json_is_a_response_error() {
     let message = response_error(describe_repositories(vec![ok(body)]).await);
     assert_eq!(
         message,
-        "repositories[0].repositoryName: the body ends early at byte 39"
+        "repositories[0].repositoryName: EOF while parsing a string at line 1 column 39"
     );
     // Truncated on the wire: fewer bytes than Content-Length, then close.
     let mut raw = response(200, JSON, &[], br#"{"repositories":[]}"#);
@@ -771,7 +786,8 @@ async fn a_200_with_a_body_of_the_wrong_shape_is_a_response_error() {
     for body in [&b"[]"[..], b"[1,2]", b"\"x\"", b"42", b"true", b"null"] {
         let message = response_error(describe_repositories(vec![ok(body)]).await);
         assert!(
-            message.starts_with("expected an object, found "),
+            message.starts_with("invalid type: ")
+                && message.contains(", expected struct DescribeRepositoriesResponse"),
             "{}: {message}",
             String::from_utf8_lossy(body)
         );
@@ -780,7 +796,7 @@ async fn a_200_with_a_body_of_the_wrong_shape_is_a_response_error() {
     let message =
         response_error(describe_repositories(vec![ok(br#"{"repositories":{"a":1}}"#)]).await);
     assert!(
-        message.starts_with("repositories: expected an array, found an object"),
+        message.starts_with("repositories: invalid type: map, expected a sequence"),
         "{message}"
     );
 }
@@ -1077,7 +1093,7 @@ struct BoxedBlobs {
 
 #[test]
 fn boxed_blobs_read_and_write() {
-    use ecrkit::json::{JsonWriter, ToJson, from_json};
+    use ecrkit::protocol::from_json;
     let v: BoxedBlobs = from_json(br#"{"required":"aGk=","optional":null}"#).expect("reads");
     assert_eq!(&v.required[..], b"hi");
     assert_eq!(v.optional, None);
@@ -1085,8 +1101,7 @@ fn boxed_blobs_read_and_write() {
         optional: Some(Box::new(b"yo".to_vec())),
         ..v
     };
-    let mut body = Vec::new();
-    v.write_json(&mut JsonWriter::new(&mut body));
+    let body = serde_json::to_vec(&v).expect("writes");
     assert_eq!(body, br#"{"required":"aGk=","optional":"eW8="}"#);
     assert_eq!(from_json::<BoxedBlobs>(&body).expect("reads back"), v);
 }

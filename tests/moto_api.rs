@@ -1647,7 +1647,7 @@ async fn registry_replication_and_login() {
 /// answer to an operation it does not implement.
 macro_rules! not_implemented {
     ($client:expr, $op:ident, $json:expr) => {{
-        let request: $op = ecrkit::json::from_json($json.as_bytes())
+        let request: $op = ecrkit::protocol::from_json($json.as_bytes())
             .unwrap_or_else(|e| panic!("{}: bad request JSON: {e}", stringify!($op)));
         match request.send($client).await {
             Err(Error::Service { error, meta }) => {

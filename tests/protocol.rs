@@ -174,7 +174,7 @@ pub mod harness {
     impl<O: Operation + 'static> ErasedInput for O {
         fn body(&self) -> Vec<u8> {
             let mut buf = Vec::with_capacity(self.body_size_hint());
-            self.write_body(&mut buf);
+            self.write_body(&mut buf).expect("serializes");
             buf
         }
         fn service(&self) -> ServiceInfo {

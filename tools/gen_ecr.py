@@ -348,7 +348,14 @@ class Gen:
             lines.append(f"pub struct {rust};")
             return lines
         lines.append(f"pub struct {rust} {{")
-        for mname, member in sh["members"].items():
+        # Blob members first: serde writes members in declaration order, and
+        # with the blob ahead of the others an UploadLayerPart body can be
+        # streamed (the uploader writes the blob's text before it knows the
+        # part's length, which `partLastByte` carries). Order is not part of
+        # the model; members keep the model's order otherwise.
+        members = sorted(sh["members"].items(),
+                         key=lambda kv: self.shapes[kv[1]["shape"]]["type"] != "blob")
+        for mname, member in members:
             lines += self.field_lines(name, mname, member, mname in required, op_name)
         lines.append("}")
         return lines
@@ -741,12 +748,12 @@ REQUEST_JSON_HEAD = """
 pub fn validate_request_json(
     operation: &str,
     json: &[u8],
-) -> Option<Result<Result<(), crate::ValidationError>, crate::json::JsonError>> {
-    fn check<O: crate::Operation + crate::json::FromJson>(
+) -> Option<Result<Result<(), crate::ValidationError>, crate::protocol::ParseError>> {
+    fn check<O: crate::Operation + serde::de::DeserializeOwned>(
         json: &[u8],
-    ) -> Result<Result<(), crate::ValidationError>, crate::json::JsonError> {
-        let request: O = crate::json::from_json(json)?;
-        Ok(crate::validate::Validator::check(O::NAME, &request))
+    ) -> Result<Result<(), crate::ValidationError>, crate::protocol::ParseError> {
+        let request: O = crate::protocol::from_json(json)?;
+        Ok(request.validate())
     }
     match operation {
 """

@@ -41,7 +41,9 @@ fn request_build(c: &mut Criterion) {
         let mut buf = Vec::with_capacity(len / 3 * 4 + 1024);
         group.bench_with_input(BenchmarkId::new("signed_request", name), &raw, |b, raw| {
             b.iter(|| {
-                let encoded = header.encode(std::mem::take(&mut buf), 0, raw);
+                let encoded = header
+                    .encode(std::mem::take(&mut buf), 0, raw)
+                    .expect("the declaration streams");
                 let headers = [
                     ("content-type", "application/x-amz-json-1.1"),
                     ("host", "api.ecr.us-east-1.amazonaws.com"),
@@ -98,8 +100,9 @@ fn request_build(c: &mut Criterion) {
             |b, raw| {
                 b.iter(|| {
                     let mut layer = LayerDigest::new();
-                    let encoded =
-                        header.encode_with_digest(std::mem::take(&mut buf), 0, raw, &mut layer);
+                    let encoded = header
+                        .encode_with_digest(std::mem::take(&mut buf), 0, raw, &mut layer)
+                        .expect("the declaration streams");
                     std::hint::black_box((&encoded.body.sha256, layer.finish()));
                     buf = Vec::from(encoded.body.bytes.try_into_mut().expect("unique"));
                 })

@@ -20,7 +20,7 @@ use crate::operation::{Operation, OperationError, Service, ServiceInfo};
 use crate::protocol;
 use crate::retry::{self, RetryKind, RetryQuota};
 use crate::signing::{self, SigningError, SigningScope};
-use crate::validate::{ValidationError, ValidationMode, Validator};
+use crate::validate::{ValidationError, ValidationMode};
 
 /// An Amazon ECR client (and a client for any awsJson service declared with
 /// the macros). Cheap to clone; clones share connections and the retry quota.
@@ -204,7 +204,9 @@ impl Client {
             return mocks.respond(Some(op));
         }
         let mut buf = Vec::with_capacity(op.body_size_hint());
-        op.write_body(&mut buf);
+        op.write_body(&mut buf).map_err(|e| Error::Request {
+            message: e.to_string(),
+        })?;
         let body = PreparedBody::new(Bytes::from(buf));
         self.send_prepared::<O>(body).await
     }
@@ -213,9 +215,9 @@ impl Client {
     pub fn validate<O: Operation>(&self, op: &O) -> Result<(), ValidationError> {
         match self.inner.config.validation {
             ValidationMode::Off => Ok(()),
-            ValidationMode::Enforce => Validator::check(O::NAME, op),
+            ValidationMode::Enforce => op.validate(),
             ValidationMode::Warn => {
-                if let Err(e) = Validator::check(O::NAME, op) {
+                if let Err(e) = op.validate() {
                     for v in &e.violations {
                         tracing::warn!(operation = O::NAME, path = %v.path, "{}", v.message);
                     }

@@ -138,6 +138,13 @@ pub enum Error<E> {
         /// Status and request id.
         meta: ErrorMeta,
     },
+    /// The request could not be serialized (a member's own `Serialize`
+    /// failed; nothing was sent).
+    #[error("could not serialize the request: {message}")]
+    Request {
+        /// What failed.
+        message: String,
+    },
     /// No credentials.
     #[error(transparent)]
     Credentials(#[from] CredentialsError),
@@ -200,6 +207,7 @@ impl<E> Error<E> {
             },
             Error::Transport { source, attempts } => Error::Transport { source, attempts },
             Error::Response { message, meta } => Error::Response { message, meta },
+            Error::Request { message } => Error::Request { message },
             Error::Credentials(c) => Error::Credentials(c),
             Error::Signing(s) => Error::Signing(s),
             Error::Config(c) => Error::Config(c),

@@ -88,7 +88,7 @@
 //! // Wire names are lowerCamelCase unless `#[rename = ".."]` says otherwise.
 //! let request = DescribeThing { repository_name: "my-app".into(), max_results: Some(10) };
 //! let mut body = Vec::new();
-//! request.write_body(&mut body);
+//! request.write_body(&mut body)?;
 //! assert_eq!(body, br#"{"repositoryName":"my-app","maxResults":10}"#);
 //!
 //! // The schema the macro derived: wire names, kinds, requiredness, constraints.
@@ -102,6 +102,13 @@
 //! let err = client.validate(&bad).unwrap_err();
 //! let paths: Vec<_> = err.violations.iter().map(|v| v.path.as_str()).collect();
 //! assert_eq!(paths, ["repositoryName", "repositoryName", "maxResults"]);
+//! // The same check without a client.
+//! assert_eq!(bad.validate().unwrap_err(), err);
+//!
+//! // Every declared type is serde's too, with its wire names.
+//! assert_eq!(serde_json::to_string(&request)?, r#"{"repositoryName":"my-app","maxResults":10}"#);
+//! let out: DescribeThingResponse = serde_json::from_str(r#"{"thingUri":"u"}"#)?;
+//! assert_eq!(out.thing_uri.as_deref(), Some("u"));
 //!
 //! // Sending returns the response, or an error carrying the typed
 //! // `DescribeThingError` the macro generated.
@@ -111,6 +118,7 @@
 //!         .await?;
 //!     Ok(out.thing_uri)
 //! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! A request without members is a unit struct (`pub struct DescribeRegistry;`)
@@ -371,6 +379,7 @@
 //! | `full` | on | every area below, `push` and the [`waiters`] |
 //! | `layers`, `images`, `repositories`, `policies`, `lifecycle`, `scanning`, `replication`, `pull-through-cache`, `templates`, `signing`, `account-settings`, `tags` | on (`full`) | the operations of that area of [`ecr`] (the module of the same name, with `_` for `-`) and their paginators; a shape several areas use is there when any of them is; `scanning` and `lifecycle` add their waiters |
 //! | `push` | on (`full`) | [`push`]: the layer and image uploader (with `layers` and `images`) |
+//! | `simd-base64` | on | The uploader's part encoder writes base64 with base64-simd (several GB/s) instead of the `base64` crate; every other blob uses `base64` |
 //! | `webpki-roots` | on (default, not `full`) | Mozilla's root certificates, compiled in |
 //! | `native-roots` | on (default, not `full`) | the operating system's root certificates, read when a client is built (`SSL_CERT_FILE` and `SSL_CERT_DIR` move them) |
 //! | `test-util` | off | `mock`: canned outputs and modeled errors per operation for the tests of code that calls ecrkit, every request recorded, nothing sent |
@@ -380,7 +389,8 @@
 //!
 //! - [`client`], [`config`], [`credentials`], [`signing`], [`endpoint`],
 //!   [`retry`], [`protocol`], [`error`]: the runtime.
-//! - [`validate`] and [`schema`]: what the generated code calls and builds.
+//! - [`validate`], [`schema`] and [`wire`]: what the generated code calls
+//!   and builds (validation, the `SCHEMA` constants, awsJson's serde adapters).
 //! - [`ecr`]: the Amazon ECR API; [`push`]: streaming layer (and image) push.
 //!
 //! The `docs/` folder of the repository has a page per topic: declaring an
@@ -403,7 +413,6 @@ pub mod credentials;
 pub mod ecr;
 pub mod endpoint;
 pub mod error;
-pub mod json;
 #[cfg(feature = "test-util")]
 pub mod mock;
 pub mod operation;
@@ -419,6 +428,7 @@ pub mod types;
 pub mod validate;
 #[cfg(any(feature = "scanning", feature = "lifecycle"))]
 pub mod waiters;
+pub mod wire;
 
 pub use client::Client;
 pub use config::{Config, ConfigBuilder, TimeoutConfig};
@@ -432,7 +442,7 @@ pub use operation::{Ecr, ModeledError, Operation, OperationError, Service, Servi
 /// takes (the same version as ecrkit's).
 pub use reqwest;
 pub use schema::{Schema, Shape};
-pub use types::Timestamp;
+pub use types::{Timestamp, TimestampParseError};
 pub use validate::{ValidationError, ValidationMode, Violation};
 
 /// A pattern with Unicode classes (`\p{..}`), which regex-lite cannot run:
@@ -464,14 +474,17 @@ macro_rules! __unicode_pattern {
 pub mod __private {
     pub use crate::__unicode_pattern;
     pub use crate::error::{ErrorMeta, UnmodeledError};
-    pub use crate::json::{AsBlob, FromJson, JsonError, JsonReader, JsonWriter, ToJson};
     pub use crate::operation::{
         Ecr, MessageSlot, ModeledError, Operation, OperationError, Service, check_target_prefix,
         parse_modeled, unmodeled,
     };
     pub use crate::schema::{Constraint, Kind, Member, Number, Schema, SchemaType, Shape};
-    pub use crate::validate::{Pattern, Validate, Validator};
+    pub use crate::validate::{Pattern, Validate, ValidationError, Validator};
+    pub use crate::wire::{
+        MapOnly, base64_blob, deserialize_enum, deserialize_unit, float, serialize_unit,
+    };
     pub use crate::{Client, Error};
+    pub use serde;
     pub use std::option::Option;
     pub use std::result::Result;
     pub use std::string::String;

@@ -1,9 +1,11 @@
 //! The traits the macros implement, and the service descriptors.
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
 use crate::error::{ErrorMeta, UnmodeledError};
-use crate::json::{FromJson, ToJson};
 use crate::schema::Shape;
-use crate::validate::Validate;
+use crate::validate::{Validate, ValidationError, Validator};
 
 /// What a service needs to be called: how it is signed, where it lives and
 /// which awsJson version it speaks.
@@ -65,9 +67,9 @@ pub const fn check_target_prefix(target_prefix: &str, target: &str) {
 }
 
 /// A request declared with `#[aws_operation]`.
-pub trait Operation: Shape + Validate + ToJson + Send + Sync {
+pub trait Operation: Shape + Validate + Serialize + Send + Sync {
     /// The response.
-    type Output: FromJson + Send;
+    type Output: DeserializeOwned + Send;
     /// The operation's error enum (generated as `<Name>Error`).
     type Error: OperationError;
     /// The service the operation belongs to.
@@ -77,10 +79,19 @@ pub trait Operation: Shape + Validate + ToJson + Send + Sync {
     /// The `X-Amz-Target` header.
     const TARGET: &'static str;
 
-    /// The JSON body of the request, written into `buf`.
-    fn write_body(&self, buf: &mut Vec<u8>) {
-        let mut w = crate::json::JsonWriter::new(buf);
-        self.write_json(&mut w);
+    /// The JSON body of the request (serde_json), appended to `buf`.
+    ///
+    /// Fails only if a member's own `Serialize` impl does (the generated
+    /// ones do not).
+    fn write_body(&self, buf: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        serde_json::to_writer(buf, self)
+    }
+
+    /// Checks the request against the model's constraints and returns every
+    /// violation at once; the same check [`Client::send`](crate::Client::send)
+    /// runs under `ValidationMode::Enforce`.
+    fn validate(&self) -> Result<(), ValidationError> {
+        Validator::check(Self::NAME, self)
     }
 
     /// A lower bound of the body size, to size the buffer once.
@@ -99,7 +110,7 @@ pub trait OperationError: Sized + std::fmt::Debug + std::fmt::Display + Send {
 }
 
 /// An exception declared with `#[aws_error]`.
-pub trait ModeledError: FromJson {
+pub trait ModeledError: DeserializeOwned {
     /// The error code the service sends for it.
     const CODE: &'static str;
     /// Sets the `message` field from the message the runtime found (under
@@ -133,18 +144,9 @@ impl MessageSlot for String {
 /// caller falls back to the unmodeled variant (the code and request id are
 /// kept either way).
 pub fn parse_modeled<T: ModeledError>(body: &[u8], meta: &ErrorMeta) -> Option<T> {
-    let mut error: T = crate::json::from_json(or_empty_object(body)).ok()?;
+    let mut error: T = crate::protocol::parse_output(body).ok()?;
     error.fill_message(meta.message.as_deref());
     Some(error)
-}
-
-/// An empty (or all white space) body reads as `{}`.
-fn or_empty_object(body: &[u8]) -> &[u8] {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        body
-    }
 }
 
 /// The unmodeled variant's payload.

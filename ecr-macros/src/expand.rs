@@ -260,46 +260,43 @@ fn struct_tokens(m: &StructModel) -> TokenStream {
     let attrs = &m.attrs;
     let name = ident.to_string();
 
-    // The struct as written (minus the DSL's attributes), and its reader:
-    // one closure over the member names, handed to the runtime's
-    // non-generic `JsonReader::object`.
+    // The struct as written (minus the DSL's attributes), with serde's
+    // derives reached through the runtime (a downstream crate depends on
+    // the runtime alone). `remote = "Self"` makes the derives inherent
+    // functions, which the trait impls below call: deserialization goes
+    // through `MapOnly`, so a structure is read from an object only.
+    let serde_path = format!("{}::__private::serde", root.to_string().replace(' ', ""));
+    let adapter = |name: &str| format!("{}::__private::{name}", root.to_string().replace(' ', ""));
     let fields = m.fields.iter().map(|f| {
-        let (fattrs, fvis, fident, fty) = (&f.attrs, &f.vis, &f.ident, &f.ty);
-        quote!(#(#fattrs)* #fvis #fident: #fty)
-    });
-    let slots: Vec<_> = (0..m.fields.len())
-        .map(|i| format_ident!("__ecr_f{}", i))
-        .collect();
-    let slot_decls = m.fields.iter().zip(&slots).map(|(f, slot)| {
-        let fty = &f.ty;
-        quote!(let mut #slot: #p::Option<#fty> = #p::Option::None;)
-    });
-    let slot_reads = m.fields.iter().zip(&slots).map(|(f, slot)| {
-        let wire = &f.wire_name;
-        // One call per member into a helper shared by every member of the
-        // same type: the closure stays a table of names.
-        let read = match (f.base64, f.ftype.optional) {
-            (true, true) => quote!(read_base64_opt_into),
-            (true, false) => quote!(read_base64_into),
-            _ => quote!(read_into),
-        };
-        quote!(#wire => __ecr_r.#read(&mut #slot),)
-    });
-    let slot_finish = m.fields.iter().zip(&slots).map(|(f, slot)| {
-        let (fident, wire) = (&f.ident, &f.wire_name);
+        let (fattrs, fvis, fident, fty, wire) = (&f.attrs, &f.vis, &f.ident, &f.ty, &f.wire_name);
+        let mut serde_args = vec![quote!(rename = #wire)];
         if f.ftype.optional {
-            quote!(#fident: #p::Option::unwrap_or_default(#slot),)
-        } else {
-            quote!(#fident: __ecr_r.required(#slot, #wire)?,)
+            serde_args.push(quote!(
+                default,
+                skip_serializing_if = "::core::option::Option::is_none"
+            ));
         }
+        if f.base64 {
+            let with = adapter("base64_blob");
+            serde_args.push(quote!(with = #with));
+        } else if f.ftype.shape.holds_float() {
+            let with = adapter("float");
+            serde_args.push(quote!(with = #with));
+        }
+        quote!(#(#fattrs)* #[serde(#(#serde_args),*)] #fvis #fident: #fty)
     });
     let definition = if m.unit {
         quote! {
             #(#attrs)*
             #vis struct #ident;
-            impl #p::FromJson for #ident {
-                fn read_json(__ecr_r: &mut #p::JsonReader<'_>) -> #p::Result<Self, #p::JsonError> {
-                    __ecr_r.skip()?;
+            impl #p::serde::Serialize for #ident {
+                fn serialize<__S: #p::serde::Serializer>(&self, __ecr_s: __S) -> #p::Result<__S::Ok, __S::Error> {
+                    #p::serialize_unit(#name, __ecr_s)
+                }
+            }
+            impl<'de> #p::serde::Deserialize<'de> for #ident {
+                fn deserialize<__D: #p::serde::Deserializer<'de>>(__ecr_d: __D) -> #p::Result<Self, __D::Error> {
+                    #p::deserialize_unit(__ecr_d)?;
                     #p::Result::Ok(#ident)
                 }
             }
@@ -307,30 +304,22 @@ fn struct_tokens(m: &StructModel) -> TokenStream {
     } else {
         quote! {
             #(#attrs)*
+            #[derive(#p::serde::Serialize, #p::serde::Deserialize)]
+            #[serde(crate = #serde_path, remote = "Self")]
             #vis struct #ident { #(#fields,)* }
-            impl #p::FromJson for #ident {
-                fn read_json(__ecr_r: &mut #p::JsonReader<'_>) -> #p::Result<Self, #p::JsonError> {
-                    #(#slot_decls)*
-                    __ecr_r.object(&mut |__ecr_r, __ecr_key| {
-                        match __ecr_key {
-                            #(#slot_reads)*
-                            _ => __ecr_r.skip(),
-                        }
-                    })?;
-                    #p::Result::Ok(#ident { #(#slot_finish)* })
+            impl #p::serde::Serialize for #ident {
+                fn serialize<__S: #p::serde::Serializer>(&self, __ecr_s: __S) -> #p::Result<__S::Ok, __S::Error> {
+                    #ident::serialize(self, __ecr_s)
+                }
+            }
+            impl<'de> #p::serde::Deserialize<'de> for #ident {
+                fn deserialize<__D: #p::serde::Deserializer<'de>>(__ecr_d: __D) -> #p::Result<Self, __D::Error> {
+                    #ident::deserialize(#p::MapOnly(__ecr_d))
                 }
             }
         }
     };
 
-    let members = m.fields.iter().map(|f| {
-        let (fident, wire) = (&f.ident, &f.wire_name);
-        if f.base64 {
-            quote!(__ecr_w.member_base64(#wire, &self.#fident);)
-        } else {
-            quote!(__ecr_w.member(#wire, &self.#fident);)
-        }
-    });
     let validations = m.fields.iter().map(|f| field_validation(f, &p));
     let schema_members = m.fields.iter().map(|f| {
         let (fident, wire, fty) = (f.ident.to_string(), &f.wire_name, &f.ty);
@@ -366,13 +355,6 @@ fn struct_tokens(m: &StructModel) -> TokenStream {
                 fn validate_into(&self, __ecr_v: &mut #p::Validator) {
                     let _ = &__ecr_v;
                     #(#validations)*
-                }
-            }
-            impl #p::ToJson for #ident {
-                fn write_json(&self, __ecr_w: &mut #p::JsonWriter<'_>) {
-                    __ecr_w.begin_object();
-                    #(#members)*
-                    __ecr_w.end_object();
                 }
             }
         }
@@ -482,7 +464,7 @@ fn operation_tokens(
     let errors = &op.errors;
     let blob_hint = m.fields.iter().filter(|f| f.base64).map(|f| {
         let fident = &f.ident;
-        quote!(+ #p::AsBlob::as_blob(&self.#fident).map_or(0, |b| b.len() / 3 * 4 + 8))
+        quote!(+ #p::base64_blob::Blob::bytes(&self.#fident).map_or(0, |b| b.len() / 3 * 4 + 8))
     });
     let doc_error = format!("The errors `{}` can return.", ident);
     let doc_send = format!("Validates and sends this `{op_name}` request.");
@@ -546,6 +528,13 @@ fn operation_tokens(
             /// The schema of this request: every member, its wire name, type and constraints.
             pub const SCHEMA: &'static #p::Schema = <Self as #p::Shape>::SCHEMA;
 
+            /// Checks this request against the model's constraints and returns
+            /// every violation at once, without a client: the check `send`
+            /// makes under `ValidationMode::Enforce`.
+            pub fn validate(&self) -> #p::Result<(), #p::ValidationError> {
+                <Self as #p::Operation>::validate(self)
+            }
+
             #[doc = #doc_send]
             pub async fn send(&self, client: &#p::Client) -> #p::Result<#output, #p::Error<#error_ident>> {
                 client.send(self).await
@@ -606,15 +595,14 @@ fn enum_tokens(m: &EnumModel) -> TokenStream {
         }
 
         const _: () = {
-            impl #p::FromJson for #ident {
-                fn read_json(__ecr_r: &mut #p::JsonReader<'_>) -> #p::Result<Self, #p::JsonError> {
-                    let __ecr_s = __ecr_r.string()?;
-                    #p::Result::Ok(<Self as ::core::convert::From<&str>>::from(&__ecr_s))
+            impl #p::serde::Serialize for #ident {
+                fn serialize<__S: #p::serde::Serializer>(&self, __ecr_s: __S) -> #p::Result<__S::Ok, __S::Error> {
+                    __ecr_s.serialize_str(self.as_str())
                 }
             }
-            impl #p::ToJson for #ident {
-                fn write_json(&self, __ecr_w: &mut #p::JsonWriter<'_>) {
-                    __ecr_w.string(self.as_str())
+            impl<'de> #p::serde::Deserialize<'de> for #ident {
+                fn deserialize<__D: #p::serde::Deserializer<'de>>(__ecr_d: __D) -> #p::Result<Self, __D::Error> {
+                    #p::deserialize_enum(__ecr_d)
                 }
             }
             impl #p::Validate for #ident {

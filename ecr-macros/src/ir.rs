@@ -67,6 +67,15 @@ impl TypeShape {
     pub fn is_blob(&self) -> bool {
         matches!(self, TypeShape::Bytes | TypeShape::VecU8)
     }
+    /// Whether values of this type are or hold floats (awsJson writes NaN
+    /// and the infinities as strings, through the runtime's float adapter).
+    pub fn holds_float(&self) -> bool {
+        match self {
+            TypeShape::Float { .. } => true,
+            TypeShape::List(t) | TypeShape::Map(t) => t.holds_float(),
+            _ => false,
+        }
+    }
     /// Whether values of this type can hold shapes or enums with rules of their own.
     pub fn may_nest(&self) -> bool {
         match self {

@@ -34,8 +34,9 @@ fuzz_target!(|input: Input<'_>| {
         let n = rest * usize::from(cut) / usize::from(u16::MAX);
         let piece = &layer[at..at + n];
         if as_part {
-            let part =
-                header.encode_with_digest(std::mem::take(&mut buf), at as u64, piece, &mut digest);
+            let part = header
+                .encode_with_digest(std::mem::take(&mut buf), at as u64, piece, &mut digest)
+                .expect("the declaration streams");
             assert_eq!(part.body.sha256, sha256_hex(&part.body.bytes));
             assert_eq!(part.len, n as u64);
             buf = Vec::from(part.body.bytes);

@@ -53,10 +53,33 @@ fn error_of<O: Operation>(code: &str, body: &[u8], meta: &ErrorMeta) {
     let _ = (full.to_string(), full.request_id().map(str::len));
 }
 
+/// What parses as `O`'s output is written back with serde_json and read
+/// again: the second reading is the same value (compared as JSON values, so
+/// that map order and NaN, written as `"NaN"`, compare), and the writing
+/// never fails.
+fn roundtrip_of<O: Operation>(body: &[u8])
+where
+    O::Output: serde::Serialize,
+{
+    let Ok(out) = ecrkit::protocol::parse_output::<O::Output>(body) else {
+        return;
+    };
+    let written = serde_json::to_vec(&out).expect("a parsed output serializes");
+    let again: O::Output = ecrkit::protocol::parse_output(&written)
+        .unwrap_or_else(|e| panic!("what was written does not read back: {e}"));
+    let rewritten = serde_json::to_vec(&again).expect("serializes");
+    let (a, b): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_slice(&written).expect("valid JSON"),
+        serde_json::from_slice(&rewritten).expect("valid JSON"),
+    );
+    assert_eq!(a, b, "a round trip changed the value");
+}
+
 macro_rules! operations {
     ($($op:ident),* $(,)?) => {
         const OUTPUTS: &[fn(&[u8])] = &[$(output_of::<$op>),*];
         const ERRORS: &[fn(&str, &[u8], &ErrorMeta)] = &[$(error_of::<$op>),*];
+        const ROUNDTRIPS: &[fn(&[u8])] = &[$(roundtrip_of::<$op>),*];
     };
 }
 
@@ -128,6 +151,12 @@ operations!(
 /// Parses `body` as the output of operation `index` (modulo the count).
 pub fn parse_output(index: usize, body: &[u8]) {
     OUTPUTS[index % OUTPUTS.len()](body)
+}
+
+/// Round-trips `body` through the output of operation `index` (modulo the
+/// count).
+pub fn roundtrip_output(index: usize, body: &[u8]) {
+    ROUNDTRIPS[index % ROUNDTRIPS.len()](body)
 }
 
 /// Builds the error of operation `index` (modulo the count).

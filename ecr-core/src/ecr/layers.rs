@@ -146,6 +146,10 @@ pub struct InitiateLayerUploadResponse {
 )]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UploadLayerPart {
+    /// Layer part blob.
+    #[base64]
+    #[length(max = 20971520)]
+    pub layer_part_blob: bytes::Bytes,
     /// The registry's AWS account id; the caller's when `None`.
     #[pattern("[0-9]{12}")]
     pub registry_id: Option<String>,
@@ -162,10 +166,6 @@ pub struct UploadLayerPart {
     /// Part last byte.
     #[range(0, 1152921504606846976)]
     pub part_last_byte: i64,
-    /// Layer part blob.
-    #[base64]
-    #[length(max = 20971520)]
-    pub layer_part_blob: bytes::Bytes,
 }
 
 /// The response of `UploadLayerPart`.

@@ -198,12 +198,12 @@ pub const OPERATIONS: &[&crate::Schema] = &[
 pub fn validate_request_json(
     operation: &str,
     json: &[u8],
-) -> Option<Result<Result<(), crate::ValidationError>, crate::json::JsonError>> {
-    fn check<O: crate::Operation + crate::json::FromJson>(
+) -> Option<Result<Result<(), crate::ValidationError>, crate::protocol::ParseError>> {
+    fn check<O: crate::Operation + serde::de::DeserializeOwned>(
         json: &[u8],
-    ) -> Result<Result<(), crate::ValidationError>, crate::json::JsonError> {
-        let request: O = crate::json::from_json(json)?;
-        Ok(crate::validate::Validator::check(O::NAME, &request))
+    ) -> Result<Result<(), crate::ValidationError>, crate::protocol::ParseError> {
+        let request: O = crate::protocol::from_json(json)?;
+        Ok(request.validate())
     }
     match operation {
         #[cfg(feature = "layers")]

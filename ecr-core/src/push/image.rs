@@ -17,7 +17,7 @@ use super::{LayerPush, Progress, PushError};
 use crate::client::Client;
 use crate::ecr::{BatchCheckLayerAvailability, LayerAvailability, PutImage, PutImageError};
 use crate::error::Error;
-use crate::json::{FromJson, JsonError, JsonReader, JsonWriter, from_json};
+use crate::protocol::from_json;
 
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
@@ -157,98 +157,60 @@ struct Plan {
 }
 
 /// An OCI content descriptor (`mediaType`, `digest`, `size`, `annotations`).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Descriptor {
+    #[serde(default)]
     media_type: String,
     digest: String,
     size: u64,
+    #[serde(default)]
     annotations: std::collections::HashMap<String, String>,
 }
 
-impl FromJson for Descriptor {
-    fn read_json(r: &mut JsonReader<'_>) -> Result<Self, JsonError> {
-        let (mut media_type, mut digest, mut size, mut annotations) = (None, None, None, None);
-        r.object(&mut |r, key| {
-            match key {
-                "mediaType" => media_type = FromJson::read_json(r)?,
-                "digest" => digest = Some(FromJson::read_json(r)?),
-                "size" => size = Some(FromJson::read_json(r)?),
-                "annotations" => annotations = FromJson::read_json(r)?,
-                _ => r.skip()?,
-            }
-            Ok(())
-        })?;
-        Ok(Self {
-            media_type: media_type.unwrap_or_default(),
-            digest: digest.ok_or_else(|| r.missing("digest"))?,
-            size: size.ok_or_else(|| r.missing("size"))?,
-            annotations: annotations.unwrap_or_default(),
-        })
-    }
-}
-
 /// An image index or manifest: what the push needs of either.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct ManifestDoc {
     media_type: Option<String>,
     config: Option<Descriptor>,
+    #[serde(default, deserialize_with = "null_as_empty")]
     layers: Vec<Descriptor>,
+    #[serde(default, deserialize_with = "null_as_empty")]
     manifests: Vec<Descriptor>,
 }
 
-impl FromJson for ManifestDoc {
-    fn read_json(r: &mut JsonReader<'_>) -> Result<Self, JsonError> {
-        let mut doc = ManifestDoc {
-            media_type: None,
-            config: None,
-            layers: Vec::new(),
-            manifests: Vec::new(),
-        };
-        r.object(&mut |r, key| {
-            match key {
-                "mediaType" => doc.media_type = FromJson::read_json(r)?,
-                "config" => doc.config = FromJson::read_json(r)?,
-                "layers" => doc.layers = <Option<_>>::read_json(r)?.unwrap_or_default(),
-                "manifests" => doc.manifests = <Option<_>>::read_json(r)?.unwrap_or_default(),
-                _ => r.skip()?,
-            }
-            Ok(())
-        })?;
-        Ok(doc)
-    }
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Descriptor>, D::Error> {
+    Ok(<Option<Vec<Descriptor>> as serde::Deserialize>::deserialize(d)?.unwrap_or_default())
 }
 
 /// One image of a `docker save` archive's `manifest.json`.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
 struct DockerSaveEntry {
     config: String,
     repo_tags: Option<Vec<String>>,
     layers: Vec<String>,
 }
 
-impl FromJson for DockerSaveEntry {
-    fn read_json(r: &mut JsonReader<'_>) -> Result<Self, JsonError> {
-        let (mut config, mut repo_tags, mut layers) = (None, None, None);
-        r.object(&mut |r, key| {
-            match key {
-                "Config" => config = Some(FromJson::read_json(r)?),
-                "RepoTags" => repo_tags = FromJson::read_json(r)?,
-                "Layers" => layers = Some(FromJson::read_json(r)?),
-                _ => r.skip()?,
-            }
-            Ok(())
-        })?;
-        Ok(Self {
-            config: config.ok_or_else(|| r.missing("Config"))?,
-            repo_tags,
-            layers: layers.ok_or_else(|| r.missing("Layers"))?,
-        })
-    }
+/// The Docker image manifest built for a `docker save` archive, members in
+/// the order Docker writes them.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DockerManifest<'a> {
+    schema_version: u32,
+    media_type: &'a str,
+    config: WrittenDescriptor<'a>,
+    layers: Vec<WrittenDescriptor<'a>>,
 }
 
-fn write_descriptor(w: &mut JsonWriter<'_>, media_type: &str, size: u64, digest: &str) {
-    w.begin_object();
-    w.member("mediaType", media_type);
-    w.member("size", &size);
-    w.member("digest", digest);
-    w.end_object();
+/// A descriptor as Docker writes it.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WrittenDescriptor<'a> {
+    media_type: &'a str,
+    size: u64,
+    digest: String,
 }
 
 fn sha256_digest(bytes: &[u8]) -> String {
@@ -467,20 +429,15 @@ fn plan_docker_save(store: &TarStore, tag: Option<&str>) -> Result<Plan, ImagePu
             offset: config_offset,
         },
     }];
-    // The manifest, written in the order Docker writes it.
-    let mut manifest = Vec::with_capacity(256 + 160 * entry.layers.len());
-    let mut w = JsonWriter::new(&mut manifest);
-    w.begin_object();
-    w.member("schemaVersion", &2);
-    w.member("mediaType", DOCKER_MANIFEST);
-    w.key("config");
-    write_descriptor(&mut w, DOCKER_CONFIG, config.len() as u64, &config_digest);
-    w.key("layers");
-    w.begin_array();
+    let mut layers = Vec::with_capacity(entry.layers.len());
     for name in &entry.layers {
         let (offset, size) = store.range(name)?;
         let digest = hash_range(&store.path, offset, size)?;
-        write_descriptor(&mut w, DOCKER_LAYER_TAR, size, &digest);
+        layers.push(WrittenDescriptor {
+            media_type: DOCKER_LAYER_TAR,
+            size,
+            digest: digest.clone(),
+        });
         blobs.push(Blob {
             digest,
             size,
@@ -490,8 +447,17 @@ fn plan_docker_save(store: &TarStore, tag: Option<&str>) -> Result<Plan, ImagePu
             },
         });
     }
-    w.end_array();
-    w.end_object();
+    let manifest = serde_json::to_vec(&DockerManifest {
+        schema_version: 2,
+        media_type: DOCKER_MANIFEST,
+        config: WrittenDescriptor {
+            media_type: DOCKER_CONFIG,
+            size: config.len() as u64,
+            digest: config_digest.clone(),
+        },
+        layers,
+    })
+    .map_err(|e| source_err(&store.path, format!("manifest: {e}")))?;
     let bytes = Bytes::from(manifest);
     let tag = tag.map(str::to_owned).or_else(|| {
         entry

@@ -6,7 +6,7 @@ use renamed::{Caption, Color, Label, Paint, Ping, Renamed, WetPaintException};
 
 fn write_body<O: Operation>(op: &O) -> String {
     let mut buf = Vec::new();
-    op.write_body(&mut buf);
+    op.write_body(&mut buf).expect("serializes");
     String::from_utf8(buf).expect("JSON is UTF-8")
 }
 

@@ -16,7 +16,7 @@ pub struct GetNothing;
 
 fn main() {
     let mut body = Vec::new();
-    GetNothing.write_body(&mut body);
+    GetNothing.write_body(&mut body).expect("serializes");
     assert_eq!(body, b"{}");
     assert!(ecrkit::validate::Validator::check("GetNothing", &GetNothing).is_ok());
     assert!(GetNothing::SCHEMA.members.is_empty());
