@@ -109,6 +109,7 @@ impl Service for ProtocolTestService {
         json_version: "1.1",
         target_prefix: "JsonProtocol",
         env_name: "JSON_PROTOCOL",
+        query_compatible: false,
     };
 }
 

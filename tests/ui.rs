@@ -23,5 +23,9 @@ fn ui() {
     t.compile_fail("ui/unsupported-item/*.rs");
     t.compile_fail("ui/enum/*.rs");
     t.compile_fail("ui/multiple-errors/*.rs");
+    t.compile_fail("ui/timestamp-format/*.rs");
+    t.compile_fail("ui/endpoint-trait/*.rs");
+    t.compile_fail("ui/constraint-sets/*.rs");
+    t.compile_fail("ui/request-compression/*.rs");
     t.pass("ui/pass/*.rs");
 }

@@ -63,6 +63,27 @@ impl PreparedBody {
     }
 }
 
+/// How one request goes out beyond its body: the host prefix of Smithy's
+/// endpoint trait, and the body's content encoding when it was compressed.
+#[derive(Debug, Clone, Default)]
+pub struct RequestOptions {
+    /// Prepended to the endpoint's host (`foo.` for `foo.example.com`).
+    pub host_prefix: Option<String>,
+    /// The body's `Content-Encoding` (`gzip`), signed with the request.
+    pub content_encoding: Option<&'static str>,
+}
+
+/// Gzips a request body (flate2's default level).
+fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 2 + 64),
+        flate2::Compression::default(),
+    );
+    encoder.write_all(body)?;
+    encoder.finish()
+}
+
 /// A successful response.
 #[derive(Debug)]
 pub struct RawResponse {
@@ -97,6 +118,17 @@ pub enum InvokeError {
     Signing(SigningError),
     /// Misconfiguration.
     Config(String),
+}
+
+/// What one attempt sends: the same for every attempt of a call.
+#[derive(Clone, Copy)]
+struct Outgoing<'a> {
+    service: &'a ServiceInfo,
+    url: &'a reqwest::Url,
+    region: &'a str,
+    target: &'a str,
+    body: &'a PreparedBody,
+    options: &'a RequestOptions,
 }
 
 enum AttemptError {
@@ -199,6 +231,14 @@ impl Client {
     /// Validates, serializes and sends an operation.
     pub async fn send<O: Operation + 'static>(&self, op: &O) -> Result<O::Output, Error<O::Error>> {
         self.validate(op)?;
+        let host_prefix = match op.host_prefix() {
+            _ if self.inner.config.disable_host_prefix => None,
+            None => None,
+            Some(Ok(prefix)) => Some(prefix),
+            // A value that is not a host label would steer the request to
+            // another host: refused whatever the validation mode.
+            Some(Err(e)) => return Err(Error::Validation(e)),
+        };
         #[cfg(feature = "test-util")]
         if let Some(mocks) = &self.inner.mocks {
             return mocks.respond(Some(op));
@@ -207,8 +247,22 @@ impl Client {
         op.write_body(&mut buf).map_err(|e| Error::Request {
             message: e.to_string(),
         })?;
+        let compression = &self.inner.config.request_compression;
+        let content_encoding = (O::REQUEST_COMPRESSION
+            && !compression.disabled
+            && buf.len() >= compression.min_size_bytes as usize)
+            .then_some("gzip");
+        if content_encoding.is_some() {
+            buf = gzip(&buf).map_err(|e| Error::Request {
+                message: format!("could not compress the request: {e}"),
+            })?;
+        }
         let body = PreparedBody::new(Bytes::from(buf));
-        self.send_prepared::<O>(body).await
+        let options = RequestOptions {
+            host_prefix,
+            content_encoding,
+        };
+        self.dispatch::<O>(body, &options).await
     }
 
     /// Validates an operation according to the configured mode.
@@ -228,7 +282,9 @@ impl Client {
     }
 
     /// Sends a body already built (and hashed) for operation `O`; the body
-    /// is not validated again.
+    /// is not validated again (and goes uncompressed, to the endpoint's
+    /// host: an operation with a host prefix goes through
+    /// [`send`](Self::send)).
     pub async fn send_prepared<O: Operation + 'static>(
         &self,
         body: PreparedBody,
@@ -237,8 +293,16 @@ impl Client {
         if let Some(mocks) = &self.inner.mocks {
             return mocks.respond::<O>(None);
         }
+        self.dispatch::<O>(body, &RequestOptions::default()).await
+    }
+
+    async fn dispatch<O: Operation>(
+        &self,
+        body: PreparedBody,
+        options: &RequestOptions,
+    ) -> Result<O::Output, Error<O::Error>> {
         match self
-            .invoke(&O::Service::INFO, O::NAME, O::TARGET, body)
+            .invoke_with(&O::Service::INFO, O::NAME, O::TARGET, body, options)
             .await
         {
             Ok(resp) => {
@@ -280,8 +344,23 @@ impl Client {
         target: &str,
         body: PreparedBody,
     ) -> Result<RawResponse, InvokeError> {
+        self.invoke_with(service, operation, target, body, &RequestOptions::default())
+            .await
+    }
+
+    /// [`invoke`](Self::invoke) with a host prefix and a content encoding.
+    pub async fn invoke_with(
+        &self,
+        service: &ServiceInfo,
+        operation: &'static str,
+        target: &str,
+        body: PreparedBody,
+        options: &RequestOptions,
+    ) -> Result<RawResponse, InvokeError> {
         let span = tracing::info_span!("aws.operation", operation, bytes = body.bytes.len());
-        let run = self.invoke_inner(service, target, body).instrument(span);
+        let run = self
+            .invoke_inner(service, target, body, options)
+            .instrument(span);
         match self.inner.config.timeouts.operation {
             Some(limit) => {
                 tokio::time::timeout(limit, run)
@@ -300,6 +379,7 @@ impl Client {
         service: &ServiceInfo,
         target: &str,
         body: PreparedBody,
+        options: &RequestOptions,
     ) -> Result<RawResponse, InvokeError> {
         let config = &self.inner.config;
         let http = self
@@ -307,9 +387,14 @@ impl Client {
             .http
             .as_ref()
             .map_err(|e| InvokeError::Config(e.to_string()))?;
-        let url = self.endpoint_for(service).map_err(InvokeError::Config)?;
+        let mut url = self.endpoint_for(service).map_err(InvokeError::Config)?;
         if self.inner.trusts_nothing && url.scheme() == "https" {
             return Err(InvokeError::Config(crate::transport::NO_ROOTS.to_owned()));
+        }
+        if let Some(prefix) = &options.host_prefix {
+            let host = url.host_str().unwrap_or_default().to_owned();
+            url.set_host(Some(&format!("{prefix}{host}")))
+                .map_err(|e| InvokeError::Config(format!("host prefix {prefix:?}: {e}")))?;
         }
         let region = config
             .region
@@ -331,7 +416,18 @@ impl Client {
                 request_id = tracing::field::Empty
             );
             let result = self
-                .attempt(http, service, &url, &region, target, &body, &credentials)
+                .attempt(
+                    http,
+                    &Outgoing {
+                        service,
+                        url: &url,
+                        region: &region,
+                        target,
+                        body: &body,
+                        options,
+                    },
+                    &credentials,
+                )
                 .instrument(span.clone())
                 .await;
             let error = match result {
@@ -427,17 +523,20 @@ impl Client {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn attempt(
         &self,
         http: &reqwest::Client,
-        service: &ServiceInfo,
-        url: &reqwest::Url,
-        region: &str,
-        target: &str,
-        body: &PreparedBody,
+        request: &Outgoing<'_>,
         credentials: &crate::credentials::Credentials,
     ) -> Result<RawResponse, AttemptError> {
+        let Outgoing {
+            service,
+            url,
+            region,
+            target,
+            body,
+            options,
+        } = *request;
         let config = &self.inner.config;
         let host = match (url.host_str(), url.port()) {
             (Some(h), Some(p)) => format!("{h}:{p}"),
@@ -448,11 +547,17 @@ impl Client {
             "1.0" => "application/x-amz-json-1.0",
             _ => "application/x-amz-json-1.1",
         };
-        let unsigned = [
+        let mut unsigned = vec![
             ("content-type", content_type),
             ("host", host.as_str()),
             ("x-amz-target", target),
         ];
+        if let Some(encoding) = options.content_encoding {
+            unsigned.push(("content-encoding", encoding));
+        }
+        if service.query_compatible {
+            unsigned.push(("x-amzn-query-mode", "true"));
+        }
         let scope = SigningScope {
             region,
             service: service.signing_name,
@@ -467,11 +572,13 @@ impl Client {
             scope,
         )
         .map_err(AttemptError::Signing)?;
-        let mut request = http
-            .post(url.clone())
-            .header("content-type", content_type)
-            .header("x-amz-target", target)
-            .body(body.bytes.clone());
+        let mut request = http.post(url.clone());
+        for (name, value) in &unsigned {
+            if *name != "host" {
+                request = request.header(*name, *value);
+            }
+        }
+        let mut request = request.body(body.bytes.clone());
         for (name, value) in signed {
             request = request.header(name, value);
         }
@@ -500,7 +607,7 @@ impl Client {
             .get("date")
             .and_then(|v| v.to_str().ok())
             .and_then(httpdate_parse);
-        let meta = protocol::parse_error(status, &headers, &bytes);
+        let meta = protocol::parse_error_of(service, status, &headers, &bytes);
         Err(AttemptError::Service {
             meta,
             body: bytes,

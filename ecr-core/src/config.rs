@@ -79,6 +79,35 @@ pub struct Config {
     /// A PEM file of certificates to trust besides the roots, for a client
     /// this crate builds (`AWS_CA_BUNDLE`, the profile's `ca_bundle`).
     pub ca_bundle: Option<PathBuf>,
+    /// Leave out the host prefixes of Smithy's endpoint trait (as the SDKs'
+    /// `disableHostPrefixInjection`): requests go to the endpoint's host as
+    /// it is.
+    pub disable_host_prefix: bool,
+    /// The compression of request bodies for operations that declare it.
+    pub request_compression: RequestCompressionConfig,
+}
+
+/// Request compression (Smithy's `@requestCompression`, gzip), as the AWS
+/// SDKs configure it
+/// (<https://docs.aws.amazon.com/sdkref/latest/guide/feature-compression.html>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestCompressionConfig {
+    /// Never compress (`AWS_DISABLE_REQUEST_COMPRESSION`,
+    /// `disable_request_compression`).
+    pub disabled: bool,
+    /// Compress bodies of at least this many bytes (default 10240, at most
+    /// 10485760; `AWS_REQUEST_MIN_COMPRESSION_SIZE_BYTES`,
+    /// `request_min_compression_size_bytes`).
+    pub min_size_bytes: u32,
+}
+
+impl Default for RequestCompressionConfig {
+    fn default() -> Self {
+        Self {
+            disabled: false,
+            min_size_bytes: 10_240,
+        }
+    }
 }
 
 impl Default for Config {
@@ -96,6 +125,8 @@ impl Default for Config {
             max_response_bytes: 64 << 20,
             http_client: None,
             ca_bundle: None,
+            disable_host_prefix: false,
+            request_compression: RequestCompressionConfig::default(),
         }
     }
 }
@@ -125,6 +156,7 @@ impl Config {
     /// | attempts | `AWS_MAX_ATTEMPTS` | `max_attempts` |
     /// | CA bundle | `AWS_CA_BUNDLE` | `ca_bundle` |
     /// | proxies | `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY` (either case; read by reqwest when the client is built) | |
+    /// | request compression | `AWS_DISABLE_REQUEST_COMPRESSION`, `AWS_REQUEST_MIN_COMPRESSION_SIZE_BYTES` | `disable_request_compression`, `request_min_compression_size_bytes` |
     ///
     /// An environment variable wins over the profile. The files are parsed
     /// by aws-config, as its credentials chain parses them. Credentials come
@@ -189,6 +221,24 @@ impl Config {
             match value.parse::<u32>() {
                 Ok(n) if n > 0 => config.retry.max_attempts = n,
                 _ => tracing::warn!(%value, "max attempts: expected a positive integer; ignored"),
+            }
+        }
+        if let Some(off) = flag(
+            "AWS_DISABLE_REQUEST_COMPRESSION",
+            "disable_request_compression",
+        ) {
+            config.request_compression.disabled = off;
+        }
+        if let Some(value) = setting(
+            "AWS_REQUEST_MIN_COMPRESSION_SIZE_BYTES",
+            "request_min_compression_size_bytes",
+        ) {
+            match value.parse::<u32>() {
+                Ok(n) if n <= 10_485_760 => config.request_compression.min_size_bytes = n,
+                _ => tracing::warn!(
+                    %value,
+                    "request_min_compression_size_bytes: expected 0 to 10485760; ignored"
+                ),
             }
         }
         config.endpoint_variant = EndpointVariant {
@@ -314,6 +364,19 @@ impl ConfigBuilder {
     /// or a private endpoint with a certificate from your own CA).
     pub fn with_ca_bundle(mut self, path: impl Into<PathBuf>) -> Self {
         self.config.ca_bundle = Some(path.into());
+        self
+    }
+
+    /// Leaves out the host prefixes of operations that declare one (Smithy's
+    /// endpoint trait): requests go to the endpoint's host unchanged.
+    pub fn with_host_prefix_disabled(mut self, disabled: bool) -> Self {
+        self.config.disable_host_prefix = disabled;
+        self
+    }
+
+    /// Sets request compression (for operations that declare it).
+    pub fn with_request_compression(mut self, compression: RequestCompressionConfig) -> Self {
+        self.config.request_compression = compression;
         self
     }
 

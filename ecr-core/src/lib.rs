@@ -269,6 +269,7 @@
 //!         json_version: "1.0",
 //!         target_prefix: "DynamoDB_20120810",
 //!         env_name: "DYNAMODB", // AWS_ENDPOINT_URL_DYNAMODB
+//!         query_compatible: false,
 //!     };
 //! }
 //!
@@ -431,9 +432,9 @@ pub mod waiters;
 pub mod wire;
 
 pub use client::Client;
-pub use config::{Config, ConfigBuilder, TimeoutConfig};
+pub use config::{Config, ConfigBuilder, RequestCompressionConfig, TimeoutConfig};
 pub use credentials::Credentials;
-pub use ecrkit_macros::{aws_enum, aws_error, aws_operation, aws_shape};
+pub use ecrkit_macros::{aws_constraint, aws_enum, aws_error, aws_operation, aws_shape};
 pub use error::{Error, ErrorMeta, UnmodeledError};
 /// The `http` crate, whose `HeaderMap` the protocol functions take.
 pub use http;
@@ -442,7 +443,7 @@ pub use operation::{Ecr, ModeledError, Operation, OperationError, Service, Servi
 /// takes (the same version as ecrkit's).
 pub use reqwest;
 pub use schema::{Schema, Shape};
-pub use types::{Timestamp, TimestampParseError};
+pub use types::{Document, Timestamp, TimestampParseError};
 pub use validate::{ValidationError, ValidationMode, Violation};
 
 /// A pattern with Unicode classes (`\p{..}`), which regex-lite cannot run:
@@ -476,12 +477,16 @@ pub mod __private {
     pub use crate::error::{ErrorMeta, UnmodeledError};
     pub use crate::operation::{
         Ecr, MessageSlot, ModeledError, Operation, OperationError, Service, check_target_prefix,
-        parse_modeled, unmodeled,
+        join_target, parse_modeled, target_str, unmodeled,
     };
     pub use crate::schema::{Constraint, Kind, Member, Number, Schema, SchemaType, Shape};
-    pub use crate::validate::{Pattern, Validate, ValidationError, Validator};
+    pub use crate::validate::{
+        AsNumber, AsStr, HasLength, LengthConstraint, NamedConstraint, NumberConstraint, Pattern,
+        StringConstraint, Validate, ValidationError, Validator, host_prefix,
+    };
     pub use crate::wire::{
-        MapOnly, base64_blob, deserialize_enum, deserialize_unit, float, serialize_unit,
+        MapOnly, base64_blob, date_time, deserialize_enum, deserialize_unit, epoch_seconds, float,
+        http_date, serialize_unit,
     };
     pub use crate::{Client, Error};
     pub use serde;

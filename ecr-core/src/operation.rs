@@ -23,6 +23,11 @@ pub struct ServiceInfo {
     pub target_prefix: &'static str,
     /// The service part of `AWS_ENDPOINT_URL_<SERVICE>` (`ECR`).
     pub env_name: &'static str,
+    /// The service declares `awsQueryCompatible` (it moved from the awsQuery
+    /// protocol): requests carry `x-amzn-query-mode: true`, and an error's
+    /// code is the one its `x-amzn-query-error` header names, as the
+    /// service's awsQuery clients knew it.
+    pub query_compatible: bool,
 }
 
 /// A service descriptor type, named by `#[aws_operation(service = S)]`.
@@ -42,6 +47,7 @@ impl Service for Ecr {
         json_version: "1.1",
         target_prefix: "AmazonEC2ContainerRegistry_V20150921",
         env_name: "ECR",
+        query_compatible: false,
     };
 }
 
@@ -66,6 +72,35 @@ pub const fn check_target_prefix(target_prefix: &str, target: &str) {
     }
 }
 
+/// The bytes of `prefix.name`: the `X-Amz-Target` of an operation that
+/// names its service and no `target`, joined when the program compiles.
+#[doc(hidden)]
+pub const fn join_target<const N: usize>(prefix: &str, name: &str) -> [u8; N] {
+    let (prefix, name) = (prefix.as_bytes(), name.as_bytes());
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < prefix.len() {
+        out[i] = prefix[i];
+        i += 1;
+    }
+    out[i] = b'.';
+    let mut j = 0;
+    while j < name.len() {
+        out[i + 1 + j] = name[j];
+        j += 1;
+    }
+    out
+}
+
+/// The joined target as text (both parts are text, so it always is).
+#[doc(hidden)]
+pub const fn target_str(bytes: &'static [u8]) -> &'static str {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(_) => panic!("a target is text"),
+    }
+}
+
 /// A request declared with `#[aws_operation]`.
 pub trait Operation: Shape + Validate + Serialize + Send + Sync {
     /// The response.
@@ -78,6 +113,16 @@ pub trait Operation: Shape + Validate + Serialize + Send + Sync {
     const NAME: &'static str;
     /// The `X-Amz-Target` header.
     const TARGET: &'static str;
+    /// Smithy's `@requestCompression` (gzip): the client compresses a body
+    /// of at least its configured minimum size.
+    const REQUEST_COMPRESSION: bool = false;
+
+    /// The host prefix of Smithy's endpoint trait, its labels filled from
+    /// the request (`None` when the operation has none); an error when a
+    /// label's value is not a host label.
+    fn host_prefix(&self) -> Option<Result<String, ValidationError>> {
+        None
+    }
 
     /// The JSON body of the request (serde_json), appended to `buf`.
     ///

@@ -70,6 +70,29 @@ pub fn parse_error(status: u16, headers: &http::HeaderMap, body: &[u8]) -> Error
     }
 }
 
+/// [`parse_error`] for `service`: for a service that declares
+/// `awsQueryCompatible`, the code is the one the `x-amzn-query-error`
+/// header names (`Customized;Sender` gives `Customized`), where present.
+pub fn parse_error_of(
+    service: &crate::operation::ServiceInfo,
+    status: u16,
+    headers: &http::HeaderMap,
+    body: &[u8],
+) -> ErrorMeta {
+    let mut meta = parse_error(status, headers, body);
+    if service.query_compatible
+        && let Some(code) = headers
+            .get("x-amzn-query-error")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+    {
+        meta.code = Some(code.to_owned());
+    }
+    meta
+}
+
 /// The request id of a response.
 pub fn request_id(headers: &http::HeaderMap) -> Option<String> {
     ["x-amzn-requestid", "x-amz-request-id"]

@@ -57,8 +57,11 @@ pub enum Kind {
     Float,
     /// A 64-bit float.
     Double,
-    /// Seconds since the epoch.
+    /// A point in time (epoch seconds on the wire, unless the member names
+    /// another format).
     Timestamp,
+    /// Untyped JSON (Smithy's `document`).
+    Document,
     /// A list; the item kind comes from the function.
     List(fn() -> Kind),
     /// A map with string keys; the value kind comes from the function.
@@ -81,6 +84,7 @@ impl Kind {
             Kind::Float => "float",
             Kind::Double => "double",
             Kind::Timestamp => "timestamp",
+            Kind::Document => "document",
             Kind::List(_) => "list",
             Kind::Map(_) => "map",
             Kind::Structure(_) => "structure",
@@ -147,6 +151,7 @@ kinds!(
     u16 => Kind::Integer, u32 => Kind::Integer, i64 => Kind::Long,
     f32 => Kind::Float, f64 => Kind::Double,
     bytes::Bytes => Kind::Blob, crate::types::Timestamp => Kind::Timestamp,
+    serde_json::Value => Kind::Document,
 );
 
 impl<T: SchemaType> SchemaType for Option<T> {

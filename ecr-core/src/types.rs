@@ -3,6 +3,11 @@
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// A Smithy `document`: untyped JSON, as serde_json holds it. A member of
+/// this type is written and read as it is (`null`, numbers, strings,
+/// arrays and objects alike).
+pub type Document = serde_json::Value;
+
 /// A point in time as AWS JSON services send it: seconds since the Unix
 /// epoch, possibly fractional.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -104,6 +109,23 @@ impl Timestamp {
     /// Parses an RFC 3339 date-time in UTC (`2026-12-01T06:07:08.963Z`).
     pub fn parse_rfc3339(text: &str) -> Result<Self, TimestampParseError> {
         Self::parse(text, aws_smithy_types::date_time::Format::DateTime)
+    }
+
+    /// Parses an RFC 3339 date-time with any UTC offset
+    /// (`2019-12-16T22:48:18-01:00`, or `Z`).
+    pub fn parse_rfc3339_with_offset(text: &str) -> Result<Self, TimestampParseError> {
+        Self::parse(
+            text,
+            aws_smithy_types::date_time::Format::DateTimeWithOffset,
+        )
+    }
+
+    /// The HTTP date of this instant (IMF-fixdate, whole seconds:
+    /// `Tue, 01 Dec 2026 06:07:08 GMT`).
+    pub fn to_http_date(&self) -> String {
+        self.smithy()
+            .fmt(aws_smithy_types::date_time::Format::HttpDate)
+            .unwrap_or_else(|_| format!("{}s since the epoch", self.secs))
     }
 
     /// Parses an HTTP date (IMF-fixdate, `Tue, 01 Dec 2026 06:07:08 GMT`).

@@ -191,6 +191,24 @@ impl Validator {
         }
     }
 
+    /// Checks an inclusive range given as [`Number`]s (a named constraint
+    /// set's, which does not know the member's type); `None` values are
+    /// skipped.
+    pub fn range_number<T: AsNumber + ?Sized>(
+        &mut self,
+        value: &T,
+        min: Option<Number>,
+        max: Option<Number>,
+    ) {
+        let Some(n) = value.as_number() else { return };
+        if let Some(min) = min.filter(|m| n.less_than(m)) {
+            self.report(format!("must be at least {min}, got {n}"));
+        }
+        if let Some(max) = max.filter(|m| m.less_than(&n)) {
+            self.report(format!("must be at most {max}, got {n}"));
+        }
+    }
+
     /// Checks that a string matches a pattern (unanchored, as Smithy's
     /// `pattern` trait defines it); `None` values are skipped.
     pub fn pattern<T: AsStr + ?Sized>(&mut self, value: &T, pattern: &Pattern) {
@@ -244,7 +262,8 @@ no_nested_rules!(
     f32,
     f64,
     bytes::Bytes,
-    crate::types::Timestamp
+    crate::types::Timestamp,
+    serde_json::Value
 );
 
 impl<T: Validate> Validate for Option<T> {
@@ -368,6 +387,124 @@ impl<T: InRange> InRange for Option<T> {
     type Num = T::Num;
     fn number(&self) -> Option<T::Num> {
         self.as_ref().and_then(InRange::number)
+    }
+}
+
+/// A numeric value as a [`Number`], for a named constraint set's `range`.
+pub trait AsNumber {
+    /// The value, or `None` for an absent value.
+    fn as_number(&self) -> Option<Number>;
+}
+macro_rules! as_number {
+    ($($t:ty => $v:ident),*) => {$(
+        impl AsNumber for $t {
+            fn as_number(&self) -> Option<Number> { Some(Number::$v((*self).into())) }
+        }
+    )*};
+}
+as_number!(i8 => Int, i16 => Int, i32 => Int, i64 => Int, u8 => Int, u16 => Int, u32 => Int, u64 => Int, f32 => Float, f64 => Float);
+impl<T: AsNumber> AsNumber for Option<T> {
+    fn as_number(&self) -> Option<Number> {
+        self.as_ref().and_then(AsNumber::as_number)
+    }
+}
+
+impl Number {
+    /// `self < other`, comparing integers exactly and anything with a float
+    /// as floats.
+    fn less_than(&self, other: &Number) -> bool {
+        match (self, other) {
+            (Number::Int(a), Number::Int(b)) => a < b,
+            (a, b) => a.as_f64() < b.as_f64(),
+        }
+    }
+
+    fn as_f64(&self) -> f64 {
+        match self {
+            Number::Int(i) => *i as f64,
+            Number::Float(f) => *f,
+        }
+    }
+}
+
+/// A named set of constraints, declared once with `#[aws_constraint(..)]`
+/// and named by members with `#[constraints(Name)]`.
+pub trait NamedConstraint {
+    /// The set's name.
+    const NAME: &'static str;
+    /// Its constraints, for schemas.
+    const CONSTRAINTS: &'static [crate::schema::Constraint];
+}
+
+/// A constraint set that checks strings (`length`, `pattern`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a constraint set for strings",
+    label = "named here on a `String` member",
+    note = "a set for strings is declared with `#[aws_constraint(length(..), pattern(..))]`"
+)]
+pub trait StringConstraint: NamedConstraint {
+    /// Checks a value, reporting to `v`.
+    fn check<T: HasLength + AsStr + ?Sized>(value: &T, v: &mut Validator);
+}
+
+/// A constraint set that checks numbers (`range`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a constraint set for numbers",
+    label = "named here on a numeric member",
+    note = "a set for numbers is declared with `#[aws_constraint(range(..))]`"
+)]
+pub trait NumberConstraint: NamedConstraint {
+    /// Checks a value, reporting to `v`.
+    fn check<T: AsNumber + ?Sized>(value: &T, v: &mut Validator);
+}
+
+/// A constraint set that checks lengths only, so blobs, lists and maps too.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a constraint set for blobs, lists or maps",
+    label = "named here on a blob, list or map member",
+    note = "such a set has a `length(..)` and nothing else: `#[aws_constraint(length(..))]`"
+)]
+pub trait LengthConstraint: NamedConstraint {
+    /// Checks a value, reporting to `v`.
+    fn check<T: HasLength + ?Sized>(value: &T, v: &mut Validator);
+}
+
+/// Fills an operation's host prefix (Smithy's endpoint trait): each
+/// `{label}` of `template` becomes its member's value, which must be a
+/// host label (letters, digits and `-`, 1 to 63 characters, not starting or
+/// ending with `-`), so that a value cannot steer the request to another
+/// host. Checked whatever the validation mode.
+pub fn host_prefix(
+    operation: &'static str,
+    template: &str,
+    labels: &[(&'static str, &str)],
+) -> Result<String, ValidationError> {
+    let mut out = template.to_owned();
+    let mut violations = Vec::new();
+    for (label, value) in labels {
+        let ok = (1..=63).contains(&value.len())
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !value.starts_with('-')
+            && !value.ends_with('-');
+        if !ok {
+            violations.push(Violation {
+                path: (*label).to_owned(),
+                message: format!(
+                    "must be a host label (letters, digits and `-`, 1 to 63 characters, not starting or ending with `-`) to go into the host name, got {value:?}"
+                ),
+            });
+        }
+        out = out.replace(&format!("{{{label}}}"), value);
+    }
+    if violations.is_empty() {
+        Ok(out)
+    } else {
+        Err(ValidationError {
+            shape: operation,
+            violations,
+        })
     }
 }
 

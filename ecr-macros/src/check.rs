@@ -1,20 +1,24 @@
 //! Builds the checked model from the parsed item, one small rule per
-//! function, recording every violation in the [`Ctxt`].
+//! function, recording every violation in the [`Ctxt`]. The value rules
+//! (`length`, `range`, `pattern`, `constraints`) are in `rules`.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::spanned::Spanned;
 
-use crate::attr::{self, BoundsAttr, ItemArgs, Num, RuleAttrs};
 use crate::ctxt::Ctxt;
 use crate::ir::{
-    EnumModel, Field, ItemKind, OperationModel, PatternRule, Rules, StructModel, TypeShape,
-    Variant, classify, lower_camel,
+    ConstraintModel, EnumModel, Field, HostPrefix, ItemKind, OperationModel, Rules, StructModel,
+    Target, TimestampFormat, Variant, lower_camel,
 };
+use crate::parse::{self, ItemArgs};
+use crate::rules::{self, On};
+use crate::suggest;
+use crate::types::{TypeShape, classify};
 
 /// The runtime path: `crate = "..."`, or `::ecrkit`.
 pub fn root(cx: &Ctxt, args: &ItemArgs) -> TokenStream {
-    match &args.krate {
+    match args.attrs.str("crate") {
         Some(lit) => match lit.parse::<syn::Path>() {
             Ok(path) => path.into_token_stream(),
             Err(_) => {
@@ -78,9 +82,11 @@ pub fn struct_item(
     };
     unique_wire_names(cx, &fields);
     let operation = (kind == ItemKind::Operation)
-        .then(|| operation(cx, args, item))
+        .then(|| operation(cx, args, item, &fields))
         .flatten();
-    let error_code = args.code.as_ref().map(|c| c.value());
+    if kind != ItemKind::Operation {
+        host_labels_need_an_operation(cx, &fields);
+    }
     StructModel {
         kind,
         ident: item.ident.clone(),
@@ -90,7 +96,7 @@ pub fn struct_item(
         unit,
         root: root(cx, args),
         operation,
-        error_code,
+        error_code: args.attrs.str("code").map(syn::LitStr::value),
     }
 }
 
@@ -109,94 +115,220 @@ fn unique_wire_names(cx: &Ctxt, fields: &[Field]) {
     }
 }
 
+/// Rule: `#[host_label]` fields belong to operations.
+fn host_labels_need_an_operation(cx: &Ctxt, fields: &[Field]) {
+    for f in fields.iter().filter(|f| f.host_label) {
+        cx.error_spanned_by(
+            &f.ident,
+            "`#[host_label]` goes on a field of an `#[aws_operation]` with a `host_prefix`",
+        );
+    }
+}
+
 /// The `X-Amz-Target` prefix of the default service (`ecrkit::Ecr`).
 const ECR_TARGET_PREFIX: &str = "AmazonEC2ContainerRegistry_V20150921";
 
-/// Rule: an operation names its target (`Prefix.Name`), output and errors.
-fn operation(cx: &Ctxt, args: &ItemArgs, item: &syn::ItemStruct) -> Option<OperationModel> {
-    let target = match &args.target {
-        None if args.missing_is_explained("target") => None,
-        None => {
-            cx.error_at(
-                Span::call_site(),
-                "missing `target`: write `#[aws_operation(target = \"AmazonEC2ContainerRegistry_V20150921.OperationName\", ..)]`",
-            );
-            None
-        }
-        Some(lit) => {
-            let value = lit.value();
-            match value.split_once('.') {
-                Some((prefix, name))
-                    if !prefix.is_empty()
-                        && !name.is_empty()
-                        && !name.contains('.')
-                        && value
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') =>
-                {
-                    Some((value.clone(), name.to_owned(), lit.span()))
-                }
-                _ => {
-                    cx.error_spanned_by(
-                        lit,
-                        format!("`target` must be `ServicePrefix.OperationName` (the X-Amz-Target header), such as \"AmazonEC2ContainerRegistry_V20150921.{}\"", item.ident),
-                    );
-                    None
-                }
-            }
-        }
-    };
-    if args.output.is_none() && !args.missing_is_explained("output") {
+/// Rule: an operation's target is `Prefix.Name` (by default the service's
+/// prefix and the struct's name); it names its output and errors; its host
+/// prefix and compression are Smithy's.
+fn operation(
+    cx: &Ctxt,
+    args: &ItemArgs,
+    item: &syn::ItemStruct,
+    fields: &[Field],
+) -> Option<OperationModel> {
+    let service = args.attrs.path("service").cloned();
+    let target = target(cx, args, item, service.is_some());
+    if args.attrs.ty("output").is_none() && !args.missing_is_explained("output") {
         cx.error_at(
             Span::call_site(),
             "missing `output`: write `output = YourResponse`, a type declared with `#[aws_shape]`",
         );
     }
-    if args.errors.is_none() && !args.missing_is_explained("errors") {
+    if args.attrs.paths("errors").is_none() && !args.missing_is_explained("errors") {
         cx.error_at(
             Span::call_site(),
             "missing `errors(..)`: list the modeled exceptions, `errors(ServerException, ..)`, or write `errors()` if there are none",
         );
     }
-    let (target, name, target_span) = target?;
-    // The default service is ECR, whose prefix the macro knows: say at once
-    // which prefix a target needs. A named service's prefix is a constant of
-    // its own, checked where the operation is expanded.
-    if args.service.is_none() && !target.starts_with(&format!("{ECR_TARGET_PREFIX}.")) {
+    let host_prefix = host_prefix(cx, args, fields);
+    let request_compression = request_compression(cx, args);
+    let (target, name) = target?;
+    Some(OperationModel {
+        target,
+        name,
+        output: args.attrs.ty("output")?.clone(),
+        errors: args.attrs.paths("errors")?.to_vec(),
+        service,
+        host_prefix,
+        request_compression,
+    })
+}
+
+/// The target and the operation name it ends with.
+fn target(
+    cx: &Ctxt,
+    args: &ItemArgs,
+    item: &syn::ItemStruct,
+    named_service: bool,
+) -> Option<(Target, String)> {
+    let Some(lit) = args.attrs.str("target") else {
+        if args.missing_is_explained("target") {
+            return None;
+        }
+        let name = item.ident.to_string();
+        // ECR's prefix is the macro's to know; a named service's is a
+        // constant of its own, joined when the program compiles.
+        let target = if named_service {
+            Target::FromService
+        } else {
+            Target::Literal {
+                value: format!("{ECR_TARGET_PREFIX}.{name}"),
+                span: item.ident.span(),
+            }
+        };
+        return Some((target, name));
+    };
+    let value = lit.value();
+    let well_formed = value.split_once('.').filter(|(prefix, name)| {
+        !prefix.is_empty()
+            && !name.is_empty()
+            && !name.contains('.')
+            && value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    });
+    let Some((prefix, name)) = well_formed else {
+        cx.error_spanned_by(
+            lit,
+            format!("`target` must be `ServicePrefix.OperationName` (the X-Amz-Target header), such as \"AmazonEC2ContainerRegistry_V20150921.{}\", or left out for the service's prefix and the struct's name", item.ident),
+        );
+        return None;
+    };
+    if !named_service && prefix != ECR_TARGET_PREFIX {
         cx.error_at(
-            target_span,
+            lit.span(),
             format!(
                 "this `target` is not ECR's: write \"{ECR_TARGET_PREFIX}.{name}\", or name the operation's service with `service = YourService`"
             ),
         );
         return None;
     }
-    Some(OperationModel {
-        target,
-        target_span,
+    let name = name.to_owned();
+    Some((
+        Target::Literal {
+            value,
+            span: lit.span(),
+        },
         name,
-        output: args.output.clone()?,
-        errors: args.errors.as_ref()?.1.clone(),
-        service: args.service.clone(),
-    })
+    ))
+}
+
+/// Rule: a host prefix is host-name characters and `{Label}`s, each label
+/// naming a `#[host_label]` field by its wire name, and every such field
+/// named by one.
+fn host_prefix(cx: &Ctxt, args: &ItemArgs, fields: &[Field]) -> Option<HostPrefix> {
+    let labelled: Vec<&Field> = fields.iter().filter(|f| f.host_label).collect();
+    let Some(lit) = args.attrs.str("host_prefix") else {
+        for f in labelled {
+            cx.error_spanned_by(
+                &f.ident,
+                "`#[host_label]` needs the operation's `host_prefix = \"..{Label}..\"` to name it",
+            );
+        }
+        return None;
+    };
+    let template = lit.value();
+    let mut labels = Vec::new();
+    let mut rest = template.as_str();
+    let mut ok = !template.is_empty();
+    while let Some(open) = rest.find('{') {
+        ok &= rest[..open]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+        let Some(close) = rest[open..].find('}') else {
+            ok = false;
+            break;
+        };
+        let label = &rest[open + 1..open + close];
+        match labelled.iter().find(|f| f.wire_name == label) {
+            Some(f) => labels.push((label.to_owned(), f.ident.clone())),
+            None => {
+                let hint = suggest::closest(label, labelled.iter().map(|f| f.wire_name.as_str()))
+                    .map(|m| format!("did you mean `{{{m}}}`? "))
+                    .unwrap_or_default();
+                cx.error_spanned_by(
+                    lit,
+                    format!("`{{{label}}}` in `host_prefix` names no `#[host_label]` field; {hint}a label is the wire name of a required `String` field marked `#[host_label]`"),
+                );
+            }
+        }
+        rest = &rest[open + close + 1..];
+    }
+    ok &= rest
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if !ok {
+        cx.error_spanned_by(
+            lit,
+            "`host_prefix` is host name characters (letters, digits, `-`, `.`) and `{Label}`s, such as \"data-{AccountId}.\"",
+        );
+        return None;
+    }
+    for f in &labelled {
+        if !labels.iter().any(|(_, i)| i == &f.ident) {
+            cx.error_spanned_by(
+                &f.ident,
+                format!("`#[host_label]` field `{}` is not named in `host_prefix`: add `{{{}}}` to it, or remove the attribute", f.ident, f.wire_name),
+            );
+        }
+    }
+    Some(HostPrefix { template, labels })
+}
+
+/// Rule: request compression is `gzip`, the one algorithm Smithy defines.
+fn request_compression(cx: &Ctxt, args: &ItemArgs) -> Option<String> {
+    let lit = args.attrs.str("request_compression")?;
+    if lit.value() != "gzip" {
+        cx.error_spanned_by(
+            lit,
+            "`request_compression` takes \"gzip\", the one encoding Smithy's requestCompression trait defines",
+        );
+        return None;
+    }
+    Some(lit.value())
+}
+
+fn type_name(ty: &syn::Type) -> String {
+    ty.to_token_stream().to_string().replace(' ', "")
 }
 
 fn field(cx: &Ctxt, f: &syn::Field) -> Field {
-    let raw = attr::field_attrs(cx, &f.attrs);
+    let raw = parse::field_attrs(cx, &f.attrs);
     // Named fields always have an ident.
     let ident = f
         .ident
         .clone()
         .unwrap_or_else(|| syn::Ident::new("_", f.span()));
     let ftype = classify(&f.ty);
-    let value_rules = rules(cx, &raw.rules, &ftype.shape, &f.ty);
-    let each = match &raw.each {
+    let on = On {
+        shape: &ftype.shape,
+        name: type_name(&f.ty),
+    };
+    let value_rules = rules::check(cx, &raw.attrs, &on);
+    let each = match raw.attrs.rules("each") {
         None => Rules::default(),
-        Some(each) => match ftype.shape.item() {
-            Some(item) => rules(cx, &each.rules, &item, &f.ty),
+        Some((name, each)) => match ftype.shape.item() {
+            Some(item) => {
+                let on = On {
+                    shape: &item,
+                    name: format!("the items of `{}`", type_name(&f.ty)),
+                };
+                rules::check(cx, each, &on)
+            }
             None => {
                 cx.error_spanned_by(
-                    &each.name,
+                    name,
                     format!(
                         "`each` constrains the items of a `Vec` or the values of a map, and `{}` is neither; to constrain the field itself, write the rule on it, such as `#[length(..)]`",
                         type_name(&f.ty)
@@ -206,7 +338,7 @@ fn field(cx: &Ctxt, f: &syn::Field) -> Field {
             }
         },
     };
-    if let Some(b) = raw.base64.as_ref().filter(|_| !ftype.shape.is_blob()) {
+    if let Some(b) = raw.attrs.flag("base64").filter(|_| !ftype.shape.is_blob()) {
         cx.error_spanned_by(
             b,
             format!(
@@ -215,7 +347,9 @@ fn field(cx: &Ctxt, f: &syn::Field) -> Field {
             ),
         );
     }
-    let wire_name = match &raw.rename {
+    let timestamp_format = timestamp_format(cx, &raw.attrs, &ftype.shape, &f.ty);
+    let host_label = host_label(cx, &raw.attrs, &ftype, &f.ty);
+    let wire_name = match raw.attrs.str("rename") {
         Some(lit) if lit.value().is_empty() => {
             cx.error_spanned_by(lit, "`rename` needs a non-empty wire name");
             lit.value()
@@ -231,261 +365,72 @@ fn field(cx: &Ctxt, f: &syn::Field) -> Field {
         wire_name,
         rules: value_rules,
         each,
-        base64: raw.base64.is_some(),
+        base64: raw.attrs.has("base64"),
+        timestamp_format,
+        host_label,
         attrs: raw.passthrough,
     }
 }
 
-fn rules(cx: &Ctxt, raw: &RuleAttrs, shape: &TypeShape, ty: &syn::Type) -> Rules {
-    let mut out = Rules::default();
-    if let Some(b) = &raw.length {
-        out.length = length(cx, b, shape, ty);
-    }
-    if let Some(b) = &raw.range {
-        out.range = range(cx, b, shape, ty);
-    }
-    if let Some(p) = &raw.pattern {
-        out.pattern = pattern(cx, p, shape, ty);
-    }
-    out
-}
-
-fn type_name(ty: &syn::Type) -> String {
-    ty.to_token_stream().to_string().replace(' ', "")
-}
-
-/// Rule: `length` needs a string, blob, list or map; bounds are
-/// non-negative integers with min ≤ max.
-fn length(
+/// Rule: a timestamp format is one of Smithy's, on a `Timestamp` (or lists
+/// and maps of them).
+fn timestamp_format(
     cx: &Ctxt,
-    b: &BoundsAttr,
+    raw: &parse::Attrs,
     shape: &TypeShape,
     ty: &syn::Type,
-) -> Option<(Option<u64>, Option<u64>)> {
-    if !shape.has_length() {
-        let hint = if shape.is_numeric() {
-            "; for a number use `range(..)`"
-        } else {
-            ""
-        };
+) -> Option<TimestampFormat> {
+    let lit = raw.str("timestamp_format")?;
+    let value = lit.value();
+    let Some(format) = TimestampFormat::ALL
+        .iter()
+        .find(|(name, _)| *name == value)
+        .map(|(_, f)| *f)
+    else {
+        let names = TimestampFormat::ALL.iter().map(|(n, _)| *n);
+        let hint = suggest::closest(&value, names)
+            .map(|m| format!("did you mean \"{m}\"? "))
+            .unwrap_or_default();
         cx.error_spanned_by(
-            &b.name,
+            lit,
+            format!("unknown timestamp format \"{value}\"; {hint}Smithy's formats are \"date-time\" (RFC 3339), \"http-date\" (IMF-fixdate) and \"epoch-seconds\""),
+        );
+        return None;
+    };
+    if !shape.holds_timestamp() {
+        cx.error_spanned_by(
+            lit,
             format!(
-                "`length` needs a `String`, blob, `Vec` or map field, not `{}`{hint}",
+                "`timestamp_format` goes on a `Timestamp` field (or a list or map of them), not `{}`",
                 type_name(ty)
             ),
         );
         return None;
     }
-    let count = |bound: &Option<attr::Bound>| -> Option<Option<u64>> {
-        match bound {
-            None => Some(None),
-            Some(attr::Bound {
-                value: Num::Int(v),
-                tokens,
-            }) => match u64::try_from(*v) {
-                Ok(v) => Some(Some(v)),
-                Err(_) => {
-                    cx.error_spanned_by(
-                        tokens,
-                        "a length bound is a count: it must be a non-negative integer, such as `0`",
-                    );
-                    None
-                }
-            },
-            Some(attr::Bound { tokens, .. }) => {
-                cx.error_spanned_by(
-                    tokens,
-                    "a length bound is a count: it must be an integer, such as `1`",
-                );
-                None
-            }
-        }
-    };
-    let (min, max) = (count(&b.min), count(&b.max));
-    let (min, max) = (min?, max?);
-    if let (Some(lo), Some(hi)) = (min, max)
-        && lo > hi
-    {
-        cx.error_spanned_by(
-            &b.name,
-            format!("`length` min ({lo}) is greater than max ({hi}); the smaller bound comes first: `length({hi}, {lo})`"),
-        );
-        return None;
-    }
-    Some((min, max))
+    Some(format)
 }
 
-/// Rule: `range` needs a numeric field; bounds fit its type, min ≤ max.
-fn range(
+/// Rule: a host label is a required `String`. A misplaced one still
+/// counts as a label (its error is reported here, not again at the prefix).
+fn host_label(
     cx: &Ctxt,
-    b: &BoundsAttr,
-    shape: &TypeShape,
+    raw: &parse::Attrs,
+    ftype: &crate::types::FieldType,
     ty: &syn::Type,
-) -> Option<(Option<Num>, Option<Num>)> {
-    if !shape.is_numeric() {
-        let hint = if shape.has_length() {
-            "; for a length use `length(..)`"
-        } else {
-            ""
-        };
+) -> bool {
+    let Some(name) = raw.flag("host_label") else {
+        return false;
+    };
+    if ftype.optional || ftype.shape != TypeShape::String {
         cx.error_spanned_by(
-            &b.name,
+            name,
             format!(
-                "`range` needs a numeric field (an integer or float type), not `{}`{hint}",
+                "`#[host_label]` goes on a required `String` field (its value becomes part of the host name), not `{}`",
                 type_name(ty)
             ),
         );
-        return None;
     }
-    let mut ok = true;
-    for bound in [&b.min, &b.max].into_iter().flatten() {
-        match (shape, bound.value) {
-            (TypeShape::Int { name, min, max }, Num::Int(v)) if v < *min || v > *max => {
-                let hint = if v < 0 && *min == 0 {
-                    "use a signed integer type, such as `i64`"
-                } else {
-                    "use a wider integer type, such as `i64`"
-                };
-                cx.error_spanned_by(
-                    &bound.tokens,
-                    format!("bound {v} does not fit in `{name}` ({min}..={max}); {hint}"),
-                );
-                ok = false;
-            }
-            (TypeShape::Int { name, .. }, Num::Float(v)) => {
-                cx.error_spanned_by(
-                    &bound.tokens,
-                    format!("bound {v} is not an integer, but the field is `{name}`; write an integer bound, or make the field `f64`"),
-                );
-                ok = false;
-            }
-            (TypeShape::Float { name }, Num::Float(v))
-                if name == "f32" && v.is_finite() && (v as f32).is_infinite() =>
-            {
-                cx.error_spanned_by(
-                    &bound.tokens,
-                    format!("bound {v} does not fit in `f32`; make the field `f64`"),
-                );
-                ok = false;
-            }
-            _ => {}
-        }
-    }
-    let as_f64 = |n: Num| match n {
-        Num::Int(i) => i as f64,
-        Num::Float(f) => f,
-    };
-    if let (Some(lo), Some(hi)) = (&b.min, &b.max) {
-        let greater = match (lo.value, hi.value) {
-            (Num::Int(a), Num::Int(c)) => a > c,
-            (a, c) => as_f64(a) > as_f64(c),
-        };
-        if greater {
-            cx.error_spanned_by(
-                &b.name,
-                format!(
-                    "`range` min ({lo}) is greater than max ({hi}); the smaller bound comes first: `range({hi}, {lo})`",
-                    lo = lo.value,
-                    hi = hi.value
-                ),
-            );
-            ok = false;
-        }
-    }
-    ok.then(|| {
-        (
-            b.min.as_ref().map(|x| x.value),
-            b.max.as_ref().map(|x| x.value),
-        )
-    })
-}
-
-/// Rule: `pattern` needs a string, and its regex must compile.
-fn pattern(
-    cx: &Ctxt,
-    p: &attr::PatternAttr,
-    shape: &TypeShape,
-    ty: &syn::Type,
-) -> Option<PatternRule> {
-    if *shape != TypeShape::String {
-        let hint = if shape.is_numeric() {
-            "; for a number use `range(..)`"
-        } else {
-            ""
-        };
-        cx.error_spanned_by(
-            &p.name,
-            format!(
-                "`pattern` needs a `String` field, not `{}`{hint}",
-                type_name(ty)
-            ),
-        );
-        return None;
-    }
-    let source = p.regex.value();
-    let rule = |unicode| PatternRule {
-        source: source.clone(),
-        unicode,
-        span: p.regex.span(),
-    };
-    // A syntax error first, with where it is; then what the runtime's
-    // engine (regex-lite) cannot run. Unicode classes alone can still run on
-    // the full engine, behind ecrkit's `unicode-patterns` feature.
-    if let Err(e) = regex_syntax::ast::parse::Parser::new().parse(&source) {
-        cx.error_spanned_by(&p.regex, regex_error(&source, &e));
-        return None;
-    }
-    let lite = match regex_lite::Regex::new(&source) {
-        Ok(_) => return Some(rule(false)),
-        Err(e) => e,
-    };
-    let unicode_class = source.contains("\\p") || source.contains("\\P");
-    match regex_syntax::Parser::new().parse(&source) {
-        Ok(_) if unicode_class => Some(rule(true)),
-        Err(regex_syntax::Error::Translate(e))
-            if matches!(
-                e.kind(),
-                regex_syntax::hir::ErrorKind::UnicodePropertyNotFound
-                    | regex_syntax::hir::ErrorKind::UnicodePropertyValueNotFound
-            ) =>
-        {
-            cx.error_spanned_by(
-                &p.regex,
-                "this regex does not compile: unknown Unicode property in `\\p{..}`; use a general category such as `\\p{L}` or `\\p{Nd}`, or write the class out, such as `[a-zA-Z]`",
-            );
-            None
-        }
-        _ => {
-            cx.error_spanned_by(
-                &p.regex,
-                format!("this regex is not supported by the runtime's engine (regex-lite): {lite}"),
-            );
-            None
-        }
-    }
-}
-
-/// Says what is wrong with a regex and where, since the span cannot point
-/// inside the string literal.
-fn regex_error(source: &str, e: &regex_syntax::ast::Error) -> String {
-    let (kind, span) = (e.kind().to_string(), *e.span());
-    let (start, end) = (span.start.offset, span.end.offset);
-    let at = match source.get(start..end).filter(|s| !s.is_empty()) {
-        Some(s) => s,
-        None => source[start..]
-            .chars()
-            .next()
-            .map_or("", |c| &source[start..start + c.len_utf8()]),
-    };
-    if at.is_empty() {
-        format!("this regex does not compile: {kind}, at its end")
-    } else {
-        format!(
-            "this regex does not compile: {kind}, at `{at}` (character {})",
-            source[..start].chars().count() + 1
-        )
-    }
+    true
 }
 
 /// Checks an `#[aws_enum]`: unit variants with wire names, plus `Unknown(String)`.
@@ -494,7 +439,7 @@ pub fn enum_item(cx: &Ctxt, args: &ItemArgs, item: &syn::ItemEnum) -> EnumModel 
     let mut variants = Vec::new();
     let mut unknown_attrs = None;
     for v in &item.variants {
-        let (rename, attrs) = attr::variant_rename(cx, &v.attrs);
+        let (rename, attrs) = parse::variant_rename(cx, &v.attrs);
         match &v.fields {
             syn::Fields::Unit => {
                 let wire = rename.map_or_else(|| v.ident.to_string(), |r| r.value());
@@ -527,6 +472,62 @@ pub fn enum_item(cx: &Ctxt, args: &ItemArgs, item: &syn::ItemEnum) -> EnumModel 
         attrs: item.attrs.clone(),
         variants,
         unknown_attrs: unknown_attrs.unwrap_or_default(),
+        root: root(cx, args),
+    }
+}
+
+/// Checks an `#[aws_constraint(..)]`: a unit struct naming a set of
+/// `length`, `range` and `pattern` rules, with at least one, and `range`
+/// not beside the other two (a value is a number or has a length).
+pub fn constraint_item(cx: &Ctxt, args: &ItemArgs, item: &syn::ItemStruct) -> ConstraintModel {
+    no_generics(cx, ItemKind::Constraint, &item.generics);
+    if !matches!(item.fields, syn::Fields::Unit) {
+        cx.error_spanned_by(
+            &item.fields,
+            format!(
+                "`#[aws_constraint(..)]` goes on a unit struct, which names the set: `pub struct {};`",
+                item.ident
+            ),
+        );
+    }
+    let mut out = Rules::default();
+    if let Some((name, b)) = args.attrs.bounds("length") {
+        out.length = rules::lengths(cx, name, b);
+    }
+    if let Some((name, b)) = args.attrs.bounds("range") {
+        out.range = rules::ordered(cx, name, b).then(|| {
+            (
+                b.min.as_ref().map(|x| x.value),
+                b.max.as_ref().map(|x| x.value),
+            )
+        });
+    }
+    if let Some(lit) = args.attrs.str("pattern") {
+        out.pattern = rules::regex(cx, lit);
+    }
+    if let Some((name, _)) = args.attrs.bounds("range")
+        && (args.attrs.has("length") || args.attrs.has("pattern"))
+    {
+        cx.error_spanned_by(
+            name,
+            "a constraint set is for numbers (`range`) or for values with a length (`length`, `pattern`), not both",
+        );
+    }
+    if !["length", "range", "pattern"]
+        .iter()
+        .any(|n| args.attrs.has(n))
+        && !args.incomplete
+    {
+        cx.error_at(
+            Span::call_site(),
+            "`#[aws_constraint(..)]` needs its constraints: `length(..)`, `pattern(..)` or `range(..)`, such as `#[aws_constraint(length(2, 256), pattern(\"[a-z]+\"))]`",
+        );
+    }
+    ConstraintModel {
+        ident: item.ident.clone(),
+        vis: item.vis.clone(),
+        attrs: item.attrs.clone(),
+        rules: out,
         root: root(cx, args),
     }
 }

@@ -31,17 +31,14 @@ impl Ctxt {
         self.errors.borrow_mut().push(error);
     }
 
-    /// Whether any error was recorded.
-    pub fn has_errors(&self) -> bool {
-        !self.errors.borrow().is_empty()
-    }
-
-    /// The errors as `compile_error!` invocations.
-    pub fn into_compile_errors(self) -> proc_macro2::TokenStream {
-        self.errors
-            .into_inner()
-            .iter()
-            .map(syn::Error::to_compile_error)
-            .collect()
+    /// `Ok` if no error was recorded; otherwise every error as
+    /// `compile_error!` invocations (taken: a second call finds none).
+    pub fn check(&self) -> Result<(), proc_macro2::TokenStream> {
+        let errors = std::mem::take(&mut *self.errors.borrow_mut());
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.iter().map(syn::Error::to_compile_error).collect())
+        }
     }
 }

@@ -1,10 +1,13 @@
 //! The checked model the expander works from. Illegal states are not
-//! representable here: a field's bounds are already ordered and fit its type.
+//! representable here: a field's bounds are already ordered and fit its
+//! type, a timestamp format is one of Smithy's, a host prefix's labels name
+//! host-label fields.
 
 use proc_macro2::{Span, TokenStream};
 use syn::{Attribute, Ident, Path, Type, Visibility};
 
-use crate::attr::Num;
+use crate::parse::Num;
+use crate::types::FieldType;
 
 /// Which macro is running.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -13,6 +16,7 @@ pub enum ItemKind {
     Shape,
     Enum,
     Error,
+    Constraint,
 }
 
 impl ItemKind {
@@ -22,172 +26,33 @@ impl ItemKind {
             ItemKind::Shape => "aws_shape",
             ItemKind::Enum => "aws_enum",
             ItemKind::Error => "aws_error",
+            ItemKind::Constraint => "aws_constraint",
         }
-    }
-}
-
-/// What a field's type is, read from its syntax.
-#[derive(Clone, Debug, PartialEq)]
-pub enum TypeShape {
-    String,
-    /// `bytes::Bytes`.
-    Bytes,
-    /// `Vec<u8>`: a blob with `#[base64]`, a list of numbers without.
-    VecU8,
-    Bool,
-    Int {
-        name: String,
-        min: i128,
-        max: i128,
-    },
-    Float {
-        name: String,
-    },
-    Timestamp,
-    List(Box<TypeShape>),
-    Map(Box<TypeShape>),
-    /// A declared shape or enum.
-    Other,
-}
-
-impl TypeShape {
-    pub fn is_numeric(&self) -> bool {
-        matches!(self, TypeShape::Int { .. } | TypeShape::Float { .. })
-    }
-    pub fn has_length(&self) -> bool {
-        matches!(
-            self,
-            TypeShape::String
-                | TypeShape::Bytes
-                | TypeShape::VecU8
-                | TypeShape::List(_)
-                | TypeShape::Map(_)
-        )
-    }
-    pub fn is_blob(&self) -> bool {
-        matches!(self, TypeShape::Bytes | TypeShape::VecU8)
-    }
-    /// Whether values of this type are or hold floats (awsJson writes NaN
-    /// and the infinities as strings, through the runtime's float adapter).
-    pub fn holds_float(&self) -> bool {
-        match self {
-            TypeShape::Float { .. } => true,
-            TypeShape::List(t) | TypeShape::Map(t) => t.holds_float(),
-            _ => false,
-        }
-    }
-    /// Whether values of this type can hold shapes or enums with rules of their own.
-    pub fn may_nest(&self) -> bool {
-        match self {
-            TypeShape::Other => true,
-            TypeShape::List(t) | TypeShape::Map(t) => t.may_nest(),
-            _ => false,
-        }
-    }
-    /// The list item or map value type, for `each`.
-    pub fn item(&self) -> Option<TypeShape> {
-        match self {
-            TypeShape::List(t) | TypeShape::Map(t) => Some((**t).clone()),
-            TypeShape::VecU8 => Some(TypeShape::Int {
-                name: "u8".into(),
-                min: 0,
-                max: 255,
-            }),
-            _ => None,
-        }
-    }
-}
-
-/// A field's type: optional or required, and what it holds.
-#[derive(Clone, Debug)]
-pub struct FieldType {
-    pub optional: bool,
-    pub shape: TypeShape,
-}
-
-fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
-    match ty {
-        Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
-        _ => None,
-    }
-}
-
-fn generic_args(seg: &syn::PathSegment) -> Vec<&Type> {
-    match &seg.arguments {
-        syn::PathArguments::AngleBracketed(a) => a
-            .args
-            .iter()
-            .filter_map(|g| match g {
-                syn::GenericArgument::Type(t) => Some(t),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// Reads a field type: `Option<T>` marks it optional, `Box<T>` is transparent.
-pub fn classify(ty: &Type) -> FieldType {
-    if let Some(seg) = last_segment(ty) {
-        let args = generic_args(seg);
-        if seg.ident == "Option" && args.len() == 1 {
-            return FieldType {
-                optional: true,
-                shape: shape_of(args[0]),
-            };
-        }
-    }
-    FieldType {
-        optional: false,
-        shape: shape_of(ty),
-    }
-}
-
-fn shape_of(ty: &Type) -> TypeShape {
-    let Some(seg) = last_segment(ty) else {
-        return TypeShape::Other;
-    };
-    let args = generic_args(seg);
-    let name = seg.ident.to_string();
-    let int = |min: i128, max: i128| TypeShape::Int {
-        name: name.clone(),
-        min,
-        max,
-    };
-    match (name.as_str(), args.as_slice()) {
-        ("String", []) => TypeShape::String,
-        ("Bytes", []) => TypeShape::Bytes,
-        ("bool", []) => TypeShape::Bool,
-        ("i8", []) => int(i8::MIN.into(), i8::MAX.into()),
-        ("i16", []) => int(i16::MIN.into(), i16::MAX.into()),
-        ("i32", []) => int(i32::MIN.into(), i32::MAX.into()),
-        ("i64", []) => int(i64::MIN.into(), i64::MAX.into()),
-        ("u8", []) => int(0, u8::MAX.into()),
-        ("u16", []) => int(0, u16::MAX.into()),
-        ("u32", []) => int(0, u32::MAX.into()),
-        ("u64", []) => int(0, u64::MAX.into()),
-        ("f32" | "f64", []) => TypeShape::Float { name },
-        ("Timestamp", []) => TypeShape::Timestamp,
-        ("Box", [inner]) => shape_of(inner),
-        ("Vec", [inner]) if matches!(shape_of(inner), TypeShape::Int { ref name, .. } if name == "u8") => {
-            TypeShape::VecU8
-        }
-        ("Vec", [inner]) => TypeShape::List(Box::new(shape_of(inner))),
-        ("HashMap" | "BTreeMap", [_, value]) => TypeShape::Map(Box::new(shape_of(value))),
-        _ => TypeShape::Other,
     }
 }
 
 /// Checked constraints on one value.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Rules {
     pub length: Option<(Option<u64>, Option<u64>)>,
     pub range: Option<(Option<Num>, Option<Num>)>,
     pub pattern: Option<PatternRule>,
+    /// A named constraint set (`#[constraints(Name)]`), instead of the three
+    /// above.
+    pub named: Option<Path>,
+}
+
+impl Rules {
+    pub fn is_empty(&self) -> bool {
+        self.length.is_none()
+            && self.range.is_none()
+            && self.pattern.is_none()
+            && self.named.is_none()
+    }
 }
 
 /// A checked `pattern`.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct PatternRule {
     /// The regex, as written.
     pub source: String,
@@ -195,12 +60,32 @@ pub struct PatternRule {
     /// runtime's `unicode-patterns` feature must be on.
     pub unicode: bool,
     /// The literal, for errors about it.
-    pub span: proc_macro2::Span,
+    pub span: Span,
 }
 
-impl Rules {
-    pub fn is_empty(&self) -> bool {
-        self.length.is_none() && self.range.is_none() && self.pattern.is_none()
+/// Smithy's `@timestampFormat`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimestampFormat {
+    DateTime,
+    HttpDate,
+    EpochSeconds,
+}
+
+impl TimestampFormat {
+    /// The formats, by their Smithy names.
+    pub const ALL: &'static [(&'static str, TimestampFormat)] = &[
+        ("date-time", TimestampFormat::DateTime),
+        ("http-date", TimestampFormat::HttpDate),
+        ("epoch-seconds", TimestampFormat::EpochSeconds),
+    ];
+
+    /// The runtime's serde adapter for it (`wire::<module>`).
+    pub fn adapter(self) -> &'static str {
+        match self {
+            TimestampFormat::DateTime => "date_time",
+            TimestampFormat::HttpDate => "http_date",
+            TimestampFormat::EpochSeconds => "epoch_seconds",
+        }
     }
 }
 
@@ -214,18 +99,36 @@ pub struct Field {
     pub rules: Rules,
     pub each: Rules,
     pub base64: bool,
+    pub timestamp_format: Option<TimestampFormat>,
+    pub host_label: bool,
     pub attrs: Vec<Attribute>,
+}
+
+/// Where an operation's `X-Amz-Target` comes from.
+pub enum Target {
+    /// Written, or (for ECR, whose prefix the macro knows) derived.
+    Literal { value: String, span: Span },
+    /// The named service's prefix, a dot and the struct's name, joined when
+    /// the program compiles.
+    FromService,
+}
+
+/// A checked endpoint trait: the template and the fields its labels name.
+pub struct HostPrefix {
+    pub template: String,
+    /// `(label as written, field)`, in template order.
+    pub labels: Vec<(String, Ident)>,
 }
 
 /// A checked operation header.
 pub struct OperationModel {
-    pub target: String,
-    /// Where `target` is written, for the compile-time prefix check.
-    pub target_span: Span,
+    pub target: Target,
     pub name: String,
     pub output: Type,
     pub errors: Vec<Path>,
     pub service: Option<Path>,
+    pub host_prefix: Option<HostPrefix>,
+    pub request_compression: Option<String>,
 }
 
 /// A checked struct item.
@@ -255,6 +158,16 @@ pub struct EnumModel {
     pub attrs: Vec<Attribute>,
     pub variants: Vec<Variant>,
     pub unknown_attrs: Vec<Attribute>,
+    pub root: TokenStream,
+}
+
+/// A checked `#[aws_constraint(..)]`: a named set of constraints on a unit
+/// struct.
+pub struct ConstraintModel {
+    pub ident: Ident,
+    pub vis: Visibility,
+    pub attrs: Vec<Attribute>,
+    pub rules: Rules,
     pub root: TokenStream,
 }
 

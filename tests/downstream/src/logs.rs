@@ -21,6 +21,7 @@ impl Service for CloudWatchLogs {
         json_version: "1.1",
         target_prefix: "Logs_20140328",
         env_name: "CLOUDWATCH_LOGS",
+        query_compatible: false,
     };
 }
 

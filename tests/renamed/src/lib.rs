@@ -17,6 +17,7 @@ impl core_renamed::Service for Renamed {
         json_version: "1.0",
         target_prefix: "Renamed_20240101",
         env_name: "RENAMED",
+        query_compatible: false,
     };
 }
 

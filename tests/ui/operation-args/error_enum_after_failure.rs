@@ -5,7 +5,7 @@ pub struct Out {
     pub x: Option<String>,
 }
 
-#[aws_operation(output = Out, errors())]
+#[aws_operation(target = "Ping", output = Out, errors())]
 pub struct Ping;
 
 // Code that names what the macro generates should not add errors of its own.

@@ -9,6 +9,7 @@ impl Service for DynamoDb {
         json_version: "1.0",
         target_prefix: "DynamoDB_20120810",
         env_name: "DYNAMODB",
+        query_compatible: false,
     };
 }
 

@@ -1,11 +1,12 @@
 use ecrkit::{aws_operation, aws_shape};
 
 #[aws_shape]
-pub struct Out {
-    pub x: Option<String>,
-}
+pub struct Out {}
 
 #[aws_operation(output = Out, errors())]
-pub struct Ping;
+pub struct GetData {
+    #[host_label]
+    pub label: String,
+}
 
 fn main() {}
