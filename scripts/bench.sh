@@ -6,7 +6,8 @@
 #   BASE=<git rev> bash scripts/bench.sh   # the same, with that revision's push_bench run
 #                                    # alternately beside ours ("base" lines: before/after a change)
 #   bash scripts/bench.sh encoders   # the push with base64-simd in the part encoder vs the base64 crate
-#   bash scripts/bench.sh build      # clean release builds and stripped sizes: the ecrkit command line vs the peer
+#   bash scripts/bench.sh build      # clean release builds and stripped sizes: the ecrkit command line vs the peer,
+#                                    # then ecrkit alone (default features)
 #   bash scripts/bench.sh registry   # the registry protocol, 1 GiB layout: ours vs skopeo vs curl, pull and push
 #   cargo bench -p ecr-bench         # criterion: signed request build vs the base64+SHA-256 floor
 #
@@ -39,16 +40,26 @@ if [ "$mode" = build ]; then
       { time env "${env[@]}" CARGO_TARGET_DIR="$dir" cargo build --quiet --release -p ecrkit-cli --bin ecrkit; } 2>"$dir/cpu" ||
         { cat "$dir/cpu" >&2; return 1; }
       bin=$dir/release/ecrkit
+    elif [ "$side" = ecrkit ]; then
+      # The library alone with its default features (the whole API, the
+      # whole credentials chain, both root stores): no binary to strip.
+      { time env "${env[@]}" CARGO_TARGET_DIR="$dir" cargo build --quiet --release -p ecrkit; } 2>"$dir/cpu" ||
+        { cat "$dir/cpu" >&2; return 1; }
+      bin=
     else
       { time (cd bench/peer && env "${env[@]}" CARGO_TARGET_DIR="$dir" cargo build --quiet --release); } 2>"$dir/cpu" ||
         { cat "$dir/cpu" >&2; return 1; }
       bin=$dir/release/peer-bench
     fi
     end=$(date +%s.%N)
-    strip -o "$dir/stripped" "$bin"
+    local size=-
+    if [ -n "$bin" ]; then
+      strip -o "$dir/stripped" "$bin"
+      size=$(stat -c %s "$dir/stripped")
+    fi
     printf '%s profile=%s clean_release_build_s=%.0f cpu_s=%.0f stripped_bytes=%s crates=%s\n' "$side" "$profile" \
       "$(echo "$end - $start" | bc)" "$(tail -n1 "$dir/cpu" | awk '{print $1 + $2}')" \
-      "$(stat -c %s "$dir/stripped")" "$(ls "$dir/release/deps" | grep -c '\.rlib$')"
+      "$size" "$(ls "$dir/release/deps" | grep -c '\.rlib$')"
     rm -rf "$dir"
   }
   echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1 /proc/loadavg)"
@@ -56,6 +67,7 @@ if [ "$mode" = build ]; then
     build_one ours $profile
     build_one peer $profile
   done
+  build_one ecrkit workspace
   exit 0
 fi
 

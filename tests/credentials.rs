@@ -1,724 +1,554 @@
-//! Credentials: the environment, the shared config and credentials files,
-//! `credential_process`, caching and refresh, the errors' text, and secrets
-//! kept out of Debug output, errors and logs.
+//! The AWS SDKs' default credentials chain of `Config::from_env`, end to
+//! end: each source configured as CI runners, clusters and laptops
+//! configure it, in a child process with an environment of its own (the
+//! `credentials-probe` program), against the server the source talks to:
 //!
-//! No test touches the process environment: each builds an
-//! [`ecrkit::config::Env`] of its own, with the files in a temporary
-//! directory.
+//! | source | configured by | served by |
+//! | --- | --- | --- |
+//! | environment | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` | |
+//! | shared files | `~/.aws/credentials` and `~/.aws/config` static keys, `AWS_PROFILE` | |
+//! | assume role | `role_arn` + `source_profile`, two hops | moto's STS `AssumeRole` |
+//! | credential_process | `credential_process` in the profile | a script |
+//! | SSO | `sso_session` (and legacy `sso_start_url`), token cache in `~/.aws/sso/cache` | a loopback portal: `GetRoleCredentials` |
+//! | web identity | `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN`, `AWS_ROLE_SESSION_NAME` | moto's STS `AssumeRoleWithWebIdentity` |
+//! | container endpoint | `AWS_CONTAINER_CREDENTIALS_FULL_URI` + `AWS_CONTAINER_AUTHORIZATION_TOKEN` / `_FILE` | a loopback endpoint |
+//! | EC2 instance metadata | `AWS_EC2_METADATA_SERVICE_ENDPOINT` (IMDSv2) | a loopback IMDS |
+//!
+//! `chain_sources_end_to_end` runs every source and prints
+//! `credentials chain: K of K sources tested end to end`; the tests after
+//! it check the chain's order, refresh before expiry, one fetch for a burst
+//! of requests, `AWS_EC2_METADATA_DISABLED`, and the errors. Everything
+//! listens on 127.0.0.1; the STS and SSO calls go there through
+//! `AWS_ENDPOINT_URL_STS` and `AWS_ENDPOINT_URL_SSO`.
 
-use std::collections::VecDeque;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use ecrkit::Client;
-use ecrkit::config::Env;
-use ecrkit::config::profile::ProfileSet;
-use ecrkit::credentials::{
-    CachingProvider, ChainProvider, CredentialsError, CredentialsFuture, EnvProvider,
-    ProcessProvider, ProfileProvider, ProvideCredentials, StaticProvider, default_provider,
-};
-use ecrkit::{Config, Credentials};
+use ecr_tests::http_stub::HttpStub;
+use ecr_tests::sources::{self, rfc3339, secret_of};
+use ecr_tests::{Moto, Probe};
 
+const PROBE: &str = env!("CARGO_BIN_EXE_credentials-probe");
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY";
 const TOKEN: &str = "FwoGZXIvYXdzEXAMPLE//session+token/value==";
+const ROLE: &str = "arn:aws:iam::123456789012:role/ecr-pusher";
 
-/// A directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
+/// One source's end-to-end check.
+type SourceCheck = fn(&Moto) -> Result<(), String>;
 
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "ecr-credentials-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
+/// The sources, in the order of the chain.
+const SOURCES: &[(&str, SourceCheck)] = &[
+    ("environment", environment),
+    ("shared config and credentials files", shared_files),
+    (
+        "assume role (source_profile + role_arn, moto STS)",
+        assume_role,
+    ),
+    ("credential_process", credential_process),
+    ("SSO (token cache, portal GetRoleCredentials)", sso),
+    ("web identity (moto STS)", web_identity),
+    (
+        "container endpoint (ECS, EKS Pod Identity)",
+        container_endpoint,
+    ),
+    ("EC2 instance metadata (IMDSv2)", instance_metadata),
+];
 
-    fn path(&self) -> String {
-        self.0.to_str().expect("UTF-8 temp dir").to_owned()
-    }
-
-    fn write(&self, name: &str, text: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).unwrap();
-        path.to_str().unwrap().to_owned()
-    }
-
-    /// An environment with the two files here (written if given) and HOME here.
-    fn env(&self, config: Option<&str>, credentials: Option<&str>) -> Env {
-        let config_path = self.0.join("config").to_str().unwrap().to_owned();
-        let credentials_path = self.0.join("credentials").to_str().unwrap().to_owned();
-        if let Some(text) = config {
-            self.write("config", text);
-        }
-        if let Some(text) = credentials {
-            self.write("credentials", text);
-        }
-        Env::from_vars([
-            ("HOME", self.path()),
-            ("AWS_CONFIG_FILE", config_path),
-            ("AWS_SHARED_CREDENTIALS_FILE", credentials_path),
-        ])
-    }
+fn probe(tag: &str) -> Probe {
+    Probe::new(PROBE, tag)
 }
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// `Err` with a message unless `cond`.
+fn check(cond: bool, what: impl FnOnce() -> String) -> Result<(), String> {
+    if cond { Ok(()) } else { Err(what()) }
 }
 
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
+fn is_temporary(key: &str) -> bool {
+    key.starts_with("ASIA") || key.starts_with("FSIA")
 }
 
-fn load(env: &Env) -> Result<Credentials, CredentialsError> {
-    block_on(default_provider(env).provide())
+/// A form field of an STS query body (values are percent-encoded).
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    let body = String::from_utf8_lossy(body);
+    body.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == name).then(|| v.replace("%3A", ":").replace("%2F", "/"))
+    })
 }
 
-fn keys(c: &Credentials) -> (&str, &str, Option<&str>) {
-    (c.access_key_id(), c.secret_access_key(), c.session_token())
+/// The key id a SigV4 `Authorization` header was signed with.
+fn signed_with(authorization: Option<&str>) -> Option<String> {
+    let credential = authorization?.split("Credential=").nth(1)?;
+    Some(credential.split('/').next()?.to_owned())
 }
 
-#[test]
-fn environment_variables() {
-    let dir = TempDir::new("env");
-    let env = dir
-        .env(
-            None,
-            Some("[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = file\n"),
-        )
-        .with_var("AWS_ACCESS_KEY_ID", "AKIDENV")
-        .with_var("AWS_SECRET_ACCESS_KEY", SECRET)
-        .with_var("AWS_SESSION_TOKEN", TOKEN);
-    let c = load(&env).unwrap();
-    assert_eq!(
-        keys(&c),
-        ("AKIDENV", SECRET, Some(TOKEN)),
-        "the environment wins"
-    );
-
-    let half = dir.env(None, None).with_var("AWS_ACCESS_KEY_ID", "AKIDENV");
-    assert_eq!(
-        load(&half).unwrap_err().to_string(),
-        "could not load AWS credentials: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not"
-    );
-    // Blank variables are unset: the chain goes on to the profile.
-    let blank = dir
-        .env(None, None)
-        .with_var("AWS_ACCESS_KEY_ID", "")
-        .with_var("AWS_SECRET_ACCESS_KEY", " ");
-    assert_eq!(load(&blank).unwrap().access_key_id(), "AKIDFILE");
+fn environment(_: &Moto) -> Result<(), String> {
+    let p = probe("env")
+        .var("AWS_ACCESS_KEY_ID", "AKIDENV")
+        .var("AWS_SECRET_ACCESS_KEY", SECRET)
+        .var("AWS_SESSION_TOKEN", TOKEN);
+    let got = p.provide()?;
+    check(
+        got == ("AKIDENV".into(), SECRET.into(), Some(TOKEN.into())),
+        || format!("{got:?}"),
+    )
 }
 
-#[test]
-fn missing_credentials_error_text() {
-    let dir = TempDir::new("missing");
-    let env = Env::from_vars([("HOME", dir.path())]);
-    assert_eq!(
-        load(&env).unwrap_err().to_string(),
-        format!(
-            "no AWS credentials found: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set; \
-             no profile `default` in {0}/.aws/config or {0}/.aws/credentials",
-            dir.path()
-        )
+fn shared_files(_: &Moto) -> Result<(), String> {
+    let p = probe("files");
+    p.file(
+        ".aws/credentials",
+        &format!("[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = {SECRET}\n"),
     );
-    let named = env.clone().with_var("AWS_PROFILE", "prod");
-    assert_eq!(
-        load(&named).unwrap_err().to_string(),
-        format!(
-            "could not load AWS credentials: profile `prod` is not defined in {0}/.aws/config \
-             or {0}/.aws/credentials",
-            dir.path()
-        )
-    );
-    let empty_profile = dir.env(Some("[default]\nregion = us-east-1\n"), None);
-    assert_eq!(
-        load(&empty_profile).unwrap_err().to_string(),
-        "no AWS credentials found: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set; \
-         profile `default` has no credentials (aws_access_key_id, credential_process)"
-    );
-}
-
-#[test]
-fn credentials_file_default_profile() {
-    let dir = TempDir::new("credfile");
-    let env = dir.env(
-        None,
-        Some(&format!(
-            "# comment\n[default]\naws_access_key_id = AKIDDEFAULT ; a comment\n\
-             aws_secret_access_key = {SECRET}\naws_session_token = {TOKEN}\n"
-        )),
-    );
-    let c = load(&env).unwrap();
-    assert_eq!(keys(&c), ("AKIDDEFAULT", SECRET, Some(TOKEN)));
-    assert_eq!(c.expiry(), None);
-}
-
-#[test]
-fn static_keys_in_the_config_file() {
-    let dir = TempDir::new("configkeys");
-    let env = dir.env(
-        Some("[profile dev]\naws_access_key_id = AKIDCONFIG\naws_secret_access_key = cfg-secret\n"),
-        None,
-    );
-    let c = load(&env.with_var("AWS_PROFILE", "dev")).unwrap();
-    assert_eq!(keys(&c), ("AKIDCONFIG", "cfg-secret", None));
-}
-
-#[test]
-fn profile_sections_and_precedence() {
-    let dir = TempDir::new("precedence");
-    let env = dir.env(
-        Some(
-            "[dev]\naws_access_key_id = IGNORED-NO-PREFIX\naws_secret_access_key = x\n\
-             [profile dev]\naws_access_key_id = AKIDCONFIG\naws_secret_access_key = config-secret\nregion = eu-west-3\n\
-             [default]\naws_access_key_id = PLAIN-DEFAULT\naws_secret_access_key = x\n\
-             [profile default]\naws_access_key_id = PREFIXED-DEFAULT\naws_secret_access_key = x\n",
-        ),
-        Some(
-            "[profile dev]\naws_access_key_id = IGNORED-PREFIX\naws_secret_access_key = x\n\
-             [dev]\naws_secret_access_key = credentials-secret\n",
-        ),
-    );
-    // `[profile dev]` of the config and `[dev]` of the credentials file are
-    // one profile, the credentials file winning key by key.
-    let dev = env.clone().with_var("AWS_PROFILE", "dev");
-    let c = load(&dev).unwrap();
-    assert_eq!(keys(&c), ("AKIDCONFIG", "credentials-secret", None));
-    assert_eq!(
-        Config::from_env_with(&dev).build().region.as_deref(),
-        Some("eu-west-3")
-    );
-    // `[profile default]` wins over `[default]` in the config file.
-    assert_eq!(load(&env).unwrap().access_key_id(), "PREFIXED-DEFAULT");
-    // A chosen profile also comes from ProfileProvider::with_profile.
-    let p = ProfileProvider::new(env).with_profile("dev");
-    assert_eq!(block_on(p.provide()).unwrap().access_key_id(), "AKIDCONFIG");
-}
-
-#[test]
-fn a_broken_file_is_reported_with_its_line() {
-    let dir = TempDir::new("broken");
-    let env = dir.env(
-        None,
-        Some(&format!("[default]\naws_access_key_id = A\n{SECRET}\n")),
-    );
-    let e = load(&env).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        format!(
-            "could not load AWS credentials: the AWS shared config: {}/credentials line 3: \
-             property: expected `key = value`",
-            dir.path()
-        )
-    );
-    assert!(!format!("{e:?}").contains(SECRET));
-}
-
-#[test]
-fn profiles_left_to_aws_config() {
-    let dir = TempDir::new("delegated");
-    let env = dir.env(
-        Some("[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = default\n[profile sso]\nsso_session = corp\n"),
-        Some("[default]\naws_access_key_id = AKID\naws_secret_access_key = s\n"),
-    );
-    assert_eq!(
-        load(&env.clone().with_var("AWS_PROFILE", "admin"))
-            .unwrap_err()
-            .to_string(),
-        "could not load AWS credentials: profile `admin` uses assume role (`role_arn`), which \
-         needs ecrkit's `aws-config` cargo feature"
-    );
-    assert_eq!(
-        load(&env.with_var("AWS_PROFILE", "sso"))
-            .unwrap_err()
-            .to_string(),
-        "could not load AWS credentials: profile `sso` uses IAM Identity Center (SSO) \
-         (`sso_session`), which needs ecrkit's `aws-config` cargo feature"
-    );
-}
-
-/// A `credential_process` script that counts its runs in `runs` and prints
-/// `json`.
-fn process_script(dir: &TempDir, json: &str, exit: i32, stderr: &str) -> String {
-    let out = dir.write("out.json", json);
-    let runs = dir.0.join("runs");
-    dir.write(
-        "process.sh",
+    p.file(
+        ".aws/config",
         &format!(
-            "echo run >> '{}'\ncat '{out}'\necho '{stderr}' >&2\nexit {exit}\n",
-            runs.display()
+            "[profile dev]\naws_access_key_id = AKIDDEV\naws_secret_access_key = dev-secret\n\
+             aws_session_token = {TOKEN}\n"
         ),
     );
-    format!("sh {}/process.sh", dir.path())
+    let default = p.provide()?;
+    check(default == ("AKIDFILE".into(), SECRET.into(), None), || {
+        format!("default profile: {default:?}")
+    })?;
+    let dev = p.var("AWS_PROFILE", "dev").provide()?;
+    check(
+        dev == ("AKIDDEV".into(), "dev-secret".into(), Some(TOKEN.into())),
+        || format!("profile dev from the config file: {dev:?}"),
+    )
 }
 
-fn runs(dir: &TempDir) -> usize {
-    std::fs::read_to_string(dir.0.join("runs"))
-        .map(|s| s.lines().count())
-        .unwrap_or(0)
+fn assume_role(moto: &Moto) -> Result<(), String> {
+    let sts = HttpStub::relay(&moto.endpoint);
+    let p = probe("assume-role").var("AWS_ENDPOINT_URL_STS", sts.url());
+    p.file(
+        ".aws/credentials",
+        "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret\n",
+    );
+    p.file(
+        ".aws/config",
+        &format!(
+            "[profile pusher]\nrole_arn = {ROLE}\nsource_profile = base\nrole_session_name = ecrkit-hop-1\n\
+             [profile admin]\nrole_arn = arn:aws:iam::123456789012:role/ecr-admin\n\
+             source_profile = pusher\nrole_session_name = ecrkit-hop-2\n"
+        ),
+    );
+    let (key, secret, token) = p.var("AWS_PROFILE", "admin").provide()?;
+    check(
+        is_temporary(&key) && !secret.is_empty() && token.is_some(),
+        || format!("not STS credentials: {key}"),
+    )?;
+    // Two AssumeRole calls: the first signed with the base profile's keys,
+    // the second with the first call's credentials.
+    let calls: Vec<_> = sts
+        .requests()
+        .into_iter()
+        .filter(|r| form_field(&r.body, "Action").as_deref() == Some("AssumeRole"))
+        .collect();
+    check(calls.len() == 2, || {
+        format!("{} AssumeRole calls", calls.len())
+    })?;
+    let first = &calls[0];
+    check(
+        form_field(&first.body, "RoleArn").as_deref() == Some(ROLE)
+            && form_field(&first.body, "RoleSessionName").as_deref() == Some("ecrkit-hop-1")
+            && signed_with(first.header("authorization")).as_deref() == Some("AKIDBASE"),
+        || format!("first hop: {:?}", String::from_utf8_lossy(&first.body)),
+    )?;
+    let second = &calls[1];
+    let hop1_key = signed_with(second.header("authorization")).unwrap_or_default();
+    check(
+        is_temporary(&hop1_key)
+            && hop1_key != key
+            && form_field(&second.body, "RoleSessionName").as_deref() == Some("ecrkit-hop-2"),
+        || format!("second hop signed with {hop1_key}"),
+    )
 }
 
-fn rfc3339(t: SystemTime) -> String {
-    // Seconds since the epoch to a civil date (Howard Hinnant's algorithm).
-    let secs = t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
+fn credential_process(_: &Moto) -> Result<(), String> {
+    let p = probe("process");
+    let expiration = rfc3339(SystemTime::now() + Duration::from_secs(3600));
+    let script = p.file(
+        "bin/creds.sh",
+        &format!(
+            "echo run >> \"$HOME/runs\"\ncat <<'JSON'\n{{\"Version\": 1, \"AccessKeyId\": \"ASIAPROC\", \
+             \"SecretAccessKey\": \"{SECRET}\", \"SessionToken\": \"{TOKEN}\", \"Expiration\": \"{expiration}\"}}\nJSON\n"
+        ),
+    );
+    p.file(
+        ".aws/config",
+        &format!("[default]\ncredential_process = sh {script}\n"),
+    );
+    let out = p.run(&["provide"]);
+    let ok = &out.lines[0]["ok"];
+    check(
+        ok["access_key_id"] == "ASIAPROC"
+            && ok["secret_access_key"] == SECRET
+            && ok["session_token"] == TOKEN,
+        || format!("{}", out.lines[0]),
+    )?;
+    let left = ok["expires_in_s"].as_i64().unwrap_or(0);
+    check((3500..=3600).contains(&left), || {
+        format!("Expiration read as {left} s from now")
+    })
+}
+
+fn sso(_: &Moto) -> Result<(), String> {
+    use sha1::Digest;
+    let portal = sources::sso_portal(
+        "sso-access-token",
+        "123456789012",
+        "ECRPush",
+        Duration::from_secs(3600),
+    );
+    let p = probe("sso").var("AWS_ENDPOINT_URL_SSO", portal.url());
+    let start_url = "https://corp.awsapps.com/start";
+    let expires = rfc3339(SystemTime::now() + Duration::from_secs(8 * 3600));
+    let cache = format!(
+        r#"{{"accessToken": "sso-access-token", "expiresAt": "{expires}", "region": "us-east-1", "startUrl": "{start_url}"}}"#
+    );
+    // The cache file is named by the SHA-1 of the session name (sso_session)
+    // or of the start URL (the legacy profile keys).
+    for key in ["corp", start_url] {
+        let name = hex::encode(sha1::Sha1::digest(key.as_bytes()));
+        p.file(&format!(".aws/sso/cache/{name}.json"), &cache);
+    }
+    p.file(
+        ".aws/config",
+        &format!(
+            "[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = ECRPush\n\
+             [sso-session corp]\nsso_start_url = {start_url}\nsso_region = us-east-1\n\
+             sso_registration_scopes = sso:account:access\n\
+             [profile legacy]\nsso_start_url = {start_url}\nsso_region = us-east-1\n\
+             sso_account_id = 123456789012\nsso_role_name = ECRPush\n"
+        ),
+    );
+    let session = p.var("AWS_PROFILE", "dev");
+    let (key, secret, token) = session.provide()?;
+    let (want_secret, want_token) = secret_of("sso", 1);
+    check(
+        key == "ASIASSO1" && secret == want_secret && token.as_deref() == Some(&*want_token),
+        || format!("sso-session profile: {key}"),
+    )?;
+    let legacy = session.var("AWS_PROFILE", "legacy").provide()?;
+    check(legacy.0 == "ASIASSO2", || {
+        format!("legacy SSO profile: {}", legacy.0)
+    })?;
+    let requests = portal.server.requests();
+    check(
+        requests.len() == 2
+            && requests.iter().all(|r| {
+                r.header("x-amz-sso_bearer_token") == Some("sso-access-token")
+                    && r.query("role_name") == Some("ECRPush")
+                    && r.query("account_id") == Some("123456789012")
+            }),
+        || format!("portal saw {requests:?}"),
+    )
+}
+
+fn web_identity(moto: &Moto) -> Result<(), String> {
+    let sts = HttpStub::relay(&moto.endpoint);
+    let p = probe("web-identity").var("AWS_ENDPOINT_URL_STS", sts.url());
+    let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6Y2k6cHVzaGVyIn0.c2ln";
+    let token_file = p.file(
+        "var/run/secrets/eks.amazonaws.com/serviceaccount/token",
+        jwt,
+    );
+    let p = p
+        .var("AWS_WEB_IDENTITY_TOKEN_FILE", token_file)
+        .var("AWS_ROLE_ARN", ROLE)
+        .var("AWS_ROLE_SESSION_NAME", "github-actions-run-42");
+    let (key, secret, token) = p.provide()?;
+    check(
+        is_temporary(&key) && !secret.is_empty() && token.is_some(),
+        || format!("not STS credentials: {key}"),
+    )?;
+    let calls = sts.requests();
+    let call = calls
+        .iter()
+        .find(|r| form_field(&r.body, "Action").as_deref() == Some("AssumeRoleWithWebIdentity"))
+        .ok_or_else(|| {
+            format!(
+                "no AssumeRoleWithWebIdentity among {} requests",
+                calls.len()
+            )
+        })?;
+    check(
+        form_field(&call.body, "RoleArn").as_deref() == Some(ROLE)
+            && form_field(&call.body, "RoleSessionName").as_deref()
+                == Some("github-actions-run-42")
+            && form_field(&call.body, "WebIdentityToken").as_deref() == Some(jwt)
+            && call.header("authorization").is_none(),
+        || format!("the call: {:?}", String::from_utf8_lossy(&call.body)),
+    )
+}
+
+fn container_endpoint(_: &Moto) -> Result<(), String> {
+    // ECS: the token in the environment.
+    let ecs = sources::container(
+        "/v2/credentials/task",
+        "ecs-auth-token",
+        Duration::from_secs(3600),
+    );
+    let p = probe("ecs")
+        .var(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            format!("{}/v2/credentials/task", ecs.url()),
+        )
+        .var("AWS_CONTAINER_AUTHORIZATION_TOKEN", "ecs-auth-token");
+    let (key, secret, _) = p.provide()?;
+    check(
+        key == "ASIACONTAINER1" && secret == secret_of("container", 1).0,
+        || format!("ECS: {key}"),
+    )?;
+    // EKS Pod Identity: the token in a file the agent rotates.
+    let eks = sources::container(
+        "/v1/credentials",
+        "eks-pod-identity-token",
+        Duration::from_secs(3600),
+    );
+    let p = probe("eks");
+    let token_file = p.file(
+        "var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token",
+        "eks-pod-identity-token",
+    );
+    let p = p
+        .var(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            format!("{}/v1/credentials", eks.url()),
+        )
+        .var("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", token_file);
+    let (key, ..) = p.provide()?;
+    check(key == "ASIACONTAINER1" && eks.issued() == 1, || {
+        format!("EKS: {key}")
+    })
+}
+
+fn instance_metadata(_: &Moto) -> Result<(), String> {
+    let imds = sources::imds(Duration::from_secs(6 * 3600));
+    let p = probe("imds")
+        .unset("AWS_EC2_METADATA_DISABLED")
+        .var("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url());
+    let (key, secret, token) = p.provide()?;
+    let (want_secret, want_token) = secret_of("imds", 1);
+    check(
+        key == "ASIAIMDS1" && secret == want_secret && token.as_deref() == Some(&*want_token),
+        || key.clone(),
+    )?;
+    let s = &imds.server;
+    check(
+        s.count("/latest/api/token") >= 1
+            && s.count("/latest/meta-data/iam/security-credentials/") >= 1
+            && s.requests()
+                .iter()
+                .all(|r| r.method == "PUT" || r.header("x-aws-ec2-metadata-token").is_some()),
+        || format!("IMDS saw {:?}", s.requests()),
     )
 }
 
 #[test]
-fn credential_process() {
-    let dir = TempDir::new("process");
-    let expiry = SystemTime::now() + Duration::from_secs(3600);
-    let command = process_script(
-        &dir,
-        &format!(
-            r#"{{"Version": 1, "AccessKeyId": "ASIAPROCESS", "SecretAccessKey": "{SECRET}",
-               "SessionToken": "{TOKEN}", "Expiration": "{}"}}"#,
-            rfc3339(expiry)
-        ),
-        0,
-        "",
-    );
-    let env = dir.env(
-        Some(&format!(
-            "[default]\ncredential_process = {command}\nregion = us-east-1\n"
-        )),
-        None,
-    );
-    let provider = default_provider(&env);
-    let c = block_on(provider.provide()).unwrap();
-    assert_eq!(keys(&c), ("ASIAPROCESS", SECRET, Some(TOKEN)));
-    let got = c
-        .expiry()
-        .unwrap()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let want = expiry
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    assert_eq!(got, want);
-    // Cached: an hour is far from the five-minute margin.
-    block_on(provider.provide()).unwrap();
-    assert_eq!(runs(&dir), 1);
-
-    // Expiring in 5 minutes and a fraction of a second: reloaded once the
-    // five-minute margin is reached.
-    let soon = process_script(
-        &dir,
-        &format!(
-            r#"{{"Version": 1, "AccessKeyId": "ASIASOON", "SecretAccessKey": "s", "Expiration": "{}"}}"#,
-            rfc3339(SystemTime::now() + Duration::from_secs(301))
-        ),
-        0,
-        "",
-    );
-    let provider = CachingProvider::new(ProcessProvider::new(soon));
-    let before = runs(&dir);
-    block_on(async {
-        provider.provide().await.unwrap();
-        tokio::time::sleep(Duration::from_millis(1100)).await;
-        provider.provide().await.unwrap();
-    });
-    assert_eq!(runs(&dir) - before, 2);
-}
-
-#[test]
-fn credential_process_failures_do_not_echo_secrets() {
-    let dir = TempDir::new("process-fail");
-    let creds = format!(
-        r#"{{"Version": 1, "AccessKeyId": "ASIA", "SecretAccessKey": "{SECRET}", "SessionToken": "{TOKEN}"}}"#
-    );
-    let cases = [
-        // Fails after printing credentials.
-        (
-            creds.clone(),
-            3,
-            "credential helper: session expired".to_owned(),
-            "the command failed (exit status: 3); its messages, if any, are on standard error"
-                .to_owned(),
-        ),
-        (
-            format!(r#"{{"Version": 2, "AccessKeyId": "ASIA", "SecretAccessKey": "{SECRET}"}}"#),
-            0,
-            String::new(),
-            "Version 2 is not supported (expected 1)".to_owned(),
-        ),
-        (
-            format!(r#"{{"Version": 1, "AccessKeyId": "ASIA", "SecretAccessKey": "{SECRET}""#),
-            0,
-            String::new(),
-            "the command's output is not JSON (it ends early at line 1 column 100)".to_owned(),
-        ),
-        (
-            format!(r#"Version=1 SecretAccessKey={SECRET}"#),
-            0,
-            String::new(),
-            "the command's output is not JSON (syntax error at line 1 column 1)".to_owned(),
-        ),
-        (
-            format!(
-                r#"{{"Version": 1, "AccessKeyId": "ASIA", "SecretAccessKey": "{SECRET}", "Expiration": "2001-01-01T00:00:00Z"}}"#
-            ),
-            0,
-            String::new(),
-            "the credentials expired at 2001-01-01T00:00:00Z".to_owned(),
-        ),
-        (
-            format!(r#"{{"Version": 1, "AccessKeyId": "ASIA", "SessionToken": "{TOKEN}"}}"#),
-            0,
-            String::new(),
-            "the output has no SecretAccessKey".to_owned(),
-        ),
-    ];
-    for (output, exit, stderr, want) in cases {
-        let command = process_script(&dir, &output, exit, &stderr);
-        let env = dir
-            .env(
-                Some(&format!("[profile p]\ncredential_process = {command}\n")),
-                None,
-            )
-            .with_var("AWS_PROFILE", "p");
-        let e = load(&env).unwrap_err();
-        let text = format!("{e} {e:?}");
-        assert_eq!(
-            e.to_string(),
-            format!("could not load AWS credentials: credential_process of profile `p`: {want}")
-        );
-        assert!(!text.contains(SECRET) && !text.contains(TOKEN), "{text}");
-    }
-    let missing = ProcessProvider::new("/nonexistent/credential-helper --token abc");
-    let e = block_on(missing.provide()).unwrap_err().to_string();
-    assert!(e.starts_with("could not load AWS credentials: credential_process: the command failed (exit status: 127)"), "{e}");
-    assert!(!format!("{missing:?}").contains("--token"));
-}
-
-/// Returns credentials expiring after the given delays, in turn, counting
-/// its calls; each call takes 20 ms.
-#[derive(Debug)]
-struct Counting {
-    calls: AtomicUsize,
-    lifetimes: Mutex<VecDeque<Result<Option<Duration>, ()>>>,
-}
-
-impl Counting {
-    fn new(lifetimes: impl IntoIterator<Item = Result<Option<Duration>, ()>>) -> Arc<Counting> {
-        Arc::new(Counting {
-            calls: AtomicUsize::new(0),
-            lifetimes: Mutex::new(lifetimes.into_iter().collect()),
-        })
-    }
-
-    fn calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
-    }
-}
-
-impl ProvideCredentials for Counting {
-    fn provide(&self) -> CredentialsFuture<'_> {
-        Box::pin(async move {
-            let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            let next = self
-                .lifetimes
-                .lock()
-                .unwrap()
-                .pop_front()
-                .unwrap_or(Ok(None));
-            match next {
-                Ok(lifetime) => Ok(Credentials::new(
-                    format!("AKID{n}"),
-                    SECRET,
-                    Some(TOKEN.to_owned()),
-                    lifetime.map(|d| SystemTime::now() + d),
-                    "counting",
-                )),
-                Err(()) => Err(CredentialsError::Provider(format!("refresh {n} failed"))),
+fn chain_sources_end_to_end() {
+    let moto = Moto::start();
+    let mut passed = 0;
+    let mut failures = Vec::new();
+    for (name, run) in SOURCES {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&moto)))
+            .unwrap_or_else(|panic| {
+                Err(panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "panicked".to_owned()))
+            });
+        match outcome {
+            Ok(()) => {
+                passed += 1;
+                println!("credentials chain source {name}: ok");
             }
-        })
-    }
-}
-
-fn multi_thread() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-async fn burst(cache: &Arc<CachingProvider>) -> Vec<String> {
-    let tasks: Vec<_> = (0..16)
-        .map(|_| {
-            let cache = cache.clone();
-            tokio::spawn(async move { cache.provide().await.unwrap().access_key_id().to_owned() })
-        })
-        .collect();
-    let mut ids = Vec::new();
-    for t in tasks {
-        ids.push(t.await.unwrap());
-    }
-    ids
-}
-
-#[test]
-fn refreshes_before_expiry_and_once_under_concurrency() {
-    let lifetime = |ms: u64| Ok(Some(Duration::from_millis(ms)));
-    // AKID1 lives 5 minutes and 300 ms: fresh for 300 ms.
-    let inner = Counting::new([lifetime(300_300), lifetime(3_600_000), lifetime(3_600_000)]);
-    let cache = Arc::new(CachingProvider::from_shared(inner.clone()));
-    multi_thread().block_on(async {
-        // 16 callers at once, nothing cached: one load.
-        assert_eq!(burst(&cache).await, vec!["AKID1"; 16]);
-        assert_eq!(inner.calls(), 1);
-        // Past the five-minute margin: the next burst reloads, once.
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        assert_eq!(burst(&cache).await, vec!["AKID2"; 16]);
-        assert_eq!(inner.calls(), 2);
-        // AKID2 lasts an hour: cached.
-        for _ in 0..10 {
-            assert_eq!(cache.provide().await.unwrap().access_key_id(), "AKID2");
-        }
-        assert_eq!(inner.calls(), 2);
-        cache.invalidate();
-        assert_eq!(cache.provide().await.unwrap().access_key_id(), "AKID3");
-    });
-}
-
-#[test]
-fn credentials_inside_the_margin_are_shared_briefly() {
-    // Four minutes left on arrival: inside the margin, used for 10 s by
-    // every caller rather than reloaded per call.
-    let inner = Counting::new([Ok(Some(Duration::from_secs(240)))]);
-    let cache = Arc::new(CachingProvider::from_shared(inner.clone()));
-    multi_thread().block_on(async {
-        assert_eq!(burst(&cache).await, vec!["AKID1"; 16]);
-        assert_eq!(cache.provide().await.unwrap().access_key_id(), "AKID1");
-    });
-    assert_eq!(inner.calls(), 1);
-    // With one second left, half of it.
-    let inner = Counting::new([Ok(Some(Duration::from_millis(1000))), Ok(None)]);
-    let cache = CachingProvider::from_shared(inner.clone());
-    block_on(async {
-        assert_eq!(cache.provide().await.unwrap().access_key_id(), "AKID1");
-        tokio::time::sleep(Duration::from_millis(600)).await;
-        assert_eq!(cache.provide().await.unwrap().access_key_id(), "AKID2");
-    });
-}
-
-#[test]
-fn a_failed_refresh_keeps_credentials_that_are_still_valid() {
-    // AKID1 is fresh for 100 ms, then valid for five more minutes.
-    let inner = Counting::new([Ok(Some(Duration::from_millis(300_100))), Err(()), Err(())]);
-    let cache = CachingProvider::from_shared(inner.clone());
-    block_on(async {
-        assert_eq!(cache.provide().await.unwrap().access_key_id(), "AKID1");
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        // The refresh fails; AKID1 has five minutes left.
-        assert_eq!(cache.provide().await.unwrap().access_key_id(), "AKID1");
-        // Not retried on every call.
-        assert_eq!(cache.provide().await.unwrap().access_key_id(), "AKID1");
-        assert_eq!(inner.calls(), 2);
-    });
-    // Errors are not cached, and without credentials they are returned.
-    let inner = Counting::new([Err(()), Ok(None)]);
-    let cache = CachingProvider::from_shared(inner.clone());
-    block_on(async {
-        assert_eq!(
-            cache.provide().await.unwrap_err().to_string(),
-            "could not load AWS credentials: refresh 1 failed"
-        );
-        assert_eq!(cache.provide().await.unwrap().access_key_id(), "AKID2");
-    });
-}
-
-#[test]
-fn credentials_without_expiry_are_reloaded_after_the_ttl() {
-    let inner = Counting::new([Ok(None), Ok(None)]);
-    let cache = CachingProvider::from_shared(inner.clone())
-        .with_ttl_without_expiry(Duration::from_millis(50));
-    block_on(async {
-        assert_eq!(cache.provide().await.unwrap().access_key_id(), "AKID1");
-        assert_eq!(cache.provide().await.unwrap().access_key_id(), "AKID1");
-        tokio::time::sleep(Duration::from_millis(60)).await;
-        assert_eq!(cache.provide().await.unwrap().access_key_id(), "AKID2");
-    });
-}
-
-/// A subscriber that writes every span and event, with all fields, to a
-/// string.
-mod capture {
-    use std::fmt::Write;
-    use std::sync::{Arc, Mutex};
-
-    use tracing::field::{Field, Visit};
-    use tracing::span::{Attributes, Id, Record};
-    use tracing::{Event, Metadata, Subscriber};
-
-    #[derive(Clone, Default)]
-    pub struct Capture(pub Arc<Mutex<String>>);
-
-    struct Fields<'a>(&'a mut String);
-
-    impl Visit for Fields<'_> {
-        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-            let _ = write!(self.0, " {}={:?}", field.name(), value);
+            Err(e) => {
+                println!("credentials chain source {name}: FAILED: {e}");
+                failures.push(format!("{name}: {e}"));
+            }
         }
     }
-
-    impl Subscriber for Capture {
-        fn enabled(&self, _: &Metadata<'_>) -> bool {
-            true
-        }
-        fn new_span(&self, span: &Attributes<'_>) -> Id {
-            let mut out = self.0.lock().unwrap();
-            let _ = write!(out, "\nspan {}", span.metadata().name());
-            span.record(&mut Fields(&mut out));
-            Id::from_u64(1)
-        }
-        fn record(&self, _: &Id, values: &Record<'_>) {
-            values.record(&mut Fields(&mut self.0.lock().unwrap()));
-        }
-        fn record_follows_from(&self, _: &Id, _: &Id) {}
-        fn event(&self, event: &Event<'_>) {
-            let mut out = self.0.lock().unwrap();
-            let _ = write!(out, "\nevent {}", event.metadata().level());
-            event.record(&mut Fields(&mut out));
-        }
-        fn enter(&self, _: &Id) {}
-        fn exit(&self, _: &Id) {}
-    }
-}
-
-#[test]
-fn secrets_stay_out_of_debug_errors_and_logs() {
-    let dir = TempDir::new("redaction");
-    let process = process_script(
-        &dir,
-        &format!(
-            r#"{{"Version": 1, "AccessKeyId": "ASIAPROC", "SecretAccessKey": "{SECRET}", "SessionToken": "{TOKEN}"}}"#
-        ),
-        0,
-        "",
+    println!(
+        "credentials chain: {passed} of {} sources tested end to end",
+        SOURCES.len()
     );
-    let env = dir
-        .env(
-            Some(&format!(
-                "[default]\nregion = us-east-1\n[profile proc]\ncredential_process = {process}\n\
-                 [profile half]\naws_secret_access_key = {SECRET}\n"
-            )),
-            Some(&format!("[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = {SECRET}\naws_session_token = {TOKEN}\n")),
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn the_chain_goes_in_the_sdks_order() {
+    let moto = Moto::start();
+    let sts = HttpStub::relay(&moto.endpoint);
+    let ecs = sources::container("/creds", "t", Duration::from_secs(3600));
+    let imds = sources::imds(Duration::from_secs(3600));
+    let every = probe("order")
+        .unset("AWS_EC2_METADATA_DISABLED")
+        .var("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url())
+        .var(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            format!("{}/creds", ecs.url()),
         )
-        .with_var("AWS_SECRET_ACCESS_KEY", SECRET)
-        .with_var("AWS_SESSION_TOKEN", TOKEN);
-
-    let capture = capture::Capture::default();
-    let mut shown: Vec<String> = Vec::new();
-    tracing::subscriber::with_default(capture.clone(), || {
-        block_on(async {
-            let credentials =
-                Credentials::new("AKIDX", SECRET, Some(TOKEN.to_owned()), None, "test");
-            shown.push(format!("{credentials:?}"));
-            shown.push(format!("{:?}", StaticProvider(credentials.clone())));
-            shown.push(format!("{:?}", EnvProvider::new(env.clone())));
-            shown.push(format!("{env:?}"));
-            shown.push(format!("{:?}", ProfileSet::load(&env).unwrap()));
-            let profile = ProfileProvider::new(env.clone().with_var("AWS_PROFILE", "proc"));
-            shown.push(format!("{:?}", profile.provide().await.unwrap()));
-            shown.push(format!("{profile:?}"));
-            shown.push(format!(
-                "{:?}",
-                ProcessProvider::new(format!("echo {SECRET}"))
-            ));
-
-            // The whole chain, loaded (so the cache holds credentials), and
-            // the config and client around it.
-            let with_env_keys = env.clone().with_var("AWS_ACCESS_KEY_ID", "AKIDENV");
-            let config = Config::from_env_with(&with_env_keys).build();
-            config.credentials.provide().await.unwrap();
-            shown.push(format!("{config:?}"));
-            shown.push(format!("{:?}", Config::from_env_with(&with_env_keys)));
-            let client = Client::new(config.clone());
-            shown.push(format!("{client:?}"));
-            let chain = ChainProvider::new()
-                .with_link(EnvProvider::new(with_env_keys.clone()))
-                .with_link(ProfileProvider::new(env.clone()));
-            chain.provide().await.unwrap();
-            shown.push(format!("{chain:?}"));
-            let cache = CachingProvider::new(chain);
-            cache.provide().await.unwrap();
-            shown.push(format!("{cache:?}"));
-
-            // Every kind of error, each with the secret in reach.
-            let errors = [
-                // Half the environment.
-                EnvProvider::new(Env::from_vars([("AWS_ACCESS_KEY_ID", "A")]).with_var("AWS_SESSION_TOKEN", TOKEN)).provide().await,
-                EnvProvider::new(Env::from_vars([("AWS_SECRET_ACCESS_KEY", SECRET)])).provide().await,
-                // A profile with a secret and no key id.
-                ProfileProvider::new(env.clone()).with_profile("half").provide().await,
-                ProfileProvider::new(env.clone()).with_profile("absent").provide().await,
-                // A file that does not parse, on the secret's line.
-                ProfileProvider::new(Env::from_vars([("AWS_SHARED_CREDENTIALS_FILE", dir.write("bad", &format!("[default]\n{SECRET}\n")))])).provide().await,
-                // credential_process: failing with the secret on stdout and stderr.
-                ProcessProvider::new(format!("echo '{SECRET} {TOKEN}'; exit 1")).provide().await,
-                ProcessProvider::new(format!("echo '{{\"Version\": 1, \"SecretAccessKey\": \"{SECRET}\"}}'")).provide().await,
-                ProcessProvider::new(format!("echo '{{\"Version\": 1, \"AccessKeyId\": 7, \"SecretAccessKey\": \"{SECRET}\", \"SessionToken\": \"{TOKEN}\"}}'")).provide().await,
-                ProcessProvider::new(format!("echo '{SECRET}'")).provide().await,
-            ];
-            for result in errors {
-                let e = result.unwrap_err();
-                shown.push(format!("{e} | {e:?}"));
-                let wrapped: ecrkit::Error<ecrkit::UnmodeledError> = e.into();
-                shown.push(format!("{wrapped} | {wrapped:?}"));
-            }
-            // A refresh failure with cached credentials is logged.
-            let failing = Counting::new([Ok(Some(Duration::from_millis(300_050))), Err(())]);
-            let cache = CachingProvider::from_shared(failing);
-            cache.provide().await.unwrap();
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            cache.provide().await.unwrap();
-        })
-    });
-    let logs = capture.0.lock().unwrap().clone();
-    assert!(
-        logs.contains("could not refresh AWS credentials"),
-        "the logs were captured: {logs}"
+        .var("AWS_CONTAINER_AUTHORIZATION_TOKEN", "t")
+        .var("AWS_ENDPOINT_URL_STS", sts.url())
+        .var("AWS_ROLE_ARN", ROLE)
+        .var("AWS_ACCESS_KEY_ID", "AKIDENV")
+        .var("AWS_SECRET_ACCESS_KEY", "env-secret");
+    let token = every.file("token", "eyJ.e30.c2ln");
+    every.file(
+        ".aws/credentials",
+        "[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = file-secret\n",
     );
-    assert!(logs.contains("credentials loaded"), "{logs}");
-    shown.push(logs);
-    assert!(shown.len() > 20);
-    for text in &shown {
-        assert!(!text.contains(SECRET), "secret key in: {text}");
-        assert!(!text.contains(TOKEN), "session token in: {text}");
-    }
-    // The access key id may show (it is not a secret); the Debug output is
-    // otherwise useful.
-    assert!(shown[0].contains("AKIDX"), "{}", shown[0]);
+    let every = every.var("AWS_WEB_IDENTITY_TOKEN_FILE", token);
+    assert_eq!(every.provide().unwrap().0, "AKIDENV", "1. the environment");
+    let no_env = every
+        .unset("AWS_ACCESS_KEY_ID")
+        .unset("AWS_SECRET_ACCESS_KEY");
+    assert_eq!(no_env.provide().unwrap().0, "AKIDFILE", "2. the profile");
+    std::fs::remove_file(no_env.home.0.join(".aws/credentials")).unwrap();
+    let key = no_env.provide().unwrap().0;
+    assert!(
+        is_temporary(&key) && !key.contains("CONTAINER"),
+        "3. web identity: {key}"
+    );
+    assert_eq!(sts.requests().len(), 1);
+    let no_web = no_env
+        .unset("AWS_WEB_IDENTITY_TOKEN_FILE")
+        .unset("AWS_ROLE_ARN");
+    assert_eq!(
+        no_web.provide().unwrap().0,
+        "ASIACONTAINER1",
+        "4. the container endpoint"
+    );
+    let only_imds = no_web.unset("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    assert_eq!(
+        only_imds.provide().unwrap().0,
+        "ASIAIMDS1",
+        "5. instance metadata"
+    );
+    // Each source was asked only when every one before it had nothing.
+    assert_eq!((ecs.issued(), imds.issued()), (1, 1));
+}
+
+#[test]
+fn credentials_are_refreshed_before_they_expire() {
+    // Credentials that expire in five minutes and two seconds are fresh for
+    // two seconds (the refresh margin is five minutes).
+    let imds = sources::imds(Duration::from_secs(302));
+    let p = probe("refresh")
+        .unset("AWS_EC2_METADATA_DISABLED")
+        .var("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url());
+    let out = p.run(&["refresh", "4"]);
+    let keys: Vec<_> = out
+        .lines
+        .iter()
+        .map(|l| l["ok"]["access_key_id"].clone())
+        .collect();
+    assert_eq!(keys, ["ASIAIMDS1", "ASIAIMDS2"], "{}", out.stdout);
+    assert_eq!(imds.issued(), 2);
+    let left = out.lines[1]["ok"]["expires_in_s"].as_i64().unwrap();
+    assert!((295..=302).contains(&left), "{left}");
+}
+
+#[test]
+fn a_burst_of_requests_fetches_once() {
+    let imds = sources::imds(Duration::from_secs(3600));
+    let p = probe("burst")
+        .unset("AWS_EC2_METADATA_DISABLED")
+        .var("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url());
+    let out = p.run(&["burst", "64"]);
+    let keys = out.lines[0]["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 64);
+    assert!(keys.iter().all(|k| k == "ASIAIMDS1"), "{keys:?}");
+    assert_eq!(imds.issued(), 1, "one fetch for 64 concurrent requests");
+    assert_eq!(imds.server.count("/latest/api/token"), 1);
+}
+
+#[test]
+fn instance_metadata_off_sends_nothing() {
+    let imds = sources::imds(Duration::from_secs(3600));
+    let p = probe("imds-off")
+        .var("AWS_EC2_METADATA_DISABLED", "true")
+        .var("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url());
+    let out = p.run(&["provide"]);
+    assert_eq!(out.lines[0]["not_found"], true, "{}", out.stdout);
+    assert!(imds.server.requests().is_empty());
+}
+
+#[test]
+fn no_credentials_is_a_not_found_error() {
+    let out = probe("none").run(&["provide"]);
+    let line = &out.lines[0];
+    assert_eq!(line["not_found"], true, "{line}");
+    let text = line["error"].as_str().unwrap();
+    assert!(text.starts_with("no AWS credentials found: "), "{text}");
+}
+
+#[test]
+fn a_container_uri_off_loopback_over_http_is_refused() {
+    // The spec allows plain http only to loopback and the ECS/EKS link-local
+    // addresses: a token must not travel elsewhere in the clear.
+    let p = probe("container-remote")
+        .var(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "http://192.0.2.10/creds",
+        )
+        .var(
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+            "secret-container-token",
+        );
+    let err = p.provide().unwrap_err();
+    assert!(err.contains("could not load AWS credentials"), "{err}");
+    assert!(!err.contains("secret-container-token"), "{err}");
+}
+
+#[test]
+fn a_broken_profile_stops_the_chain() {
+    // A profile that names a role without a source is a configuration
+    // error: reported, not skipped for the next source.
+    let ecs = sources::container("/creds", "t", Duration::from_secs(3600));
+    let p = probe("broken")
+        .var(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            format!("{}/creds", ecs.url()),
+        )
+        .var("AWS_CONTAINER_AUTHORIZATION_TOKEN", "t")
+        .var("AWS_PROFILE", "broken");
+    p.file(
+        ".aws/config",
+        &format!("[profile broken]\nrole_arn = {ROLE}\n"),
+    );
+    let err = p.provide().unwrap_err();
+    assert!(err.starts_with("could not load AWS credentials"), "{err}");
+    assert_eq!(ecs.issued(), 0);
+    // A profile that AWS_PROFILE names but no file defines passes to the
+    // next source (as in aws-config and the Rust SDK); with none left, the
+    // error names it.
+    let absent = p.var("AWS_PROFILE", "absent");
+    assert_eq!(absent.provide().unwrap().0, "ASIACONTAINER1");
+    let err = absent
+        .unset("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        .provide()
+        .unwrap_err();
+    assert!(
+        err.starts_with("no AWS credentials found") && err.contains("absent"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_failing_credential_process_is_reported() {
+    let p = probe("process-fails");
+    let script = p.file(
+        "fail.sh",
+        "echo 'no session: run login first' >&2\nexit 3\n",
+    );
+    p.file(
+        ".aws/config",
+        &format!("[default]\ncredential_process = sh {script}\n"),
+    );
+    let err = p.provide().unwrap_err();
+    assert!(err.starts_with("could not load AWS credentials"), "{err}");
+    assert!(err.contains("exit") || err.contains("status"), "{err}");
 }

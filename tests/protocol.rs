@@ -131,7 +131,7 @@ pub mod harness {
         ) -> Pin<Box<dyn Future<Output = Result<(), String>> + 'a>>;
     }
 
-    impl<O: Operation> ErasedInput for O {
+    impl<O: Operation + 'static> ErasedInput for O {
         fn body(&self) -> Vec<u8> {
             let mut buf = Vec::with_capacity(self.body_size_hint());
             self.write_body(&mut buf).expect("serializes");

@@ -2,12 +2,15 @@
 //! in tracing output (captured at TRACE level), in Debug or Display of the
 //! client, its config or any error, nor at a host the service redirects to.
 //! And a plain `http://` endpoint that is not loopback logs a warning once.
+//! The default credentials chain (aws-config's, in a child process) keeps
+//! the secrets of every source out of its traces, Debug text and errors.
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use ecr_tests::Probe;
 use ecrkit::ecr::DescribeRepositories;
 use ecrkit::retry::RetryConfig;
 use ecrkit::{Client, Config, Credentials, Ecr, Service, ValidationMode};
@@ -466,4 +469,196 @@ fn a_client_with_a_remote_http_endpoint_warns_once() {
 
 fn reqwest_url(s: &str) -> ecrkit::transport::Url {
     ecrkit::transport::Url::parse(s).expect(s)
+}
+
+// ---------------------------------------------------------------------------
+// The default credentials chain: every source in a child process with
+// tracing at TRACE level to stderr, and the Debug text of the config, the
+// client and the credentials on stdout; a failing source's error too.
+
+const PROBE: &str = env!("CARGO_BIN_EXE_credentials-probe");
+
+fn probe_text(tag: &str, setup: impl FnOnce(Probe) -> Probe, command: &str) -> String {
+    let p = setup(Probe::new(PROBE, tag).var("PROBE_TRACE", "1"));
+    let out = p.run(&[command]);
+    format!("{}\n{}", out.stdout, out.stderr)
+}
+
+#[test]
+fn the_default_chain_keeps_secrets_out_of_traces_debug_and_errors() {
+    let imds = ecr_tests::sources::imds(Duration::from_secs(3600));
+    let (imds_secret, imds_token) = ecr_tests::sources::secret_of("imds", 1);
+    let container =
+        ecr_tests::sources::container("/creds", "container-auth-SECRET", Duration::from_secs(3600));
+    let mut texts = Vec::new();
+    // The environment.
+    texts.push(probe_text(
+        "secrets-env",
+        |p| {
+            p.var("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+                .var("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+                .var("AWS_SESSION_TOKEN", SESSION_TOKEN)
+        },
+        "debug",
+    ));
+    // The shared files, with a services section and a CA bundle setting.
+    texts.push(probe_text(
+        "secrets-files",
+        |p| {
+            p.file(
+                ".aws/credentials",
+                &format!("[default]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\naws_session_token = {SESSION_TOKEN}\n"),
+            );
+            p.file(".aws/config", "[default]\nservices = local\n[services local]\necr =\n  endpoint_url = http://127.0.0.1:9\n");
+            p
+        },
+        "debug",
+    ));
+    // credential_process: the command line holds a token; good output, then
+    // outputs that fail with the secret in reach.
+    for (n, output) in [
+        format!(r#"{{"Version": 1, "AccessKeyId": "{ACCESS_KEY}", "SecretAccessKey": "{SECRET_KEY}", "SessionToken": "{SESSION_TOKEN}"}}"#),
+        format!(r#"{{"Version": 1, "SecretAccessKey": "{SECRET_KEY}", "SessionToken": "{SESSION_TOKEN}"}}"#),
+        format!(r#"{{"Version": 1, "AccessKeyId": 7, "SecretAccessKey": "{SECRET_KEY}", "SessionToken": "{SESSION_TOKEN}"}}"#),
+        format!(r#"{{"Version": 2, "AccessKeyId": "A", "SecretAccessKey": "{SECRET_KEY}"}}"#),
+        format!("{SECRET_KEY} {SESSION_TOKEN}"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        texts.push(probe_text(
+            &format!("secrets-process-{n}"),
+            |p| {
+                let out = p.file("out.json", &output);
+                let script = p.file("creds.sh", &format!("cat '{out}'\necho '{SECRET_KEY}' >&2\n"));
+                p.file(
+                    ".aws/config",
+                    &format!("[default]\ncredential_process = sh {script} --token {SESSION_TOKEN}\n"),
+                );
+                p
+            },
+            "debug",
+        ));
+    }
+    // The container endpoint (its token), and instance metadata.
+    texts.push(probe_text(
+        "secrets-container",
+        |p| {
+            p.var(
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                format!("{}/creds", container.url()),
+            )
+            .var("AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-auth-SECRET")
+        },
+        "debug",
+    ));
+    texts.push(probe_text(
+        "secrets-container-refused",
+        |p| {
+            p.var(
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                format!("{}/creds", container.url()),
+            )
+            .var(
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                "container-auth-WRONG-SECRET",
+            )
+        },
+        "debug",
+    ));
+    texts.push(probe_text(
+        "secrets-imds",
+        |p| {
+            p.unset("AWS_EC2_METADATA_DISABLED")
+                .var("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url())
+        },
+        "debug",
+    ));
+    // Web identity and assume role through moto's STS: the web identity
+    // token travels in the request body.
+    let moto = ecr_tests::Moto::start();
+    let jwt = "eyJhbGciOiJSUzI1NiJ9.web-identity-SECRET.c2ln";
+    texts.push(probe_text(
+        "secrets-web-identity",
+        |p| {
+            let file = p.file("token", jwt);
+            p.var("AWS_ENDPOINT_URL_STS", moto.endpoint.clone())
+                .var("AWS_WEB_IDENTITY_TOKEN_FILE", file)
+                .var("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/r")
+        },
+        "debug",
+    ));
+    texts.push(probe_text(
+        "secrets-assume-role",
+        |p| {
+            p.file(
+                ".aws/credentials",
+                &format!("[base]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"),
+            );
+            p.file(
+                ".aws/config",
+                "[default]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = base\n",
+            );
+            p.var("AWS_ENDPOINT_URL_STS", moto.endpoint.clone())
+        },
+        "debug",
+    ));
+    // SSO: the access token of the cache goes in a header.
+    let portal = ecr_tests::sources::sso_portal(
+        "sso-access-SECRET",
+        "123456789012",
+        "R",
+        Duration::from_secs(3600),
+    );
+    texts.push(probe_text(
+        "secrets-sso",
+        |p| {
+            use sha1::Digest;
+            let name = hex::encode(sha1::Sha1::digest(b"corp"));
+            p.file(
+                &format!(".aws/sso/cache/{name}.json"),
+                r#"{"accessToken": "sso-access-SECRET", "expiresAt": "2099-01-01T00:00:00Z", "region": "us-east-1", "startUrl": "https://corp.awsapps.com/start"}"#,
+            );
+            p.file(
+                ".aws/config",
+                "[default]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = R\n\
+                 [sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n",
+            );
+            p.var("AWS_ENDPOINT_URL_SSO", portal.url())
+        },
+        "debug",
+    ));
+    let (sso_secret, sso_token) = ecr_tests::sources::secret_of("sso", 1);
+    assert_eq!(portal.issued(), 1);
+    assert_eq!(container.issued(), 1);
+    assert_eq!(imds.issued(), 1);
+    let all = texts.join("\n");
+    for issued in ["ASIASSO1", "ASIAIMDS1", "ASIACONTAINER1"] {
+        assert!(all.contains(issued), "{issued} was loaded");
+    }
+    // Something was traced and printed (a silent probe would pass anything).
+    assert!(all.contains("span ") && all.contains("\"config\""), "{all}");
+    assert!(
+        all.contains(ACCESS_KEY) && all.contains("ASIAIMDS1"),
+        "key ids are not secret"
+    );
+    for text in &texts {
+        for secret in [
+            SECRET_KEY,
+            SESSION_TOKEN,
+            "container-auth-SECRET",
+            "container-auth-WRONG-SECRET",
+            ecr_tests::sources::IMDS_TOKEN,
+            &imds_secret,
+            &imds_token,
+            jwt,
+            "sso-access-SECRET",
+            &sso_secret,
+            &sso_token,
+            "container-secret-1",
+            "container-session-token-1",
+        ] {
+            assert!(!text.contains(secret), "{secret} in:\n{text}");
+        }
+    }
 }

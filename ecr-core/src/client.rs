@@ -12,8 +12,8 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use tracing::Instrument;
 
-use crate::config::Config;
-use crate::credentials::CredentialsError;
+use crate::config::{Config, ConfigError};
+use crate::credentials::{CredentialsError, ProviderContext};
 use crate::endpoint;
 use crate::error::{Error, ErrorMeta, TransportError};
 use crate::operation::{Operation, OperationError, Service, ServiceInfo};
@@ -32,7 +32,14 @@ pub struct Client {
 #[derive(Debug)]
 struct Inner {
     config: Config,
-    http: reqwest::Client,
+    /// The HTTP client, or why there is none (kept by [`Client::new`] and
+    /// returned by every call, never a panic).
+    http: Result<reqwest::Client, ConfigError>,
+    /// The canned answers of a mock client (`ecrkit::mock`).
+    #[cfg(feature = "test-util")]
+    mocks: Option<crate::mock::Mocks>,
+    /// No root certificate and no CA bundle: `https://` cannot work.
+    trusts_nothing: bool,
     quota: RetryQuota,
     /// Server time minus local time, in milliseconds, learned from a
     /// clock-skew error's `Date` header.
@@ -144,34 +151,76 @@ const SKEW_CODES: &[&str] = &[
 ];
 
 impl Client {
-    /// A client with this configuration.
+    /// A client with this configuration, with the config's HTTP client
+    /// ([`crate::ConfigBuilder::with_http_client`]) or one built from its
+    /// settings ([`crate::transport::build_http_client`]).
+    ///
+    /// Never panics. If the HTTP client cannot be built (a CA bundle that
+    /// cannot be read, no root certificates, a TLS backend that cannot
+    /// start), the error is logged and every call returns it as
+    /// [`Error::Config`]; [`Client::try_new`] returns it at once.
     pub fn new(config: Config) -> Self {
-        let http = reqwest::Client::builder()
-            .connect_timeout(config.timeouts.connect)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .tcp_nodelay(true)
-            // AWS JSON services never redirect; following one would send the
-            // signed headers, session token included, to another host.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            // Building fails only if the TLS backend cannot start; fall back to
-            // the default client, which reports the same problem per request.
-            .unwrap_or_default();
+        let http = match &config.http_client {
+            Some(client) => Ok(client.clone()),
+            None => crate::transport::build_http_client(&config),
+        };
+        if let Err(e) = &http {
+            tracing::error!(error = %e, "the client cannot send: {e}");
+        }
+        Self::assemble(config, http)
+    }
+
+    /// A client with this configuration, or the error that keeps its HTTP
+    /// client from being built (see [`Client::new`]).
+    pub fn try_new(config: Config) -> Result<Self, ConfigError> {
+        let http = match &config.http_client {
+            Some(client) => client.clone(),
+            None => crate::transport::build_http_client(&config)?,
+        };
+        Ok(Self::assemble(config, Ok(http)))
+    }
+
+    fn assemble(config: Config, http: Result<reqwest::Client, ConfigError>) -> Self {
+        if let Ok(client) = &http {
+            // The credentials chain fetches over the same client (roots,
+            // CA bundle, proxies), for the same region.
+            let context = ProviderContext::new(client.clone(), config.region.clone());
+            config.credentials.prepare(&context);
+        }
         let quota = RetryQuota::new(config.retry.quota);
         Self {
             inner: Arc::new(Inner {
+                trusts_nothing: crate::transport::trusts_nothing(&config),
                 config,
                 http,
+                #[cfg(feature = "test-util")]
+                mocks: None,
                 quota,
                 clock_skew_ms: AtomicI64::new(0),
             }),
         }
     }
 
-    /// A client configured from the AWS environment variables (see
-    /// [`Config::from_env`]).
-    pub async fn from_env() -> Result<Self, crate::config::ConfigError> {
-        Ok(Self::new(Config::from_env().try_build()?))
+    /// A client that answers from `mocks` and sends nothing.
+    #[cfg(feature = "test-util")]
+    pub(crate) fn mocked(config: Config, mocks: crate::mock::Mocks) -> Self {
+        let mut client = Self::assemble(
+            config,
+            Err(ConfigError(
+                "a mock client sends nothing over the network".into(),
+            )),
+        );
+        if let Some(inner) = Arc::get_mut(&mut client.inner) {
+            inner.mocks = Some(mocks);
+        }
+        client
+    }
+
+    /// A client configured from the AWS environment variables and shared
+    /// files (see [`Config::from_env`]); an error if no region is set or the
+    /// HTTP client cannot be built.
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        Self::try_new(Config::from_env().try_build()?)
     }
 
     /// The configuration.
@@ -180,9 +229,13 @@ impl Client {
     }
 
     /// Validates, serializes and sends an operation.
-    pub async fn send<O: Operation>(&self, op: &O) -> Result<O::Output, Error<O::Error>> {
+    pub async fn send<O: Operation + 'static>(&self, op: &O) -> Result<O::Output, Error<O::Error>> {
         self.validate(op)?;
         let host_prefix = self.host_prefix_of(op)?;
+        #[cfg(feature = "test-util")]
+        if let Some(mocks) = &self.inner.mocks {
+            return mocks.respond(Some(op));
+        }
         let mut buf = Vec::with_capacity(op.body_size_hint());
         op.write_body(&mut buf).map_err(|e| Error::Request {
             message: e.to_string(),
@@ -225,10 +278,14 @@ impl Client {
     /// is not validated again (and goes uncompressed, to the endpoint's
     /// host: an operation with a host prefix goes through
     /// [`send`](Self::send)).
-    pub async fn send_prepared<O: Operation>(
+    pub async fn send_prepared<O: Operation + 'static>(
         &self,
         body: PreparedBody,
     ) -> Result<O::Output, Error<O::Error>> {
+        #[cfg(feature = "test-util")]
+        if let Some(mocks) = &self.inner.mocks {
+            return mocks.respond::<O>(None);
+        }
         self.dispatch::<O>(body, &RequestOptions::default()).await
     }
 
@@ -356,9 +413,17 @@ impl Client {
         options: &RequestOptions,
     ) -> Result<RawResponse, InvokeError> {
         let config = &self.inner.config;
+        let http = self
+            .inner
+            .http
+            .as_ref()
+            .map_err(|e| InvokeError::Config(e.to_string()))?;
         let url = self
             .url_with_prefix(service, options.host_prefix.as_deref())
             .map_err(InvokeError::Config)?;
+        if self.inner.trusts_nothing && url.scheme() == "https" {
+            return Err(InvokeError::Config(crate::transport::NO_ROOTS.to_owned()));
+        }
         let region = config
             .region
             .clone()
@@ -380,6 +445,7 @@ impl Client {
             );
             let result = self
                 .attempt(
+                    http,
                     &Outgoing {
                         service,
                         url: &url,
@@ -487,6 +553,7 @@ impl Client {
 
     async fn attempt(
         &self,
+        http: &reqwest::Client,
         request: &Outgoing<'_>,
         credentials: &crate::credentials::Credentials,
     ) -> Result<RawResponse, AttemptError> {
@@ -533,7 +600,7 @@ impl Client {
             scope,
         )
         .map_err(AttemptError::Signing)?;
-        let mut request = self.inner.http.post(url.clone());
+        let mut request = http.post(url.clone());
         for (name, value) in &unsigned {
             if *name != "host" {
                 request = request.header(*name, *value);

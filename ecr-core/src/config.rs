@@ -1,19 +1,23 @@
 //! Client configuration: plain data, a builder, and `from_env`.
 
-pub mod profile;
+mod env;
+mod files;
 
-use std::collections::{BTreeMap, HashMap};
-use std::fmt;
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::credentials::{Credentials, EnvProvider, SharedCredentialsProvider, StaticProvider};
+use crate::credentials::{Credentials, SharedCredentialsProvider, StaticProvider};
 use crate::endpoint::EndpointVariant;
 use crate::retry::RetryConfig;
 use crate::validate::ValidationMode;
-use profile::{FileKind, Profile, ProfileSet};
 
-/// A client that cannot be configured (no region, for one).
+pub use env::Env;
+pub use files::ProfileEndpoints;
+
+/// A client that cannot be configured (no region, an HTTP client that
+/// cannot be built, a CA bundle that cannot be read).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("client configuration: {0}")]
 pub struct ConfigError(pub String);
@@ -51,11 +55,12 @@ pub struct Config {
     pub region: Option<String>,
     /// A custom endpoint for every service, such as `http://127.0.0.1:5000`.
     pub endpoint_url: Option<String>,
-    /// Configured endpoints keyed by `<SERVICE>` (`ECR`), the empty key for
-    /// every service: from `AWS_ENDPOINT_URL_<SERVICE>` and `AWS_ENDPOINT_URL`,
-    /// and from the profile where no variable overrides it (see
-    /// [`Config::from_env`]).
+    /// Endpoints from the environment, keyed by `<SERVICE>` (`ECR`) for
+    /// `AWS_ENDPOINT_URL_<SERVICE>`, the empty key for `AWS_ENDPOINT_URL`.
     pub env_endpoints: HashMap<String, String>,
+    /// Endpoints from the profile (its `services` section and its
+    /// `endpoint_url`); the environment's win (see [`Config::from_env`]).
+    pub profile_endpoints: ProfileEndpoints,
     /// FIPS and dual-stack endpoint variants.
     pub endpoint_variant: EndpointVariant,
     /// The credentials source.
@@ -68,6 +73,12 @@ pub struct Config {
     pub timeouts: TimeoutConfig,
     /// The largest response body the client reads (default 64 MiB).
     pub max_response_bytes: usize,
+    /// The HTTP client to send with; `None`: the client builds one (see
+    /// [`ConfigBuilder::with_http_client`]).
+    pub http_client: Option<reqwest::Client>,
+    /// A PEM file of certificates to trust besides the roots, for a client
+    /// this crate builds (`AWS_CA_BUNDLE`, the profile's `ca_bundle`).
+    pub ca_bundle: Option<PathBuf>,
     /// Leave out the host prefixes of Smithy's endpoint trait (as the SDKs'
     /// `disableHostPrefixInjection`): requests go to the endpoint's host as
     /// it is.
@@ -105,12 +116,15 @@ impl Default for Config {
             region: None,
             endpoint_url: None,
             env_endpoints: HashMap::new(),
+            profile_endpoints: ProfileEndpoints::default(),
             endpoint_variant: EndpointVariant::default(),
-            credentials: Arc::new(EnvProvider::default()),
+            credentials: crate::credentials::environment_provider(),
             validation: ValidationMode::default(),
             retry: RetryConfig::default(),
             timeouts: TimeoutConfig::default(),
             max_response_bytes: 64 << 20,
+            http_client: None,
+            ca_bundle: None,
             disable_host_prefix: false,
             request_compression: RequestCompressionConfig::default(),
         }
@@ -140,32 +154,38 @@ impl Config {
     /// | ignore configured endpoints | `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` | `ignore_configured_endpoint_urls` |
     /// | FIPS, dual-stack | `AWS_USE_FIPS_ENDPOINT`, `AWS_USE_DUALSTACK_ENDPOINT` | `use_fips_endpoint`, `use_dualstack_endpoint` |
     /// | attempts | `AWS_MAX_ATTEMPTS` | `max_attempts` |
+    /// | CA bundle | `AWS_CA_BUNDLE` | `ca_bundle` |
+    /// | proxies | `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY` (either case; read by reqwest when the client is built) | |
     /// | request compression | `AWS_DISABLE_REQUEST_COMPRESSION`, `AWS_REQUEST_MIN_COMPRESSION_SIZE_BYTES` | `disable_request_compression`, `request_min_compression_size_bytes` |
     ///
-    /// An environment variable wins over the profile. Credentials come from
-    /// [`crate::credentials::default_provider`]: the environment, then the
-    /// profile (static keys or `credential_process`), cached and refreshed
-    /// before they expire. The files are read now for the settings, and again
-    /// by the credentials provider when it loads credentials; a file that
-    /// does not parse is reported (with `tracing::warn!` here, as an error by
-    /// the credentials provider).
+    /// An environment variable wins over the profile. The files are parsed
+    /// by aws-config, as its credentials chain parses them. Credentials come
+    /// from [`crate::credentials::default_provider`]: the AWS SDKs' default
+    /// chain, cached and refreshed before the credentials expire. A file
+    /// that does not parse is reported with `tracing::warn!` here (naming
+    /// the file and the line), and as an error by the credentials chain.
     pub fn from_env() -> ConfigBuilder {
         Self::from_env_with(&Env::process())
     }
 
     /// [`Config::from_env`] over the given variables instead of the
     /// process's (for tests, or to pick a profile: `Env::process().with_var("AWS_PROFILE", "dev")`).
+    ///
+    /// The settings come from `env` and the files it names. The
+    /// credentials chain is aws-config's, which reads the process
+    /// environment: of `env` it takes the profile (`AWS_PROFILE`) and the
+    /// region.
     pub fn from_env_with(env: &Env) -> ConfigBuilder {
         let profile_name = env
             .var("AWS_PROFILE")
             .unwrap_or_else(|| "default".to_owned());
-        let files = ProfileSet::load(env).unwrap_or_else(|e| {
+        let sections = files::load(env, &profile_name).unwrap_or_else(|e| {
             tracing::warn!(error = %e, "AWS shared config ignored");
-            ProfileSet::default()
+            Default::default()
         });
-        let empty = Profile::default();
-        let profile = files.profile(&profile_name).unwrap_or(&empty);
-        let setting = |var: &str, key: &str| env.var(var).or_else(|| nonempty(profile.get(key)));
+        let sections = Arc::new(sections);
+        let profile = sections.get_profile(&profile_name);
+        let setting = |var: &str, key: &str| env.var(var).or_else(|| files::setting(profile, key));
         let flag = |var: &str, key: &str| {
             let value = setting(var, key)?;
             match value.to_ascii_lowercase().as_str() {
@@ -182,8 +202,9 @@ impl Config {
             region: env
                 .var("AWS_REGION")
                 .or_else(|| env.var("AWS_DEFAULT_REGION"))
-                .or_else(|| nonempty(profile.get("region"))),
+                .or_else(|| files::setting(profile, "region")),
             credentials: crate::credentials::default_provider(env),
+            ca_bundle: setting("AWS_CA_BUNDLE", "ca_bundle").map(PathBuf::from),
             ..Config::default()
         };
 
@@ -193,7 +214,8 @@ impl Config {
         )
         .unwrap_or(false)
         {
-            config.env_endpoints = configured_endpoints(env, &files, profile);
+            config.env_endpoints = env_endpoints(env);
+            config.profile_endpoints = ProfileEndpoints::new(sections.clone());
         }
         if let Some(value) = setting("AWS_MAX_ATTEMPTS", "max_attempts") {
             match value.parse::<u32>() {
@@ -224,35 +246,20 @@ impl Config {
             dual_stack: flag("AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint")
                 .unwrap_or(false),
         };
-        let config_file = profile::file_path(env, FileKind::Config)
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| "~/.aws/config".to_owned());
         ConfigBuilder {
             config,
-            profile: Some(format!("profile `{profile_name}` in {config_file}")),
+            profile: Some(format!(
+                "profile `{profile_name}` in {}",
+                files::config_file_text(env)
+            )),
         }
     }
 }
 
-fn nonempty(value: Option<&str>) -> Option<String> {
-    value
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-}
-
-/// The endpoints set in the environment and the profile, keyed by service
-/// (`ECR`; the empty key for all services), with the precedence of
-/// <https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html>:
-/// `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, the profile's
-/// `services` section, the profile's `endpoint_url`. The client looks up the
-/// service's key, then the empty key; so a profile entry is kept only where
-/// no variable overrides it.
-fn configured_endpoints(
-    env: &Env,
-    files: &ProfileSet,
-    profile: &Profile,
-) -> HashMap<String, String> {
+/// `AWS_ENDPOINT_URL_<SERVICE>` keyed by `<SERVICE>`, and `AWS_ENDPOINT_URL`
+/// under the empty key
+/// (<https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html>).
+fn env_endpoints(env: &Env) -> HashMap<String, String> {
     let mut endpoints = HashMap::new();
     for (key, value) in env.vars() {
         let value = value.trim();
@@ -265,120 +272,7 @@ fn configured_endpoints(
             endpoints.insert(service.to_owned(), value.to_owned());
         }
     }
-    if endpoints.contains_key("") {
-        // AWS_ENDPOINT_URL beats everything in the profile.
-        return endpoints;
-    }
-    if let Some(section) = profile
-        .get("services")
-        .and_then(|name| files.section("services", name.trim()))
-    {
-        for service in section.keys() {
-            if let Some(url) = nonempty(
-                section
-                    .sub_properties(service)
-                    .get("endpoint_url")
-                    .map(String::as_str),
-            ) {
-                let key = service.to_ascii_uppercase().replace(['-', ' '], "_");
-                endpoints.entry(key).or_insert(url);
-            }
-        }
-    }
-    if let Some(url) = nonempty(profile.get("endpoint_url")) {
-        endpoints.insert(String::new(), url);
-    }
     endpoints
-}
-
-/// The environment variables the configuration is read from: the process's
-/// (read when asked, so later changes are seen), or a fixed set (for tests,
-/// which then need not touch the process environment).
-///
-/// `Debug` prints the variable names only.
-#[derive(Clone, Default)]
-pub struct Env {
-    fixed: Option<Arc<BTreeMap<String, String>>>,
-}
-
-impl Env {
-    /// The process environment.
-    pub fn process() -> Env {
-        Env { fixed: None }
-    }
-
-    /// Exactly these variables.
-    pub fn from_vars<K: Into<String>, V: Into<String>>(
-        vars: impl IntoIterator<Item = (K, V)>,
-    ) -> Env {
-        Env {
-            fixed: Some(Arc::new(
-                vars.into_iter()
-                    .map(|(k, v)| (k.into(), v.into()))
-                    .collect(),
-            )),
-        }
-    }
-
-    /// These variables with one more set (a fixed copy of the process
-    /// environment if this is the process environment).
-    pub fn with_var(self, name: impl Into<String>, value: impl Into<String>) -> Env {
-        let mut vars: BTreeMap<String, String> = self.vars().into_iter().collect();
-        vars.insert(name.into(), value.into());
-        Env {
-            fixed: Some(Arc::new(vars)),
-        }
-    }
-
-    /// A variable as set (possibly empty).
-    pub fn get(&self, name: &str) -> Option<String> {
-        match &self.fixed {
-            Some(vars) => vars.get(name).cloned(),
-            None => std::env::var(name).ok(),
-        }
-    }
-
-    /// A variable, trimmed; `None` if unset or blank (the AWS SDKs treat an
-    /// empty variable as unset).
-    pub fn var(&self, name: &str) -> Option<String> {
-        nonempty(self.get(name).as_deref())
-    }
-
-    /// Every variable (those with names and values in UTF-8).
-    pub fn vars(&self) -> Vec<(String, String)> {
-        match &self.fixed {
-            Some(vars) => vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            None => std::env::vars_os()
-                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-                .collect(),
-        }
-    }
-
-    /// The home directory: `HOME`, else `USERPROFILE`, else
-    /// `HOMEDRIVE` + `HOMEPATH` (as the AWS SDKs look for it).
-    pub fn home_dir(&self) -> Option<String> {
-        self.var("HOME")
-            .or_else(|| self.var("USERPROFILE"))
-            .or_else(|| {
-                Some(format!(
-                    "{}{}",
-                    self.var("HOMEDRIVE")?,
-                    self.var("HOMEPATH")?
-                ))
-            })
-    }
-}
-
-impl fmt::Debug for Env {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.fixed {
-            None => f.write_str("Env(process)"),
-            Some(vars) => f
-                .debug_struct("Env")
-                .field("names", &vars.keys().collect::<Vec<_>>())
-                .finish(),
-        }
-    }
 }
 
 /// Builds a [`Config`]; every setter is `with_*`.
@@ -447,6 +341,29 @@ impl ConfigBuilder {
     /// Sets the largest response body the client reads.
     pub fn with_max_response_bytes(mut self, limit: usize) -> Self {
         self.config.max_response_bytes = limit;
+        self
+    }
+
+    /// Sends with this HTTP client, built by you: your roots, proxies,
+    /// timeouts, connection pool, TLS settings. The credentials chain of
+    /// [`Config::from_env`] sends its requests (STS, SSO, the container
+    /// endpoint, instance metadata) with it too. The connect timeout and the
+    /// CA bundle of this config then do not apply (they are settings of a
+    /// client this crate builds); the attempt and operation timeouts do.
+    ///
+    /// Build it with `redirect(reqwest::redirect::Policy::none())`: AWS JSON
+    /// services never redirect, and following one would send the signed
+    /// headers, session token included, to another host.
+    pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
+        self.config.http_client = Some(client);
+        self
+    }
+
+    /// Trusts the certificates of this PEM file besides the root
+    /// certificates, as `AWS_CA_BUNDLE` does (for a TLS-intercepting proxy,
+    /// or a private endpoint with a certificate from your own CA).
+    pub fn with_ca_bundle(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config.ca_bundle = Some(path.into());
         self
     }
 

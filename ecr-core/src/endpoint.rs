@@ -303,10 +303,11 @@ pub fn resolve_default(
     Ok(default_endpoint(service, region, variant))
 }
 
-/// The custom endpoint configured for `service`, if any: the builder's,
-/// then the configured endpoints for the service (`AWS_ENDPOINT_URL_ECR`,
-/// the profile's `services` section), then those for every service
-/// (`AWS_ENDPOINT_URL`, the profile's `endpoint_url`).
+/// The custom endpoint configured for `service`, if any, in the order of
+/// <https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html>:
+/// the builder's, `AWS_ENDPOINT_URL_<SERVICE>` (`AWS_ENDPOINT_URL_ECR`),
+/// `AWS_ENDPOINT_URL`, the service's entry in the profile's `services`
+/// section, the profile's `endpoint_url`.
 pub fn custom_endpoint<'a>(config: &'a Config, service: &ServiceInfo) -> Option<&'a str> {
     config
         .endpoint_url
@@ -318,6 +319,8 @@ pub fn custom_endpoint<'a>(config: &'a Config, service: &ServiceInfo) -> Option<
                 .map(String::as_str)
         })
         .or_else(|| config.env_endpoints.get("").map(String::as_str))
+        .or_else(|| config.profile_endpoints.service(service.env_name))
+        .or_else(|| config.profile_endpoints.global())
 }
 
 /// The URL requests for `service` go to, with a path ending in `/`.

@@ -31,6 +31,17 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Credentials come from the AWS SDKs' default chain ([`credentials`]):
+//! the environment, web identity tokens (EKS IRSA, GitHub Actions OIDC),
+//! the shared config and credentials files (profiles, assume-role chains,
+//! `credential_process`, SSO), the ECS and EKS Pod Identity container
+//! endpoint, EC2 instance metadata; refreshed before they expire. TLS
+//! trusts Mozilla's and the system's roots and `AWS_CA_BUNDLE`; proxies
+//! come from `HTTPS_PROXY` / `NO_PROXY`; a `reqwest::Client` of your own
+//! goes in with [`ConfigBuilder::with_http_client`]. The tests of code
+//! that calls ecrkit use the mocks of `ecrkit::mock` (feature `test-util`)
+//! and need no network.
+//!
 //! # Your first operation
 //!
 //! An operation is a request struct under `#[aws_operation]`, naming its
@@ -354,12 +365,18 @@
 //!
 //! The ECR API comes by area, one feature per area module of [`ecr`]
 //! (`common`, `errors` and `paginators` follow the areas on), all on by
-//! default (`full`); TLS is always rustls (no OpenSSL). A program that only
-//! pushes images takes `default-features = false, features = ["push",
-//! "repositories"]` and compiles 19 of the 62 operations (rebuilding
-//! ecrkit and such a program takes 4–6 s less; see BENCHMARKS.md); a
-//! crate that declares another service's operations takes
-//! `default-features = false` and compiles none of the API.
+//! default (`full`); TLS is always rustls (no OpenSSL), with Mozilla's and
+//! the operating system's root certificates (`webpki-roots`,
+//! `native-roots`, in the default set). A program that only pushes images
+//! takes `default-features = false, features = ["push", "repositories",
+//! "webpki-roots", "native-roots"]` and compiles 19 of the 62 operations
+//! (rebuilding ecrkit and such a program takes 4–6 s less; see
+//! BENCHMARKS.md); a crate that declares another service's operations takes
+//! `default-features = false, features = ["webpki-roots", "native-roots"]`
+//! and compiles none of the API. Without a root feature only a CA bundle is
+//! trusted, and a request to an `https://` endpoint without one fails
+//! before it is sent, saying so ([`transport::NO_ROOTS`]). The credentials
+//! chain (aws-config's) is always there.
 //!
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
@@ -369,8 +386,10 @@
 //! | `registry` | on (`full`) | [`registry`]: the OCI distribution protocol, for ECR's registry endpoint (authorized by `GetAuthorizationToken`; with `repositories`) and any other registry; [`oci`]: descriptors, manifests, digests |
 //! | `pull` | on (`full`) | [`pull`]: an image into an OCI image layout, through the API or the registry (with `registry`, `images`, `layers`) |
 //! | `copy` | on (`full`) | [`copy`]: an image between registries, repositories, regions and accounts (with `push` and `pull`) |
-//! | `aws-config` | off | `credentials::AwsConfigProvider`, and aws-config's default credentials chain (assume role, SSO, web identity, ECS container, EC2 instance metadata) at the end of the chain [`Config::from_env`] builds. It brings aws-config's own HTTP client and TLS stack into the build. |
 //! | `simd-base64` | on | The uploader's part encoder writes base64 with base64-simd (several GB/s) instead of the `base64` crate; every other blob uses `base64` |
+//! | `webpki-roots` | on (default, not `full`) | Mozilla's root certificates, compiled in |
+//! | `native-roots` | on (default, not `full`) | the operating system's root certificates, read when a client is built (`SSL_CERT_FILE` and `SSL_CERT_DIR` move them) |
+//! | `test-util` | off | `mock`: canned outputs and modeled errors per operation for the tests of code that calls ecrkit, every request recorded, nothing sent |
 //! | `unicode-patterns` | off | Patterns with Unicode classes (`\p{L}`) run on the full `regex` engine; without it they are a compile error (the default engine, regex-lite, runs ASCII classes only). |
 //!
 //! # Modules
@@ -408,6 +427,8 @@ pub mod endpoint;
 pub mod error;
 #[cfg(feature = "registry")]
 pub mod oci;
+#[cfg(feature = "test-util")]
+pub mod mock;
 pub mod operation;
 pub mod paginate;
 pub mod protocol;
@@ -435,6 +456,9 @@ pub use error::{Error, ErrorKind, ErrorMeta, UnmodeledError};
 /// The `http` crate, whose `HeaderMap` the protocol functions take.
 pub use http;
 pub use operation::{Ecr, ModeledError, Operation, OperationError, Service, ServiceInfo};
+/// The `reqwest` crate, whose `Client` [`ConfigBuilder::with_http_client`]
+/// takes (the same version as ecrkit's).
+pub use reqwest;
 pub use schema::{Schema, Shape};
 pub use types::{Document, Timestamp, TimestampParseError};
 pub use validate::{ValidationError, ValidationMode, Violation};

@@ -1,5 +1,7 @@
-//! Transport policy that does not belong to one request: the warning about
-//! endpoints that send signed requests in the clear.
+//! Transport policy that does not belong to one request: the HTTP client
+//! this crate builds ([`build_http_client`]: roots, CA bundle, proxies,
+//! timeouts), and the warning about endpoints that send signed requests in
+//! the clear.
 //!
 //! Over plain `http://` the `Authorization` signature, the session token
 //! (`x-amz-security-token`) and the bodies travel unencrypted: anyone on the
@@ -9,12 +11,17 @@
 //! per such endpoint. See the AWS SigV4 guide on protecting signed requests:
 //! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html>.
 
+mod http_client;
+
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::{Mutex, OnceLock};
 
 /// The URL type of the transport (reqwest's, from the `url` crate).
 pub use reqwest::Url;
+
+pub use http_client::{NO_ROOTS, build_http_client, http_client_builder};
+pub(crate) use http_client::{default_http_client, trusts_nothing};
 
 /// Whether requests to `url` would travel unencrypted to a host that is not
 /// loopback: an `http://` URL whose host is neither a loopback address

@@ -123,7 +123,7 @@ enum Verdict {
 }
 
 /// Polls `request` until `judge` says success or failure, or time runs out.
-async fn wait<O: Operation>(
+async fn wait<O: Operation + 'static>(
     waiter: &'static str,
     client: &Client,
     request: &O,

@@ -6,7 +6,6 @@
 use proc_macro2::{Span, TokenStream};
 use syn::{Attribute, Ident, Path, Type, Visibility};
 
-use crate::parse::Num;
 use crate::types::FieldType;
 
 /// Which macro is running.
@@ -27,6 +26,22 @@ impl ItemKind {
             ItemKind::Enum => "aws_enum",
             ItemKind::Error => "aws_error",
             ItemKind::Constraint => "aws_constraint",
+        }
+    }
+}
+
+/// A numeric literal from a bound.
+#[derive(Clone, Copy, Debug)]
+pub enum Num {
+    Int(i128),
+    Float(f64),
+}
+
+impl std::fmt::Display for Num {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Num::Int(i) => write!(f, "{i}"),
+            Num::Float(x) => write!(f, "{x}"),
         }
     }
 }

@@ -13,25 +13,9 @@ use syn::punctuated::Punctuated;
 use syn::{Attribute, Expr, Ident, LitStr, Path, Token, Type};
 
 use crate::ctxt::Ctxt;
-use crate::ir::ItemKind;
+use crate::ir::{ItemKind, Num};
 use crate::suggest;
 use crate::table::{self, Form, Spec};
-
-/// A numeric literal from a bound.
-#[derive(Clone, Copy, Debug)]
-pub enum Num {
-    Int(i128),
-    Float(f64),
-}
-
-impl std::fmt::Display for Num {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Num::Int(i) => write!(f, "{i}"),
-            Num::Float(x) => write!(f, "{x}"),
-        }
-    }
-}
 
 /// A bound with the tokens it was written as (`-1` is two tokens), so that
 /// an error underlines all of it.

@@ -5,8 +5,9 @@
 use quote::ToTokens;
 
 use crate::ctxt::Ctxt;
+use crate::ir::Num;
 use crate::ir::{PatternRule, Rules};
-use crate::parse::{Attrs, Bound, Bounds, Num};
+use crate::parse::{Attrs, Bound, Bounds};
 use crate::types::TypeShape;
 
 /// The type a rule stands on, for messages: the field's type as written,

@@ -24,12 +24,15 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Sets up `-v` logging on stderr: `RUST_LOG` if set, else `error` with
-/// `--quiet`, `warn` by default, then `info`, `debug` and `trace`.
+/// `--quiet`, ecrkit's warnings by default, then `info`, `debug` and
+/// `trace` of everything.
 pub fn init_logging(verbose: u8, quiet: bool) {
     use tracing_subscriber::EnvFilter;
     let level = match (quiet, verbose) {
         (true, _) => "error",
-        (false, 0) => "warn",
+        // The dependencies' warnings (aws-config's for each credentials
+        // source that had nothing) repeat what the one error line says.
+        (false, 0) => "error,ecrkit=warn",
         (false, 1) => "info",
         (false, 2) => "debug",
         _ => "trace",

@@ -1,5 +1,6 @@
 //! Shared helpers of the integration tests: a moto server on 127.0.0.1 and
-//! clients pointed at it.
+//! clients pointed at it, loopback servers of the credential sources, TLS
+//! servers with a CA of their own, a proxy, and the credentials probe.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -11,6 +12,8 @@ use ecrkit::{Client, Config, Credentials};
 pub mod bearer;
 pub mod ecr_registry;
 pub mod fault_proxy;
+pub mod forward_proxy;
+pub mod http_stub;
 pub mod layout;
 pub mod layouts;
 pub mod paging_proxy;
@@ -18,7 +21,9 @@ pub mod proxy;
 pub mod registry;
 pub mod registry_env;
 pub mod stand_in;
+pub mod sources;
 pub mod throttle_proxy;
+pub mod tls;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -140,4 +145,154 @@ pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
 pub fn sha256_digest(bytes: &[u8]) -> String {
     use sha2::Digest;
     format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
+}
+
+/// A directory under the system temp dir, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// A fresh, empty directory named after `tag`.
+    pub fn new(tag: &str) -> TempDir {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "ecr-tests-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create a temp dir");
+        TempDir(dir)
+    }
+
+    /// The path, as UTF-8.
+    pub fn path(&self) -> String {
+        self.0.to_str().expect("UTF-8 temp dir").to_owned()
+    }
+
+    /// Writes `text` to `name` under the directory (parents created); the path.
+    pub fn write(&self, name: &str, text: &str) -> String {
+        let path = self.0.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create parents");
+        }
+        std::fs::write(&path, text).expect("write a temp file");
+        path.to_str().expect("UTF-8 path").to_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs the `credentials-probe` program (tests/support/credentials_probe.rs)
+/// in a child process with an environment of its own: a temporary HOME,
+/// `AWS_REGION=us-east-1`, instance metadata off (so nothing leaves
+/// 127.0.0.1) unless a test turns it on, and nothing else of this process's
+/// environment but `PATH`.
+pub struct Probe {
+    bin: PathBuf,
+    /// The temporary HOME.
+    pub home: TempDir,
+    vars: std::collections::BTreeMap<String, String>,
+}
+
+/// What the probe printed.
+#[derive(Debug)]
+pub struct ProbeOutput {
+    /// One JSON value per stdout line.
+    pub lines: Vec<serde_json::Value>,
+    /// Its stdout and stderr, as text.
+    pub stdout: String,
+    /// Its stderr (the trace with `PROBE_TRACE=1`).
+    pub stderr: String,
+}
+
+impl Probe {
+    /// `bin` is `env!("CARGO_BIN_EXE_credentials-probe")` of the test.
+    pub fn new(bin: &str, tag: &str) -> Probe {
+        let home = TempDir::new(tag);
+        let mut vars = std::collections::BTreeMap::new();
+        vars.insert("HOME".to_owned(), home.path());
+        vars.insert("AWS_REGION".to_owned(), "us-east-1".to_owned());
+        vars.insert("AWS_EC2_METADATA_DISABLED".to_owned(), "true".to_owned());
+        if let Ok(path) = std::env::var("PATH") {
+            vars.insert("PATH".to_owned(), path);
+        }
+        Probe {
+            bin: PathBuf::from(bin),
+            home,
+            vars,
+        }
+    }
+
+    /// Sets a variable.
+    pub fn var(mut self, name: &str, value: impl Into<String>) -> Probe {
+        self.vars.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// Unsets a variable.
+    pub fn unset(mut self, name: &str) -> Probe {
+        self.vars.remove(name);
+        self
+    }
+
+    /// Writes a file under HOME (`.aws/config`, ...); its path.
+    pub fn file(&self, name: &str, text: &str) -> String {
+        self.home.write(name, text)
+    }
+
+    /// Runs `args`; panics with its output if it fails or prints no JSON.
+    pub fn run(&self, args: &[&str]) -> ProbeOutput {
+        let output = Command::new(&self.bin)
+            .args(args)
+            .env_clear()
+            .envs(&self.vars)
+            .output()
+            .unwrap_or_else(|e| panic!("could not run {}: {e}", self.bin.display()));
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(
+            output.status.success(),
+            "credentials-probe {args:?} failed ({}):\n{stdout}\n{stderr}",
+            output.status
+        );
+        let lines: Vec<serde_json::Value> = stdout
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("probe printed {l:?}, not JSON: {e}\n{stderr}"))
+            })
+            .collect();
+        assert!(!lines.is_empty(), "the probe printed nothing:\n{stderr}");
+        if let Some(e) = lines[0].get("setup_error") {
+            panic!("the probe could not build its client: {e}\n{stderr}");
+        }
+        ProbeOutput {
+            lines,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// `provide`: the credentials (key id, secret, token), or the error text.
+    pub fn provide(&self) -> Result<(String, String, Option<String>), String> {
+        let out = self.run(&["provide"]);
+        let line = &out.lines[0];
+        match (line.get("ok"), line.get("error")) {
+            (Some(ok), _) => Ok((
+                ok["access_key_id"].as_str().unwrap_or_default().to_owned(),
+                ok["secret_access_key"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                ok["session_token"].as_str().map(str::to_owned),
+            )),
+            (None, Some(e)) => Err(e.as_str().unwrap_or_default().to_owned()),
+            _ => panic!("unexpected probe output {line}"),
+        }
+    }
 }

@@ -4,7 +4,8 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use super::{
-    Credentials, CredentialsError, CredentialsFuture, ProvideCredentials, SharedCredentialsProvider,
+    Credentials, CredentialsError, CredentialsFuture, ProvideCredentials, ProviderContext,
+    SharedCredentialsProvider,
 };
 
 /// How long a failed reload is not retried while cached credentials are
@@ -23,7 +24,7 @@ const MIN_REUSE: Duration = Duration::from_secs(10);
 /// half their remaining life) before the next reload.
 ///
 /// Safe under concurrent calls: one caller reloads while the others wait for
-/// its result, so a burst of requests runs a `credential_process` once.
+/// its result, so a burst of requests fetches credentials once.
 /// Errors are not cached. If a reload fails while the cached credentials
 /// have not expired yet, those are used (and the failure logged) and the
 /// reload is tried again ten seconds later.
@@ -151,5 +152,9 @@ impl CachingProvider {
 impl ProvideCredentials for CachingProvider {
     fn provide(&self) -> CredentialsFuture<'_> {
         Box::pin(self.load())
+    }
+
+    fn prepare(&self, context: &ProviderContext) {
+        self.inner.prepare(context);
     }
 }

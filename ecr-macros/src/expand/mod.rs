@@ -11,8 +11,9 @@ mod shape;
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
 
+use crate::ir::Num;
 use crate::ir::Rules;
-use crate::parse::{self, Num};
+use crate::parse;
 use crate::types::TypeShape;
 
 pub use constraint::constraint_tokens;

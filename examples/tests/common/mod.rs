@@ -6,7 +6,7 @@
 use std::process::Stdio;
 
 /// The binary, with the test process's AWS settings removed and test
-/// credentials and region set; no shared config or credentials files.
+/// credentials and region set; empty shared config and credentials files.
 pub fn ecrkit() -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_ecrkit"));
     for (key, _) in std::env::vars() {
@@ -17,11 +17,10 @@ pub fn ecrkit() -> tokio::process::Command {
     cmd.env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
         .env("AWS_SECRET_ACCESS_KEY", "secret-test-key")
-        .env("AWS_CONFIG_FILE", "/nonexistent/ecrkit-test/config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/ecrkit-test/credentials",
-        )
+        // No instance metadata: the machine running the tests is not EC2.
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .stdin(Stdio::null())
         .kill_on_drop(true);
     cmd
