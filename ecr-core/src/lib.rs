@@ -425,10 +425,10 @@ pub mod credentials;
 pub mod ecr;
 pub mod endpoint;
 pub mod error;
-#[cfg(feature = "registry")]
-pub mod oci;
 #[cfg(feature = "test-util")]
 pub mod mock;
+#[cfg(feature = "registry")]
+pub mod oci;
 pub mod operation;
 pub mod paginate;
 pub mod protocol;

@@ -20,8 +20,8 @@ pub mod paging_proxy;
 pub mod proxy;
 pub mod registry;
 pub mod registry_env;
-pub mod stand_in;
 pub mod sources;
+pub mod stand_in;
 pub mod throttle_proxy;
 pub mod tls;
 

@@ -59,6 +59,7 @@ mod outgoing;
 pub mod select;
 mod tags;
 mod upload;
+mod upload_state;
 
 pub use auth::{EcrToken, RegistryCredentials, fetch_ecr_token};
 pub use blobs::{
@@ -69,10 +70,8 @@ pub use manifests::PushedManifest;
 pub use mount::MountOutcome;
 pub use select::{Resolved, resolve};
 pub use tags::MAX_TAGS_PAGE;
-pub use upload::{
-    BlobOutcome, BlobProgressFn, MIN_CHUNK, PushBlob, UploadError, UploadMode, UploadState,
-    UploadStateFn, UploadedBlob,
-};
+pub use upload::{BlobOutcome, MIN_CHUNK, PushBlob, UploadError, UploadMode, UploadedBlob};
+pub use upload_state::{BlobProgressFn, UploadState, UploadStateFn};
 
 use crate::client::Client;
 use auth::Authenticator;

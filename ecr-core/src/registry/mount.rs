@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use reqwest::header::LOCATION;
 
 use super::error::{RegistryError, status_error};
-use super::upload::UploadState;
+use super::upload_state::UploadState;
 use super::{RegistryClient, check_digest, check_repository, pull_scope, push_scope};
 
 /// What starting an upload gave.

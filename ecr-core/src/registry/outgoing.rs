@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 
 use super::blobs::{BlobSource, ByteStream};
 use super::error::RegistryError;
-use super::upload::BlobProgressFn;
+use super::upload_state::BlobProgressFn;
 use crate::oci::BlobHasher;
 
 /// The blob's SHA-256 as far as `len` bytes, when the digest is not known.

@@ -23,8 +23,6 @@
 //! offset, digest) is what a journal records to resume it in another
 //! process ([`PushBlob::resume`]).
 
-use std::sync::Arc;
-
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, RANGE};
 
@@ -32,6 +30,7 @@ use super::blobs::BlobSource;
 use super::error::{RegistryError, status_error};
 use super::mount::MountOutcome;
 use super::outgoing::{self, SharedHash, committed_offset, new_hash};
+use super::upload_state::{BlobProgressFn, UploadState, UploadStateFn};
 use super::{RegistryClient, backoff, check_digest, check_repository, push_scope};
 
 /// The smallest chunk of a chunked upload: ECR refuses smaller ones except
@@ -55,21 +54,6 @@ pub enum UploadMode {
     /// `POST`, then one `PUT ?digest=` carrying the whole blob. Needs the
     /// digest up front; without one the upload streams instead.
     Monolithic,
-}
-
-/// An upload in progress: what a journal records to resume it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UploadState {
-    /// The repository.
-    pub repository: String,
-    /// The upload URL the registry gave last (`Location`).
-    pub location: String,
-    /// Bytes the registry has acknowledged: the next byte to send.
-    pub offset: u64,
-    /// The blob's digest, when known up front.
-    pub digest: Option<String>,
-    /// The blob's size.
-    pub size: u64,
 }
 
 /// How a blob came to be in the repository.
@@ -96,13 +80,6 @@ pub struct UploadedBlob {
     /// new uploads after a lost one).
     pub recoveries: u32,
 }
-
-/// Called as bytes go out: (bytes of the blob sent so far, its size).
-pub type BlobProgressFn = Arc<dyn Fn(u64, u64) + Send + Sync>;
-
-/// Called whenever the acknowledged offset or the upload URL changes, with
-/// the new state (for a journal).
-pub type UploadStateFn = Arc<dyn Fn(&UploadState) + Send + Sync>;
 
 /// An upload that stopped: the error, and the state to resume from.
 #[derive(Debug, thiserror::Error)]
