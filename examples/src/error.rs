@@ -18,7 +18,8 @@ Exit status:
   4    the service refused the call, with its request id (rm: an image not deleted)
   5    network: no answer, a timeout, or an answer that could not be read
   6    credentials or configuration: no region, no credentials, a bad profile
-  7    a push stopped partway; the message says how to resume it (--resume)
+  7    a push, pull or copy stopped partway; the message says how to continue
+       (push: --resume; pull and copy: the same command again)
   130  interrupted (Ctrl-C); a push says how to resume it";
 
 /// How a validation error of the library says to send anyway.
@@ -61,7 +62,7 @@ impl Class {
         }
     }
 
-    fn of(kind: ErrorKind) -> Class {
+    pub fn of(kind: ErrorKind) -> Class {
         match kind {
             ErrorKind::Validation => Class::Invalid,
             ErrorKind::Service | ErrorKind::Pagination => Class::Service,

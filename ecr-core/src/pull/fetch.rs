@@ -52,6 +52,8 @@ fn api_err<E: std::fmt::Display>(stage: &'static str, e: &crate::Error<E>) -> Pu
         stage,
         message: e.to_string(),
         request_id: e.request_id().map(str::to_owned),
+        kind: e.kind(),
+        code: e.service_code().map(str::to_owned),
     }
 }
 

@@ -95,6 +95,14 @@ pub enum PullError {
         /// What the service said.
         reason: String,
     },
+    /// The index has no manifest for the platform asked for.
+    #[error("the index has no manifest for {platform}; it has {}", if available.is_empty() { "none with a platform".to_owned() } else { available.join(", ") })]
+    NoSuchPlatform {
+        /// The platform asked for.
+        platform: String,
+        /// The index's platforms (`os/architecture[/variant]`).
+        available: Vec<String>,
+    },
     /// An ECR API call failed.
     #[error("{stage}: {message}")]
     Api {
@@ -104,6 +112,11 @@ pub enum PullError {
         message: String,
         /// The request id.
         request_id: Option<String>,
+        /// The class of the call's error.
+        kind: crate::error::ErrorKind,
+        /// The service's error code (`RepositoryNotFoundException`), where
+        /// it answered with one.
+        code: Option<String>,
     },
     /// A registry call failed, or content did not match its digest.
     #[error("{stage}: {source}")]
@@ -179,6 +192,11 @@ pub struct ImagePull {
     pub ref_name: Option<String>,
     /// Called as blob bytes reach the disk.
     pub progress: Option<PullProgressFn>,
+    /// Of an index, pull only the manifest of this platform
+    /// (`os/architecture[/variant]`, `linux/arm64/v8`), which becomes the
+    /// image in the layout; `None` keeps the index whole. A manifest (not
+    /// an index) is pulled whatever this says.
+    pub platform: Option<String>,
 }
 
 impl std::fmt::Debug for ImagePull {
@@ -234,6 +252,42 @@ pub(crate) async fn children(
     })
 }
 
+/// Whether an index entry's platform is `wanted` (`os/arch[/variant]`; a
+/// wanted platform without a variant takes any variant).
+fn platform_matches(platform: &crate::oci::Platform, wanted: &str) -> bool {
+    let mut parts = wanted.split('/');
+    let (os, arch, variant) = (parts.next(), parts.next(), parts.next());
+    os == Some(platform.os.as_str())
+        && arch == Some(platform.architecture.as_str())
+        && variant.is_none_or(|v| platform.variant.as_deref() == Some(v))
+}
+
+/// The digest of the manifest of `index` for `platform`; an error that
+/// lists the index's platforms when none is.
+fn platform_entry(index: &RawManifest, platform: &str) -> Result<String, PullError> {
+    let doc = parse(index)?;
+    if let Some(entry) = doc.manifests.iter().find(|e| {
+        e.platform
+            .as_ref()
+            .is_some_and(|p| platform_matches(p, platform))
+    }) {
+        return Ok(entry.digest.clone());
+    }
+    let listed: Vec<String> = doc
+        .manifests
+        .iter()
+        .filter_map(|e| e.platform.as_ref())
+        .map(|p| match &p.variant {
+            Some(v) => format!("{}/{}/{v}", p.os, p.architecture),
+            None => format!("{}/{}", p.os, p.architecture),
+        })
+        .collect();
+    Err(PullError::NoSuchPlatform {
+        platform: platform.to_owned(),
+        available: listed,
+    })
+}
+
 pub(crate) fn parse(manifest: &RawManifest) -> Result<ManifestDoc, PullError> {
     ManifestDoc::parse(&manifest.bytes).map_err(|e| PullError::Manifest {
         digest: manifest.digest.clone(),
@@ -274,6 +328,7 @@ impl ImagePull {
             attempts: 5,
             ref_name: None,
             progress: None,
+            platform: None,
         }
     }
 
@@ -331,7 +386,13 @@ impl ImagePull {
             reason: "neither a tag nor a sha256 digest".into(),
         })?;
         let layout = Layout::open(layout).map_err(layout_err)?;
-        let top = origin.manifest(reference.as_str()).await?;
+        let mut top = origin.manifest(reference.as_str()).await?;
+        if let Some(platform) = &self.platform
+            && top.is_index()
+        {
+            let digest = platform_entry(&top, platform)?;
+            top = origin.manifest(&digest).await?;
+        }
         let children = children(origin, &top).await?;
         let mut all = children.clone();
         all.push(top.clone());
