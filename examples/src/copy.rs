@@ -535,7 +535,7 @@ mod tests {
                 name: None
             }
         );
-        for bad in ["docker://", "docker:///app", "oci:", "oci::x"] {
+        for bad in ["docker://", "docker:///app", "oci:", "oci:dir:"] {
             assert_eq!(
                 Side::parse(bad, "SRC").unwrap_err().class,
                 Class::Usage,
