@@ -487,3 +487,60 @@ impl ImagePull {
         Ok((fetched, present, bytes))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index(platforms: &[(&str, &str, Option<&str>)]) -> RawManifest {
+        let manifests: Vec<serde_json::Value> = platforms
+            .iter()
+            .enumerate()
+            .map(|(i, (os, arch, variant))| {
+                let mut p = serde_json::json!({"os": os, "architecture": arch});
+                if let Some(v) = variant {
+                    p["variant"] = (*v).into();
+                }
+                serde_json::json!({
+                    "mediaType": crate::oci::OCI_MANIFEST,
+                    "digest": format!("sha256:{}", format!("{i}").repeat(64)),
+                    "size": 1,
+                    "platform": p,
+                })
+            })
+            .collect();
+        let bytes = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2, "mediaType": crate::oci::OCI_INDEX, "manifests": manifests,
+        }))
+        .unwrap();
+        RawManifest {
+            digest: crate::oci::sha256_digest(&bytes),
+            media_type: crate::oci::OCI_INDEX.into(),
+            bytes: bytes.into(),
+        }
+    }
+
+    #[test]
+    fn a_platform_is_chosen_by_os_architecture_and_variant_if_given() {
+        let index = index(&[
+            ("linux", "amd64", None),
+            ("linux", "arm64", Some("v8")),
+            ("linux", "arm", Some("v7")),
+        ]);
+        let zeros = format!("sha256:{}", "0".repeat(64));
+        assert_eq!(platform_entry(&index, "linux/amd64").unwrap(), zeros);
+        let ones = format!("sha256:{}", "1".repeat(64));
+        assert_eq!(platform_entry(&index, "linux/arm64").unwrap(), ones);
+        assert_eq!(platform_entry(&index, "linux/arm64/v8").unwrap(), ones);
+        match platform_entry(&index, "linux/arm/v6") {
+            Err(PullError::NoSuchPlatform {
+                platform,
+                available,
+            }) => {
+                assert_eq!(platform, "linux/arm/v6");
+                assert_eq!(available, ["linux/amd64", "linux/arm64/v8", "linux/arm/v7"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
