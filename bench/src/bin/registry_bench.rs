@@ -74,7 +74,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let pushed = push
                 .push_to_registry(&registry, &ImageSource::OciLayout(layout.clone()))
                 .await?;
-            let plan = ImageSource::OciLayout(layout).plan(None)?;
+            let plan = ImageSource::OciLayout(layout).plan(None, None)?;
             let bytes: u64 = plan.blobs.iter().map(|b| b.size).sum();
             assert_eq!(
                 pushed.blobs_present, 0,
@@ -99,7 +99,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let (cpu0, t0) = (cpu_seconds(), Instant::now());
             push.push(&client, &ImageSource::OciLayout(layout.clone()))
                 .await?;
-            let plan = ImageSource::OciLayout(layout).plan(None)?;
+            let plan = ImageSource::OciLayout(layout).plan(None, None)?;
             let bytes: u64 = plan.blobs.iter().map(|b| b.size).sum();
             report("api-push", bytes, t0, cpu0);
         }
