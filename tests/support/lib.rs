@@ -14,6 +14,7 @@ pub mod http_stub;
 pub mod layout;
 pub mod paging_proxy;
 pub mod proxy;
+pub mod scripted_server;
 pub mod sources;
 pub mod throttle_proxy;
 pub mod tls;
