@@ -9,6 +9,7 @@ dependencies), and looks for cycles between files. A file's tests
 (`#[cfg(test)] mod tests`) are left out: a test may use what it likes.
 
     python3 scripts/check_imports.py ecr-core ecr-macros
+    python3 scripts/check_imports.py --deps ecr-core   # also every file's dependencies
 
 Prints the files and their dependencies' count, each circle with one line
 per edge that closes it, and `import circles: N` (N = 0 passes).
@@ -18,6 +19,8 @@ import re
 import sys
 
 USE = re.compile(r"^\s*(pub(\([^)]*\))?\s+)?use\s+((?:crate|super|self)::[^;]+);", re.M)
+# `pub use child::Item;`: a re-export from a submodule, written relative.
+REL_REEXPORT = re.compile(r"^\s*pub(\([^)]*\))?\s+use\s+([a-z_][a-z0-9_]*::[^;]+);", re.M)
 INLINE = re.compile(r"\b(crate|super)((?:::[A-Za-z_][A-Za-z0-9_]*)+)")
 
 
@@ -93,7 +96,9 @@ def absolute(path, here):
 
 
 def main():
-    crates = sys.argv[1:] or ["ecr-core", "ecr-macros"]
+    args = sys.argv[1:]
+    show_deps = "--deps" in args
+    crates = [a for a in args if a != "--deps"] or ["ecr-core", "ecr-macros"]
     total = 0
     for crate in crates:
         src = os.path.join(crate, "src")
@@ -102,6 +107,11 @@ def main():
         # Re-exports: (module, name) -> absolute path of what it names.
         reexports = {}
         for m, text in texts.items():
+            for mm in REL_REEXPORT.finditer(strip(text)):
+                for p in expand_use(mm.group(2)):
+                    segs = [x for x in p.split("::") if x]
+                    if tuple(list(m) + segs[:1]) in mods and segs[-1] != "*":
+                        reexports[(m, segs[-1])] = list(m) + segs
             for mm in USE.finditer(strip(text)):
                 if not mm.group(1):
                     continue
@@ -138,7 +148,8 @@ def main():
                 if mm.group(1):
                     continue  # a re-export: namespace, not dependency
                 refs += [(p, mm.group(0).strip()) for p in expand_use(mm.group(3))]
-            for mm in INLINE.finditer(code):
+            # Paths written in code, the `use` lines (counted above) left out.
+            for mm in INLINE.finditer(USE.sub("", code)):
                 refs.append((mm.group(0), mm.group(0)))
             for path, line in refs:
                 segs = absolute(path, m)
@@ -183,6 +194,9 @@ def main():
                 visit(v)
         name = lambda m: os.path.relpath(mods[m], src)
         print(f"{crate}: {len(mods)} files, {sum(len(e) for e in edges.values())} file dependencies")
+        if show_deps:
+            for m in sorted(mods, key=name):
+                print(f"  {name(m)} -> {', '.join(sorted(name(t) for t in edges[m])) or '-'}")
         for comp in sccs:
             members = set(comp)
             print(f"  circle: {', '.join(sorted(name(m) for m in comp))}")

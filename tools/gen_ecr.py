@@ -44,7 +44,7 @@ AREAS = {
                            "DeregisterPullTimeUpdateExclusion", "ListPullTimeUpdateExclusions"],
     "templates": ["CreateRepositoryCreationTemplate", "DeleteRepositoryCreationTemplate",
                   "DescribeRepositoryCreationTemplates", "UpdateRepositoryCreationTemplate"],
-    "signing": ["PutSigningConfiguration", "GetSigningConfiguration", "DeleteSigningConfiguration"],
+    "image_signing": ["PutSigningConfiguration", "GetSigningConfiguration", "DeleteSigningConfiguration"],
     "account_settings": ["GetAccountSetting", "PutAccountSetting"],
     "tags": ["TagResource", "UntagResource", "ListTagsForResource"],
 }
@@ -59,7 +59,7 @@ AREA_DOCS = {
     "replication": "Cross-region and cross-account replication.",
     "pull_through_cache": "Pull-through cache rules and their exclusions.",
     "templates": "Repository creation templates.",
-    "signing": "Image signing configuration.",
+    "image_signing": "Image signing configuration (ECR's signing of pushed images; not SigV4).",
     "account_settings": "Account-level settings.",
     "tags": "Resource tags.",
     "common": "Shapes used by more than one area.",

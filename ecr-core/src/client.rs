@@ -16,9 +16,10 @@ use crate::config::{Config, ConfigError};
 use crate::credentials::{CredentialsError, ProviderContext};
 use crate::endpoint;
 use crate::error::{Error, ErrorMeta, TransportError};
-use crate::operation::{Operation, OperationError, Service, ServiceInfo};
+use crate::operation::{Operation, OperationError};
 use crate::protocol;
 use crate::retry::{self, RetryKind, RetryQuota};
+use crate::service::{Service, ServiceInfo};
 use crate::signing::{self, SigningError, SigningScope};
 use crate::validate::{ValidationError, ValidationMode};
 
@@ -610,20 +611,10 @@ impl Client {
         for (name, value) in signed {
             request = request.header(name, value);
         }
-        let exchange = async {
-            let response = request.send().await.map_err(TransportError::Http)?;
-            let status = response.status().as_u16();
-            let headers = response.headers().clone();
-            let body = read_limited(response, config.max_response_bytes).await?;
-            Ok::<_, TransportError>((status, headers, body))
-        };
-        let (status, headers, bytes) = match config.timeouts.attempt {
-            Some(limit) => tokio::time::timeout(limit, exchange)
+        let (status, headers, bytes) =
+            crate::transport::exchange(request, config.max_response_bytes, config.timeouts.attempt)
                 .await
-                .unwrap_or(Err(TransportError::AttemptTimeout(limit))),
-            None => exchange.await,
-        }
-        .map_err(AttemptError::Transport)?;
+                .map_err(AttemptError::Transport)?;
         if (200..300).contains(&status) {
             return Ok(RawResponse {
                 status,
@@ -634,84 +625,13 @@ impl Client {
         let server_date = headers
             .get("date")
             .and_then(|v| v.to_str().ok())
-            .and_then(httpdate_parse);
+            .and_then(|v| crate::types::Timestamp::parse_http_date(v).ok())
+            .map(SystemTime::from);
         let meta = protocol::parse_error_of(service, status, &headers, &bytes);
         Err(AttemptError::Service {
             meta,
             body: bytes,
             server_date,
         })
-    }
-}
-
-async fn read_limited(
-    mut response: reqwest::Response,
-    limit: usize,
-) -> Result<Bytes, TransportError> {
-    if response.content_length().is_some_and(|n| n > limit as u64) {
-        return Err(TransportError::BodyTooLarge { limit });
-    }
-    let mut out = bytes::BytesMut::with_capacity(response.content_length().unwrap_or(0) as usize);
-    while let Some(chunk) = response.chunk().await.map_err(TransportError::Http)? {
-        if out.len() + chunk.len() > limit {
-            return Err(TransportError::BodyTooLarge { limit });
-        }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out.freeze())
-}
-
-/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the format of
-/// the HTTP `Date` header.
-fn httpdate_parse(s: &str) -> Option<SystemTime> {
-    let parts: Vec<&str> = s.split_whitespace().collect();
-    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
-        return None;
-    };
-    let day: i64 = day.parse().ok()?;
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| m == month)? as i64
-        + 1;
-    let year: i64 = year.parse().ok()?;
-    let mut hms = time.split(':').map(|p| p.parse::<i64>().ok());
-    let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
-    // Out-of-range fields are not a date (and would overflow below).
-    if !(1..=31).contains(&day)
-        || !(1970..=9999).contains(&year)
-        || !(0..24).contains(&h)
-        || !(0..60).contains(&m)
-        || !(0..=60).contains(&sec)
-    {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + h * 3600 + m * 60 + sec;
-    u64::try_from(secs)
-        .ok()
-        .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_http_dates() {
-        let t = httpdate_parse("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
-        assert_eq!(
-            t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(),
-            784_111_777
-        );
-        assert!(httpdate_parse("yesterday").is_none());
     }
 }

@@ -1,26 +1,35 @@
 //! Client configuration: plain data, a builder, and `from_env`.
 
-mod env;
-mod files;
-
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::credentials::{Credentials, SharedCredentialsProvider, StaticProvider};
-use crate::endpoint::EndpointVariant;
 use crate::retry::RetryConfig;
 use crate::validate::ValidationMode;
 
-pub use env::Env;
-pub use files::ProfileEndpoints;
+// Read below the configuration (credentials read them too); named here,
+// where users meet them.
+pub use crate::env::Env;
+use crate::profile as files;
+pub use crate::profile::ProfileEndpoints;
 
 /// A client that cannot be configured (no region, an HTTP client that
 /// cannot be built, a CA bundle that cannot be read).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("client configuration: {0}")]
 pub struct ConfigError(pub String);
+
+/// Endpoint variants a caller can ask for (FIPS, dual-stack): settings
+/// that [`endpoint`](crate::endpoint) applies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EndpointVariant {
+    /// Use the FIPS endpoint.
+    pub fips: bool,
+    /// Use the dual-stack (IPv4 and IPv6) endpoint.
+    pub dual_stack: bool,
+}
 
 /// What to do about a missing region.
 pub const NO_REGION: &str = "no AWS region configured: set AWS_REGION (or AWS_DEFAULT_REGION), \

@@ -33,7 +33,7 @@ pub use aws_credential_types::Credentials;
 pub use aws_chain::{AwsConfigProvider, DefaultChainProvider};
 pub use cache::CachingProvider;
 
-use crate::config::Env;
+use crate::env::Env;
 
 /// Errors from a credentials source. The messages never hold a secret.
 #[derive(Debug, thiserror::Error)]

@@ -28,17 +28,10 @@ use std::sync::OnceLock;
 
 use regex_lite::Regex;
 
+// A setting of the configuration; named here too, where it is used.
+pub use crate::config::EndpointVariant;
 use crate::config::{Config, NO_REGION};
-use crate::operation::ServiceInfo;
-
-/// Endpoint variants a caller can ask for.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct EndpointVariant {
-    /// Use the FIPS endpoint.
-    pub fips: bool,
-    /// Use the dual-stack (IPv4 and IPv6) endpoint.
-    pub dual_stack: bool,
-}
+use crate::service::ServiceInfo;
 
 /// Why no endpoint could be chosen.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -365,7 +358,7 @@ pub fn parse_url(url: &str) -> Result<reqwest::Url, EndpointError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operation::{Ecr, Service};
+    use crate::service::{Ecr, Service};
 
     #[test]
     fn partitions_and_hosts() {

@@ -424,6 +424,7 @@ pub mod copy;
 pub mod credentials;
 pub mod ecr;
 pub mod endpoint;
+mod env;
 pub mod error;
 #[cfg(feature = "test-util")]
 pub mod mock;
@@ -431,6 +432,7 @@ pub mod mock;
 pub mod oci;
 pub mod operation;
 pub mod paginate;
+mod profile;
 pub mod protocol;
 #[cfg(feature = "pull")]
 pub mod pull;
@@ -440,6 +442,7 @@ pub mod push;
 pub mod registry;
 pub mod retry;
 pub mod schema;
+pub mod service;
 pub mod signing;
 pub mod transport;
 pub mod types;
@@ -455,11 +458,12 @@ pub use ecrkit_macros::{aws_constraint, aws_enum, aws_error, aws_operation, aws_
 pub use error::{Error, ErrorKind, ErrorMeta, UnmodeledError};
 /// The `http` crate, whose `HeaderMap` the protocol functions take.
 pub use http;
-pub use operation::{Ecr, ModeledError, Operation, OperationError, Service, ServiceInfo};
+pub use operation::{ModeledError, Operation, OperationError};
 /// The `reqwest` crate, whose `Client` [`ConfigBuilder::with_http_client`]
 /// takes (the same version as ecrkit's).
 pub use reqwest;
 pub use schema::{Schema, Shape};
+pub use service::{Ecr, Service, ServiceInfo};
 pub use types::{Document, Timestamp, TimestampParseError};
 pub use validate::{ValidationError, ValidationMode, Violation};
 
@@ -492,13 +496,12 @@ macro_rules! __unicode_pattern {
 pub mod __private {
     pub use crate::__unicode_pattern;
     pub use crate::error::{ErrorMeta, UnmodeledError};
-    pub use crate::operation::{
-        Ecr, MessageSlot, ModeledError, Operation, OperationError, Service, check_target_prefix,
-        join_target, parse_modeled, target_str, unmodeled,
-    };
+    pub use crate::operation::{MessageSlot, ModeledError, Operation, OperationError, unmodeled};
+    pub use crate::protocol::parse_modeled;
     pub use crate::schema::{
         Constraint, Kind, Member, Number, Schema, SchemaType, Shape, blob_kind,
     };
+    pub use crate::service::{Ecr, Service, check_target_prefix, join_target, target_str};
     pub use crate::validate::{
         AsNumber, AsStr, HasLength, LengthConstraint, NamedConstraint, NumberConstraint, Pattern,
         StringConstraint, Validate, ValidationError, Validator, host_prefix,

@@ -1,4 +1,5 @@
-//! awsJson 1.0/1.1 responses: success bodies and error codes.
+//! awsJson 1.0/1.1 responses: success bodies, error codes and modeled
+//! error bodies.
 //!
 //! Spec: <https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html>.
 //! The error code comes from the `X-Amzn-Errortype` header, then the body's
@@ -10,6 +11,7 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 
 use crate::error::ErrorMeta;
+use crate::operation::ModeledError;
 
 /// Normalizes an error code: `aws.protocoltests#FooError:http://...` → `FooError`.
 pub fn sanitize_error_code(raw: &str) -> &str {
@@ -74,7 +76,7 @@ pub fn parse_error(status: u16, headers: &http::HeaderMap, body: &[u8]) -> Error
 /// `awsQueryCompatible`, the code is the one the `x-amzn-query-error`
 /// header names (`Customized;Sender` gives `Customized`), where present.
 pub fn parse_error_of(
-    service: &crate::operation::ServiceInfo,
+    service: &crate::service::ServiceInfo,
     status: u16,
     headers: &http::HeaderMap,
     body: &[u8],
@@ -104,6 +106,15 @@ pub fn request_id(headers: &http::HeaderMap) -> Option<String> {
 /// Parses a success body; an empty body reads as `{}`.
 pub fn parse_output<T: DeserializeOwned>(body: &[u8]) -> Result<T, ParseError> {
     from_json(or_empty_object(body))
+}
+
+/// Parses the body of a modeled error; `None` if it does not parse, and the
+/// caller falls back to the unmodeled variant (the code and request id are
+/// kept either way).
+pub fn parse_modeled<T: ModeledError>(body: &[u8], meta: &ErrorMeta) -> Option<T> {
+    let mut error: T = parse_output(body).ok()?;
+    error.fill_message(meta.message.as_deref());
+    Some(error)
 }
 
 /// An empty (or all white space) body reads as `{}`.

@@ -1,7 +1,7 @@
-//! Transport policy that does not belong to one request: the HTTP client
-//! this crate builds ([`build_http_client`]: roots, CA bundle, proxies,
-//! timeouts), and the warning about endpoints that send signed requests in
-//! the clear.
+//! The transport: the HTTP client this crate builds ([`build_http_client`]:
+//! roots, CA bundle, proxies, timeouts), one exchange of a signed request
+//! and its response (`exchange`), and the warning about endpoints that send
+//! signed requests in the clear.
 //!
 //! Over plain `http://` the `Authorization` signature, the session token
 //! (`x-amz-security-token`) and the bodies travel unencrypted: anyone on the
@@ -11,6 +11,7 @@
 //! per such endpoint. See the AWS SigV4 guide on protecting signed requests:
 //! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html>.
 
+mod exchange;
 mod http_client;
 
 use std::collections::HashSet;
@@ -20,6 +21,7 @@ use std::sync::{Mutex, OnceLock};
 /// The URL type of the transport (reqwest's, from the `url` crate).
 pub use reqwest::Url;
 
+pub(crate) use exchange::exchange;
 pub use http_client::{NO_ROOTS, build_http_client, http_client_builder};
 pub(crate) use http_client::{default_http_client, trusts_nothing};
 

@@ -20,6 +20,7 @@ pub mod paging_proxy;
 pub mod proxy;
 pub mod registry;
 pub mod registry_env;
+pub mod scripted_server;
 pub mod sources;
 pub mod stand_in;
 pub mod throttle_proxy;

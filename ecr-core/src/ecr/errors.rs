@@ -129,6 +129,7 @@ pub struct InvalidLayerPartException {
 
 #[cfg(any(
     feature = "account-settings",
+    feature = "image-signing",
     feature = "images",
     feature = "layers",
     feature = "lifecycle",
@@ -137,7 +138,6 @@ pub struct InvalidLayerPartException {
     feature = "replication",
     feature = "repositories",
     feature = "scanning",
-    feature = "signing",
     feature = "tags",
     feature = "templates"
 ))]
@@ -378,6 +378,7 @@ pub struct SecretNotFoundException {
 
 #[cfg(any(
     feature = "account-settings",
+    feature = "image-signing",
     feature = "images",
     feature = "layers",
     feature = "lifecycle",
@@ -386,7 +387,6 @@ pub struct SecretNotFoundException {
     feature = "replication",
     feature = "repositories",
     feature = "scanning",
-    feature = "signing",
     feature = "tags",
     feature = "templates"
 ))]
@@ -398,7 +398,7 @@ pub struct ServerException {
     pub message: Option<String>,
 }
 
-#[cfg(feature = "signing")]
+#[cfg(feature = "image-signing")]
 /// `SigningConfigurationNotFoundException`: signing configuration not found.
 #[aws_error]
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -508,6 +508,7 @@ pub struct UploadNotFoundException {
 
 #[cfg(any(
     feature = "account-settings",
+    feature = "image-signing",
     feature = "images",
     feature = "lifecycle",
     feature = "policies",
@@ -515,7 +516,6 @@ pub struct UploadNotFoundException {
     feature = "replication",
     feature = "repositories",
     feature = "scanning",
-    feature = "signing",
     feature = "templates"
 ))]
 /// `ValidationException`: validation.

@@ -8,6 +8,8 @@ pub mod account_settings;
 pub mod common;
 pub mod constraints;
 pub mod errors;
+#[cfg(feature = "image-signing")]
+pub mod image_signing;
 #[cfg(feature = "images")]
 pub mod images;
 #[cfg(feature = "layers")]
@@ -25,8 +27,6 @@ pub mod replication;
 pub mod repositories;
 #[cfg(feature = "scanning")]
 pub mod scanning;
-#[cfg(feature = "signing")]
-pub mod signing;
 #[cfg(feature = "tags")]
 pub mod tags;
 #[cfg(feature = "templates")]
@@ -38,6 +38,8 @@ pub use account_settings::*;
 pub use common::*;
 #[allow(unused_imports)]
 pub use errors::*;
+#[cfg(feature = "image-signing")]
+pub use image_signing::*;
 #[cfg(feature = "images")]
 pub use images::*;
 #[cfg(feature = "layers")]
@@ -56,8 +58,6 @@ pub use replication::*;
 pub use repositories::*;
 #[cfg(feature = "scanning")]
 pub use scanning::*;
-#[cfg(feature = "signing")]
-pub use signing::*;
 #[cfg(feature = "tags")]
 pub use tags::*;
 #[cfg(feature = "templates")]
@@ -93,7 +93,7 @@ pub const OPERATIONS: &[&crate::Schema] = &[
     DeleteRepositoryCreationTemplate::SCHEMA,
     #[cfg(feature = "policies")]
     DeleteRepositoryPolicy::SCHEMA,
-    #[cfg(feature = "signing")]
+    #[cfg(feature = "image-signing")]
     DeleteSigningConfiguration::SCHEMA,
     #[cfg(feature = "pull-through-cache")]
     DeregisterPullTimeUpdateExclusion::SCHEMA,
@@ -131,7 +131,7 @@ pub const OPERATIONS: &[&crate::Schema] = &[
     GetRegistryScanningConfiguration::SCHEMA,
     #[cfg(feature = "policies")]
     GetRepositoryPolicy::SCHEMA,
-    #[cfg(feature = "signing")]
+    #[cfg(feature = "image-signing")]
     GetSigningConfiguration::SCHEMA,
     #[cfg(feature = "layers")]
     InitiateLayerUpload::SCHEMA,
@@ -161,7 +161,7 @@ pub const OPERATIONS: &[&crate::Schema] = &[
     PutRegistryScanningConfiguration::SCHEMA,
     #[cfg(feature = "replication")]
     PutReplicationConfiguration::SCHEMA,
-    #[cfg(feature = "signing")]
+    #[cfg(feature = "image-signing")]
     PutSigningConfiguration::SCHEMA,
     #[cfg(feature = "pull-through-cache")]
     RegisterPullTimeUpdateExclusion::SCHEMA,
@@ -237,7 +237,7 @@ pub fn validate_request_json(
         "DeleteRepositoryCreationTemplate" => Some(check::<DeleteRepositoryCreationTemplate>(json)),
         #[cfg(feature = "policies")]
         "DeleteRepositoryPolicy" => Some(check::<DeleteRepositoryPolicy>(json)),
-        #[cfg(feature = "signing")]
+        #[cfg(feature = "image-signing")]
         "DeleteSigningConfiguration" => Some(check::<DeleteSigningConfiguration>(json)),
         #[cfg(feature = "pull-through-cache")]
         "DeregisterPullTimeUpdateExclusion" => {
@@ -281,7 +281,7 @@ pub fn validate_request_json(
         "GetRegistryScanningConfiguration" => Some(check::<GetRegistryScanningConfiguration>(json)),
         #[cfg(feature = "policies")]
         "GetRepositoryPolicy" => Some(check::<GetRepositoryPolicy>(json)),
-        #[cfg(feature = "signing")]
+        #[cfg(feature = "image-signing")]
         "GetSigningConfiguration" => Some(check::<GetSigningConfiguration>(json)),
         #[cfg(feature = "layers")]
         "InitiateLayerUpload" => Some(check::<InitiateLayerUpload>(json)),
@@ -311,7 +311,7 @@ pub fn validate_request_json(
         "PutRegistryScanningConfiguration" => Some(check::<PutRegistryScanningConfiguration>(json)),
         #[cfg(feature = "replication")]
         "PutReplicationConfiguration" => Some(check::<PutReplicationConfiguration>(json)),
-        #[cfg(feature = "signing")]
+        #[cfg(feature = "image-signing")]
         "PutSigningConfiguration" => Some(check::<PutSigningConfiguration>(json)),
         #[cfg(feature = "pull-through-cache")]
         "RegisterPullTimeUpdateExclusion" => Some(check::<RegisterPullTimeUpdateExclusion>(json)),

@@ -12,7 +12,7 @@ use aws_runtime::env_config::file::EnvConfigFiles;
 use aws_runtime::env_config::property::PropertiesKey;
 use futures_util::FutureExt as _;
 
-use super::env::{Env, nonempty};
+use crate::env::{Env, nonempty};
 
 /// The profile files as `env` names them (`AWS_CONFIG_FILE`,
 /// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/config` and
