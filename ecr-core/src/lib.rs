@@ -398,7 +398,7 @@
 //!   descriptors, the traits, validation, the `SCHEMA` constants, awsJson's
 //!   serde adapters).
 //! - [`ecr`]: the Amazon ECR API; [`paginate`] and [`waiters`] over it;
-//!   [`push`]: streaming layer (and image) push; [`mock`](mod@mock): canned answers
+//!   [`push`]: streaming layer (and image) push; `mock`: canned answers
 //!   for your tests (feature `test-util`).
 //!
 //! `ARCHITECTURE.md` in the repository maps the parts and how a call flows
