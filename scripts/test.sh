@@ -57,6 +57,9 @@ fi
 cargo package -p ecrkit-macros -p ecrkit --allow-dirty 2>&1 | tee target/package-output.txt | tail -n 3
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
 grep -E "^\s+Packaged" target/package-output.txt | sed 's/^ */package: /' || true
+# No import circle between the files of a crate.
+python3 scripts/check_imports.py ecr-core ecr-macros 2>&1 | tee target/imports-output.txt
+[ "${PIPESTATUS[0]}" = 0 ] || status=1
 # Fuzz smoke: a few thousand executions per cargo-fuzz target.
 bash scripts/fuzz_smoke.sh 2>&1 | tee target/fuzz-output.txt || status=1
 echo
@@ -66,6 +69,7 @@ grep -E "^fuzz" target/fuzz-output.txt || true
 # The registry tests (registry_interop, registry_ecr, pull_copy) print a
 # line per case that passed, against the CNCF registry and skopeo.
 echo "registry interop: $(grep -c '^registry case passed:' target/test-output.txt || true) cases passed with skopeo $(skopeo --version | awk '{print $NF}') and registry $(docker-registry --version | awk '{print $NF}' | cut -d+ -f1)"
+grep -E "^import circles" target/imports-output.txt || true
 echo "disk: target/ holds $(du -sh target 2>/dev/null | cut -f1), fuzz/target $(du -sh fuzz/target 2>/dev/null | cut -f1), $(df -h . | awk 'NR==2 {print $4}') free"
 grep -E "^test result:" target/test-output.txt | awk '{p+=$4; f+=$6} END {print "tests: " p " passed, " f " failed"}'
 exit "$status"

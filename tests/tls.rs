@@ -115,6 +115,23 @@ async fn a_certificate_for_another_host_is_refused() {
 }
 
 #[tokio::test]
+async fn an_expired_certificate_is_refused() {
+    let ca = TestCa::new();
+    // Signed by the trusted CA, for the right address, but expired.
+    let server = TlsServer::start(ca.expired_server_cert(&["127.0.0.1"]), REPOSITORIES);
+    let dir = TempDir::new("tls-expired");
+    let bundle = dir.write("ca.pem", &ca.pem);
+    let client = Client::try_new(builder(&server.url()).with_ca_bundle(&bundle).build()).unwrap();
+    let err = describe(&client).await.unwrap_err();
+    assert!(err.contains("Expired") || err.contains("expired"), "{err}");
+    assert!(server.targets().is_empty());
+    // The same CA's valid certificate is accepted: the expiry refused it.
+    let valid = TlsServer::start(ca.server_cert(&["127.0.0.1"]), REPOSITORIES);
+    let client = Client::try_new(builder(&valid.url()).with_ca_bundle(&bundle).build()).unwrap();
+    assert_eq!(describe(&client).await, Ok(1));
+}
+
+#[tokio::test]
 async fn a_users_own_http_client_is_used() {
     let ca = TestCa::new();
     let server = TlsServer::start(ca.server_cert(&["127.0.0.1"]), REPOSITORIES);

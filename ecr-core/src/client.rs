@@ -142,6 +142,9 @@ enum AttemptError {
     Signing(SigningError),
 }
 
+/// 9999-12-31T23:59:59Z, the last second SigV4's date stamps can write.
+const MAX_SIGNABLE_SECS: i64 = 253_402_300_799;
+
 const SKEW_CODES: &[&str] = &[
     "RequestTimeTooSkewed",
     "RequestExpired",
@@ -626,6 +629,8 @@ impl Client {
             .get("date")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| crate::types::Timestamp::parse_http_date(v).ok())
+            // A server date outside what SigV4 can sign is no clock to learn.
+            .filter(|t| (0..=MAX_SIGNABLE_SECS).contains(&t.secs()))
             .map(SystemTime::from);
         let meta = protocol::parse_error_of(service, status, &headers, &bytes);
         Err(AttemptError::Service {

@@ -381,7 +381,7 @@
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
 //! | `full` | on | every area below, `push` and the [`waiters`] |
-//! | `layers`, `images`, `repositories`, `policies`, `lifecycle`, `scanning`, `replication`, `pull-through-cache`, `templates`, `signing`, `account-settings`, `tags` | on (`full`) | the operations of that area of [`ecr`] (the module of the same name, with `_` for `-`) and their paginators; a shape several areas use is there when any of them is; `scanning` and `lifecycle` add their waiters |
+//! | `layers`, `images`, `repositories`, `policies`, `lifecycle`, `scanning`, `replication`, `pull-through-cache`, `templates`, `image-signing`, `account-settings`, `tags` | on (`full`) | the operations of that area of [`ecr`] (the module of the same name, with `_` for `-`) and their paginators; a shape several areas use is there when any of them is; `scanning` and `lifecycle` add their waiters |
 //! | `push` | on (`full`) | [`push`]: the layer and image uploader (with `layers`, `images` and `registry`), through the ECR API or the registry |
 //! | `registry` | on (`full`) | [`registry`]: the OCI distribution protocol, for ECR's registry endpoint (authorized by `GetAuthorizationToken`; with `repositories`) and any other registry; [`oci`]: descriptors, manifests, digests |
 //! | `pull` | on (`full`) | [`pull`]: an image into an OCI image layout, through the API or the registry (with `registry`, `images`, `layers`) |
@@ -395,13 +395,20 @@
 //! # Modules
 //!
 //! - [`client`], [`config`], [`credentials`], [`signing`], [`endpoint`],
-//!   [`retry`], [`protocol`], [`error`]: the runtime.
-//! - [`validate`], [`schema`] and [`wire`]: what the generated code calls
-//!   and builds (validation, the `SCHEMA` constants, awsJson's serde adapters).
-//! - [`ecr`]: the Amazon ECR API; [`push`]: streaming layer (and image) push.
+//!   [`transport`], [`retry`], [`protocol`], [`error`]: the runtime.
+//! - [`service`], [`operation`], [`validate`], [`schema`] and [`wire`]: what
+//!   the generated code implements, calls and builds (the service
+//!   descriptors, the traits, validation, the `SCHEMA` constants, awsJson's
+//!   serde adapters).
+//! - [`ecr`]: the Amazon ECR API; [`paginate`] and [`waiters`] over it;
+//!   [`push`]: streaming layer (and image) push; `mock`: canned answers
+//!   for your tests (feature `test-util`).
 //! - [`registry`]: the registry protocol (ECR's registry endpoint and any
 //!   OCI registry), with [`oci`] for the content model; [`pull`]: image pull
 //!   into an OCI layout; [`copy`]: image copy.
+//!
+//! `ARCHITECTURE.md` in the repository maps the parts and how a call flows
+//! through them.
 //!
 //! The `docs/` folder of the repository has a page per topic: declaring an
 //! operation, validation, credentials and endpoints, pushing images, the

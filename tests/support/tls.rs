@@ -44,10 +44,29 @@ impl TestCa {
     /// A server certificate for these names (`127.0.0.1` becomes an IP
     /// address SAN, anything else a DNS name).
     pub fn server_cert(&self, names: &[&str]) -> ServerCert {
+        self.sign(names, None)
+    }
+
+    /// A server certificate for these names that expired at the start of
+    /// 2021 (valid through 2020).
+    pub fn expired_server_cert(&self, names: &[&str]) -> ServerCert {
+        self.sign(names, Some((2020, 2021)))
+    }
+
+    fn sign(
+        &self,
+        names: &[&str],
+        // From the start of the first year to the start of the second.
+        validity: Option<(i32, i32)>,
+    ) -> ServerCert {
         let key = KeyPair::generate().expect("a server key");
-        let params =
+        let mut params =
             CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
                 .expect("server params");
+        if let Some((from, until)) = validity {
+            params.not_before = rcgen::date_time_ymd(from, 1, 1);
+            params.not_after = rcgen::date_time_ymd(until, 1, 1);
+        }
         let cert = params
             .signed_by(&key, &self.issuer)
             .expect("a signed server certificate");

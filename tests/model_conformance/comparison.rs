@@ -1,261 +1,36 @@
-//! Model conformance: the generated `SCHEMA` of every declared ECR operation
-//! against botocore's ECR model (`service-2.json` from the pinned botocore
-//! sdist that `scripts/setup.sh` extracts), compared both ways.
-//!
-//! For each operation: the target, the input members (wire name, requiredness,
-//! type, enum values, length/range/pattern constraints, list item constraints,
-//! nested structures recursively), the output members the same way, and the
-//! modeled error codes (as sets). Every model operation must be declared and
-//! every declared operation must be in the model.
-//!
-//! Equivalences and omissions, on purpose:
-//! - A length `min: 0` in the model is no constraint at all (a length is never
-//!   negative), so it equals an absent minimum on our side (and the other way
-//!   round). A range minimum of 0 is a real constraint and is compared as is.
-//! - Map keys are not in our schema: `Kind::Map` always has `String` keys, and
-//!   the model's key shapes (strings and string enums, unconstrained in ECR)
-//!   are not compared. Map values are compared like list items (type, enum
-//!   values, nested shapes). `#[each(..)]` applies to lists only today, so a
-//!   map member's `item_constraints` is empty and a model constraint on map
-//!   values is reported as a difference; should the DSL let `each` constrain
-//!   map values, they are compared against `item_constraints`.
-//! - A shape shared by several operations is compared once (per model shape
-//!   and Rust type), and a difference in it names the first operation and
-//!   member path that reach it; `M` and `C` count those distinct comparisons.
-//!   Paths write list items as `[]` and map values as `{}`.
-//! - The one documented difference (DESIGN.md, "Validation policy"):
-//!   UploadLayerPart's `partFirstByte`/`partLastByte` carry a maximum of
-//!   1152921504606846976 (2^60) that the model lacks. It is counted apart and
-//!   printed on its own line; any other difference fails the test.
+//! The comparison of declared schemas with the model, both ways, and its report.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::path::PathBuf;
-
-use ecrkit::__private::{Constraint, Kind, Member, Number};
-use ecrkit::Schema;
-use serde_json::Value;
-
-/// 2^60: the Dart generator's stand-in for "no maximum".
-const TWO_POW_60: i128 = 1_152_921_504_606_846_976;
-
-fn model_path(service: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/oracles/botocore/botocore/data")
-        .join(service)
-        .join("service-2.json")
-}
-
-fn load_model() -> Value {
-    load("ecr/2015-09-21")
-}
-
-fn load(service: &str) -> Value {
-    let path = model_path(service);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read botocore's {service} model at {}: {e}; run scripts/setup.sh first \
-             (it fetches the pinned botocore sdist and extracts it under target/oracles)",
-            path.display()
-        )
-    });
-    serde_json::from_str(&text).expect("service-2.json is valid JSON")
-}
-
-/// A numeric bound, compared by value (an integer bound equals the same
-/// floating-point bound).
-#[derive(Debug, Clone, Copy)]
-enum Num {
-    Int(i128),
-    Float(f64),
-}
-
-impl PartialEq for Num {
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (Num::Int(a), Num::Int(b)) => a == b,
-            (a, b) => a.as_f64() == b.as_f64(),
-        }
-    }
-}
-
-impl Num {
-    fn as_f64(self) -> f64 {
-        match self {
-            Num::Int(i) => i as f64,
-            Num::Float(x) => x,
-        }
-    }
-    fn from_json(v: &Value) -> Num {
-        if let Some(i) = v.as_i64() {
-            Num::Int(i as i128)
-        } else if let Some(u) = v.as_u64() {
-            Num::Int(u as i128)
-        } else {
-            Num::Float(v.as_f64().expect("a numeric bound"))
-        }
-    }
-}
-
-impl From<Number> for Num {
-    fn from(n: Number) -> Num {
-        match n {
-            Number::Int(i) => Num::Int(i),
-            Number::Float(x) => Num::Float(x),
-        }
-    }
-}
-
-impl std::fmt::Display for Num {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Num::Int(i) => write!(f, "{i}"),
-            Num::Float(x) => write!(f, "{x}"),
-        }
-    }
-}
-
-/// One constraint split into its facets; each facet present on either side
-/// is one "constraint compared".
-#[derive(Debug, Default, PartialEq)]
-struct Facets {
-    length_min: Option<u64>,
-    length_max: Option<u64>,
-    range_min: Option<Num>,
-    range_max: Option<Num>,
-    pattern: Option<String>,
-    /// Our side only: more than one constraint of the same kind.
-    duplicates: Vec<String>,
-}
-
-impl Facets {
-    fn from_schema(constraints: &[Constraint]) -> Facets {
-        let mut f = Facets::default();
-        let (mut length, mut range, mut pattern) = (false, false, false);
-        for c in constraints {
-            match *c {
-                Constraint::Length { min, max } => {
-                    if std::mem::replace(&mut length, true) {
-                        f.duplicates.push("length".into());
-                    }
-                    // A minimum length of 0 is no constraint: same as absent.
-                    f.length_min = min.filter(|&m| m != 0);
-                    f.length_max = max;
-                }
-                Constraint::Range { min, max } => {
-                    if std::mem::replace(&mut range, true) {
-                        f.duplicates.push("range".into());
-                    }
-                    f.range_min = min.map(Num::from);
-                    f.range_max = max.map(Num::from);
-                }
-                Constraint::Pattern(p) => {
-                    if std::mem::replace(&mut pattern, true) {
-                        f.duplicates.push("pattern".into());
-                    }
-                    f.pattern = Some(p.to_string());
-                }
-            }
-        }
-        f
-    }
-
-    /// The model's constraints of a shape: `min`/`max` are a length on
-    /// strings, blobs, lists and maps and a range on numbers.
-    fn from_model(shape: &Value) -> Facets {
-        let mut f = Facets::default();
-        let ty = shape["type"].as_str().unwrap_or("");
-        let (min, max) = (shape.get("min"), shape.get("max"));
-        match ty {
-            "integer" | "long" | "float" | "double" | "short" | "byte" | "bigInteger"
-            | "bigDecimal" => {
-                f.range_min = min.map(Num::from_json);
-                f.range_max = max.map(Num::from_json);
-            }
-            _ => {
-                // `min: 0` in the model equals no minimum on our side.
-                f.length_min = min.and_then(Value::as_u64).filter(|&m| m != 0);
-                f.length_max = max.and_then(Value::as_u64);
-            }
-        }
-        f.pattern = shape
-            .get("pattern")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        f
-    }
-
-    fn is_empty(&self) -> bool {
-        *self == Facets::default()
-    }
-}
-
-/// Where a difference was found: `Operation: member.path` or
-/// `Operation output: member.path`.
-#[derive(Clone)]
-struct At {
-    op: String,
-    path: String,
-}
-
-impl std::fmt::Display for At {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.path.is_empty() {
-            write!(f, "{}", self.op)
-        } else {
-            write!(f, "{}: {}", self.op, self.path)
-        }
-    }
-}
-
-impl At {
-    fn member(&self, name: &str) -> At {
-        let path = if self.path.is_empty() {
-            name.to_string()
-        } else {
-            format!("{}.{}", self.path, name)
-        };
-        At {
-            op: self.op.clone(),
-            path,
-        }
-    }
-    fn suffix(&self, s: &str) -> At {
-        At {
-            op: self.op.clone(),
-            path: format!("{}{}", self.path, s),
-        }
-    }
-}
+use super::*;
 
 #[derive(Default)]
-struct Report {
-    operations: usize,
-    members: usize,
-    constraints: usize,
-    differences: Vec<String>,
-    allowed: Vec<String>,
+pub(crate) struct Report {
+    pub(crate) operations: usize,
+    pub(crate) members: usize,
+    pub(crate) constraints: usize,
+    pub(crate) differences: Vec<String>,
+    pub(crate) allowed: Vec<String>,
 }
 
-struct Comparison<'m> {
-    shapes: &'m serde_json::Map<String, Value>,
-    report: Report,
+pub(crate) struct Comparison<'m> {
+    pub(crate) shapes: &'m serde_json::Map<String, Value>,
+    pub(crate) report: Report,
     /// (model shape, Rust type) pairs already compared: a shape shared by
     /// several operations is compared once, and named by the first one.
-    seen: HashSet<(String, &'static str)>,
+    pub(crate) seen: HashSet<(String, &'static str)>,
 }
 
 impl Comparison<'_> {
-    fn diff(&mut self, at: &At, what: String) {
+    pub(crate) fn diff(&mut self, at: &At, what: String) {
         self.report.differences.push(format!("{at}: {what}"));
     }
 
-    fn shape(&self, name: &str) -> &Value {
+    pub(crate) fn shape(&self, name: &str) -> &Value {
         self.shapes
             .get(name)
             .unwrap_or_else(|| panic!("the model names shape {name} but does not define it"))
     }
 
-    fn structure(&mut self, at: &At, model_name: &str, schema: &'static Schema) {
+    pub(crate) fn structure(&mut self, at: &At, model_name: &str, schema: &'static Schema) {
         if !self.seen.insert((model_name.to_string(), schema.name)) {
             return;
         }
@@ -327,7 +102,7 @@ impl Comparison<'_> {
         }
     }
 
-    fn member(&mut self, at: &At, model_name: &str, m: &Member) {
+    pub(crate) fn member(&mut self, at: &At, model_name: &str, m: &Member) {
         self.value(
             at,
             model_name,
@@ -342,7 +117,7 @@ impl Comparison<'_> {
     /// constraints the caller has compared already; `items` is our slot for
     /// list item constraints (`None` below a member, where the schema has no
     /// slot).
-    fn value(
+    pub(crate) fn value(
         &mut self,
         at: &At,
         model_name: &str,
@@ -490,7 +265,14 @@ impl Comparison<'_> {
     }
 
     /// Compares facet by facet; `what` is "" or "item ".
-    fn facets(&mut self, at: &At, what: &str, model_name: &str, model: &Facets, ours: &Facets) {
+    pub(crate) fn facets(
+        &mut self,
+        at: &At,
+        what: &str,
+        model_name: &str,
+        model: &Facets,
+        ours: &Facets,
+    ) {
         for d in &ours.duplicates {
             self.diff(at, format!("{what}{d} declared more than once"));
         }
@@ -575,7 +357,7 @@ impl Comparison<'_> {
     }
 }
 
-fn count(f: &Facets) -> usize {
+pub(crate) fn count(f: &Facets) -> usize {
     [
         f.length_min.is_some(),
         f.length_max.is_some(),
@@ -588,7 +370,7 @@ fn count(f: &Facets) -> usize {
     .count()
 }
 
-fn describe(f: &Facets) -> String {
+pub(crate) fn describe(f: &Facets) -> String {
     let mut parts = Vec::new();
     if let Some(v) = f.length_min {
         parts.push(format!("length min {v}"));
@@ -609,7 +391,7 @@ fn describe(f: &Facets) -> String {
 }
 
 /// Compares `operations` with `model`, both ways.
-fn compare(model: &Value, operations: &[&'static Schema]) -> Report {
+pub(crate) fn compare(model: &Value, operations: &[&'static Schema]) -> Report {
     let shapes = model["shapes"].as_object().expect("model shapes");
     let model_ops = model["operations"].as_object().expect("model operations");
     let prefix = model["metadata"]["targetPrefix"]
@@ -732,177 +514,4 @@ fn compare(model: &Value, operations: &[&'static Schema]) -> Report {
         }
     }
     c.report
-}
-
-#[test]
-fn ecr_model_conformance() {
-    let model = load_model();
-    let report = compare(&model, ecrkit::ecr::OPERATIONS);
-    for d in &report.differences {
-        println!("difference: {d}");
-    }
-    // The one documented difference, on its own line.
-    assert!(
-        report.allowed.len() <= 2,
-        "the allowed difference matched more than the two byte positions: {:?}",
-        report.allowed
-    );
-    if !report.allowed.is_empty() {
-        println!(
-            "allowed difference (DESIGN.md, Validation policy): {} carry range max 1152921504606846976 (2^60), \
-             the model has no maximum",
-            report.allowed.join(" and ")
-        );
-    }
-    println!(
-        "ECR model conformance: {} operations, {} members, {} constraints compared, {} differences",
-        report.operations,
-        report.members,
-        report.constraints,
-        report.differences.len()
-    );
-    assert!(
-        report.differences.is_empty(),
-        "{} difference(s) between ecrkit::ecr::OPERATIONS and botocore's ECR model \
-         (fix tools/gen_ecr.py and regenerate):\n{}",
-        report.differences.len(),
-        report.differences.join("\n")
-    );
-}
-
-/// DynamoDB's whole API, generated by tools/gen_service.py into the
-/// `dynamodb-api` crate, against its model: the same comparison, both ways,
-/// with no allowed difference.
-#[test]
-fn dynamodb_model_conformance() {
-    let model = load("dynamodb/2012-08-10");
-    let report = compare(&model, dynamodb_api::OPERATIONS);
-    for d in &report.differences {
-        println!("difference: {d}");
-    }
-    println!(
-        "DynamoDB model conformance: {} operations, {} members, {} constraints compared, {} differences",
-        report.operations,
-        report.members,
-        report.constraints,
-        report.differences.len() + report.allowed.len()
-    );
-    assert!(
-        report.differences.is_empty() && report.allowed.is_empty(),
-        "{} difference(s) between dynamodb_api::OPERATIONS and botocore's DynamoDB model \
-         (fix tools/gen_service.py):\n{}",
-        report.differences.len() + report.allowed.len(),
-        report
-            .differences
-            .iter()
-            .chain(&report.allowed)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
-}
-
-/// The comparison can fail: a changed copy of the model yields a difference
-/// for each kind of change.
-#[test]
-fn a_changed_model_yields_differences() {
-    let model = load_model();
-    let baseline = compare(&model, ecrkit::ecr::OPERATIONS).differences;
-    let baseline: BTreeSet<String> = baseline.into_iter().collect();
-
-    type Mutation = (&'static str, &'static str, fn(&mut Value));
-    let mutations: &[Mutation] = &[
-        ("a length max", "RepositoryName", |m| {
-            m["shapes"]["RepositoryName"]["max"] = 255.into()
-        }),
-        ("a length min", "RepositoryName", |m| {
-            m["shapes"]["RepositoryName"]["min"] = 3.into()
-        }),
-        ("a pattern", "RepositoryName", |m| {
-            m["shapes"]["RepositoryName"]["pattern"] = "[a-z]+".into()
-        }),
-        ("a range max", "MaxResults", |m| {
-            m["shapes"]["MaxResults"]["max"] = 999.into()
-        }),
-        ("an item constraint", "BatchedOperationLayerDigest", |m| {
-            m["shapes"]["BatchedOperationLayerDigest"]["max"] = 999.into()
-        }),
-        ("an enum value", "TagStatus", |m| {
-            m["shapes"]["TagStatus"]["enum"]
-                .as_array_mut()
-                .unwrap()
-                .push("BOGUS".into())
-        }),
-        ("a requiredness", "repositoryName", |m| {
-            m["shapes"]["DescribeImagesRequest"]["required"] = Value::Array(vec![])
-        }),
-        ("a wire name", "imageIds", |m| {
-            let members = m["shapes"]["BatchGetImageRequest"]["members"]
-                .as_object_mut()
-                .unwrap();
-            let v = members.remove("imageIds").unwrap();
-            members.insert("imageIdentifiers".into(), v);
-        }),
-        ("a type", "maxResults", |m| {
-            m["shapes"]["MaxResults"]["type"] = "long".into()
-        }),
-        ("an output member", "DescribeRepositories output", |m| {
-            m["shapes"]["DescribeRepositoriesResponse"]["members"]
-                .as_object_mut()
-                .unwrap()
-                .insert("extra".into(), serde_json::json!({"shape": "String"}));
-        }),
-        ("an error", "PutImage", |m| {
-            m["operations"]["PutImage"]["errors"]
-                .as_array_mut()
-                .unwrap()
-                .pop();
-        }),
-        ("an operation", "Frobnicate", |m| {
-            let op = m["operations"]["ListImages"].clone();
-            m["operations"]
-                .as_object_mut()
-                .unwrap()
-                .insert("Frobnicate".into(), op);
-        }),
-        ("a removed operation", "ListImages", |m| {
-            m["operations"]
-                .as_object_mut()
-                .unwrap()
-                .remove("ListImages");
-        }),
-        ("the 2^60 stand-in on another member", "partSize", |m| {
-            // Not the allowed difference: an output member, and a real max.
-            m["shapes"]["PartSize"]["max"] = 5.into();
-        }),
-    ];
-    for (what, needle, mutate) in mutations {
-        let mut changed = model.clone();
-        mutate(&mut changed);
-        let diffs: Vec<String> = compare(&changed, ecrkit::ecr::OPERATIONS)
-            .differences
-            .into_iter()
-            .filter(|d| !baseline.contains(d))
-            .collect();
-        assert!(
-            !diffs.is_empty(),
-            "changing {what} in the model gave no difference"
-        );
-        assert!(
-            diffs.iter().any(|d| d.contains(needle)),
-            "changing {what}: no difference names {needle}: {diffs:?}"
-        );
-    }
-
-    // And the allowed difference is allowed only as documented: a model that
-    // gained the same maximum makes it an ordinary match, and a different
-    // maximum on our side would be a difference.
-    let mut changed = model.clone();
-    changed["shapes"]["PartSize"]["max"] = serde_json::json!(TWO_POW_60 as i64);
-    let report = compare(&changed, ecrkit::ecr::OPERATIONS);
-    assert!(
-        report.allowed.iter().all(|a| !a.contains("partFirstByte")),
-        "{:?}",
-        report.allowed
-    );
 }

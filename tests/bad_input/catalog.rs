@@ -1,49 +1,11 @@
-//! The bad-input catalog, driven by botocore's ECR model (`service-2.json`
-//! from the pinned botocore sdist that `scripts/setup.sh` extracts).
-//!
-//! For every constrained member of every operation input (recursively into
-//! nested structures, list items and map values), the test builds a request
-//! as an AWS CLI user would write it (`--cli-input-json`, blobs in base64)
-//! that is valid except for exactly one broken constraint: a length below the
-//! minimum or above the maximum, a number out of range, a string that does not
-//! match the pattern, an unknown enum value, or a missing required member.
-//! `ecrkit::ecr::validate_request_json` must reject it: with a
-//! `ValidationError` whose violations all sit at the member's wire path
-//! (`imageIds[0].imageTag`), or, for a missing required member, with a serde
-//! error naming the member. The same request without the broken constraint
-//! must pass, so no case can pass vacuously. No network.
-//!
-//! Patterns are not anchored (Smithy semantics): a value breaks a pattern
-//! only when no substring of it matches. When no such value exists within the
-//! member's length bounds, the case is skipped and listed with the reason.
+//! The catalog: for each constrained member, a valid request and the same request with one constraint broken.
 
-use std::collections::BTreeSet;
-use std::path::PathBuf;
-
-use regex_lite::Regex;
-use serde_json::{Map, Value};
-
-fn model_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/oracles/botocore/botocore/data/ecr/2015-09-21/service-2.json")
-}
-
-fn load_model() -> Value {
-    let path = model_path();
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read botocore's ECR model at {}: {e}; run scripts/setup.sh first \
-             (it fetches the pinned botocore sdist and extracts it under target/oracles)",
-            path.display()
-        )
-    });
-    serde_json::from_str(&text).expect("service-2.json is valid JSON")
-}
+use super::*;
 
 /// Valid sample values, keyed by the model's pattern (as the model writes it).
 /// A pattern missing here falls back to every other sample and then to
 /// generated strings; the test fails if no valid value is found.
-const SAMPLES: &[(&str, &[&str])] = &[
+pub(crate) const SAMPLES: &[(&str, &[&str])] = &[
     (r"^\S+$", &["dGVzdA=="]),
     (
         r"^arn:aws(-\w+)*:secretsmanager:[a-zA-Z0-9-:]+:secret:ecr\-pullthroughcache\/[a-zA-Z0-9\/_+=.@-]+$",
@@ -94,18 +56,19 @@ const SAMPLES: &[(&str, &[&str])] = &[
 ];
 
 /// Characters used to pad a sample to a length.
-const PADS: &[&str] = &["a", "0", "z", "*", "-", ".", "_", "A"];
+pub(crate) const PADS: &[&str] = &["a", "0", "z", "*", "-", ".", "_", "A"];
 /// Characters tried for a value that must contain no match of a pattern.
-const NON_MATCHING: &[&str] = &[" ", "!", "~", "#", "%", "^", "\u{e9}", "A", "_", "a", "0"];
+pub(crate) const NON_MATCHING: &[&str] =
+    &[" ", "!", "~", "#", "%", "^", "\u{e9}", "A", "_", "a", "0"];
 
 #[derive(Clone, Debug)]
-enum Step {
+pub(crate) enum Step {
     Member(String),
     Index,
     MapValue(String),
 }
 
-fn path_string(path: &[Step]) -> String {
+pub(crate) fn path_string(path: &[Step]) -> String {
     let mut out = String::new();
     for s in path {
         match s {
@@ -122,33 +85,33 @@ fn path_string(path: &[Step]) -> String {
     out
 }
 
-enum Break {
+pub(crate) enum Break {
     /// Remove the member (a missing required member).
     Remove,
     /// Put this value at the path.
     Set(Value),
 }
 
-struct Case {
-    op: String,
-    path: Vec<Step>,
-    what: String,
-    brk: Break,
+pub(crate) struct Case {
+    pub(crate) op: String,
+    pub(crate) path: Vec<Step>,
+    pub(crate) what: String,
+    pub(crate) brk: Break,
 }
 
-struct Catalog<'m> {
-    shapes: &'m Map<String, Value>,
-    cases: Vec<Case>,
+pub(crate) struct Catalog<'m> {
+    pub(crate) shapes: &'m Map<String, Value>,
+    pub(crate) cases: Vec<Case>,
     /// Cases that cannot be built, with the reason.
-    skipped: Vec<String>,
+    pub(crate) skipped: Vec<String>,
     /// Values that break a second constraint of the same member because no
     /// value of that length satisfies the other one.
-    notes: BTreeSet<String>,
+    pub(crate) notes: BTreeSet<String>,
     /// Problems of the test's own making (no valid sample, bad pattern).
-    errors: BTreeSet<String>,
+    pub(crate) errors: BTreeSet<String>,
 }
 
-fn zeros_base64(n: usize) -> String {
+pub(crate) fn zeros_base64(n: usize) -> String {
     let mut s = "AAAA".repeat(n / 3);
     match n % 3 {
         1 => s.push_str("AA=="),
@@ -158,18 +121,18 @@ fn zeros_base64(n: usize) -> String {
     s
 }
 
-fn len_of(s: &str) -> u64 {
+pub(crate) fn len_of(s: &str) -> u64 {
     s.chars().count() as u64
 }
 
 impl<'m> Catalog<'m> {
-    fn shape(&self, name: &str) -> &'m Value {
+    pub(crate) fn shape(&self, name: &str) -> &'m Value {
         self.shapes
             .get(name)
             .unwrap_or_else(|| panic!("the model names shape {name} but does not define it"))
     }
 
-    fn bounds(shape: &Value) -> (Option<i128>, Option<i128>) {
+    pub(crate) fn bounds(shape: &Value) -> (Option<i128>, Option<i128>) {
         let get = |k: &str| {
             shape
                 .get(k)
@@ -178,7 +141,7 @@ impl<'m> Catalog<'m> {
         (get("min"), get("max"))
     }
 
-    fn regex(&mut self, pattern: &str) -> Option<Regex> {
+    pub(crate) fn regex(&mut self, pattern: &str) -> Option<Regex> {
         match Regex::new(pattern) {
             Ok(re) => Some(re),
             Err(e) => {
@@ -191,7 +154,7 @@ impl<'m> Catalog<'m> {
         }
     }
 
-    fn samples(pattern: Option<&str>) -> Vec<&'static str> {
+    pub(crate) fn samples(pattern: Option<&str>) -> Vec<&'static str> {
         let mut out: Vec<&'static str> = Vec::new();
         if let Some(p) = pattern {
             if let Some((_, s)) = SAMPLES.iter().find(|(k, _)| *k == p) {
@@ -206,7 +169,7 @@ impl<'m> Catalog<'m> {
     }
 
     /// Candidate strings of exactly `n` characters, built from the samples.
-    fn of_len(samples: &[&str], n: usize) -> Vec<String> {
+    pub(crate) fn of_len(samples: &[&str], n: usize) -> Vec<String> {
         let mut out = Vec::new();
         for s in samples {
             let l = s.chars().count();
@@ -226,7 +189,7 @@ impl<'m> Catalog<'m> {
 
     /// A string of `n` characters that matches the pattern if one can be
     /// built; the flag says whether it does.
-    fn string_of_len(&mut self, shape: &Value, n: usize) -> (String, bool) {
+    pub(crate) fn string_of_len(&mut self, shape: &Value, n: usize) -> (String, bool) {
         let pattern = shape.get("pattern").and_then(Value::as_str);
         let re = pattern.and_then(|p| self.regex(p));
         let samples = Self::samples(pattern);
@@ -240,7 +203,7 @@ impl<'m> Catalog<'m> {
         }
     }
 
-    fn valid_string(&mut self, name: &str, shape: &Value) -> String {
+    pub(crate) fn valid_string(&mut self, name: &str, shape: &Value) -> String {
         if let Some(values) = shape.get("enum").and_then(Value::as_array) {
             return values[0].as_str().expect("enum value").to_string();
         }
@@ -270,7 +233,7 @@ impl<'m> Catalog<'m> {
     /// A valid value of a shape: structures carry their required members
     /// only, lists and maps hold the fewest items their bounds allow (at
     /// least one, so that their items are reachable).
-    fn valid(&mut self, name: &str, depth: usize) -> Value {
+    pub(crate) fn valid(&mut self, name: &str, depth: usize) -> Value {
         assert!(depth < 32, "the model's shapes nest too deep at {name}");
         let shape = self.shape(name);
         let (min, max) = Self::bounds(shape);
@@ -338,7 +301,7 @@ impl<'m> Catalog<'m> {
     }
 
     /// `n` distinct valid keys of a map.
-    fn map_keys(&mut self, key_shape: &str, n: usize) -> Vec<String> {
+    pub(crate) fn map_keys(&mut self, key_shape: &str, n: usize) -> Vec<String> {
         let shape = self.shape(key_shape);
         if let Some(values) = shape.get("enum").and_then(Value::as_array) {
             return values
@@ -361,7 +324,7 @@ impl<'m> Catalog<'m> {
             .collect()
     }
 
-    fn push(&mut self, op: &str, path: &[Step], what: String, brk: Break) {
+    pub(crate) fn push(&mut self, op: &str, path: &[Step], what: String, brk: Break) {
         self.cases.push(Case {
             op: op.to_string(),
             path: path.to_vec(),
@@ -370,13 +333,13 @@ impl<'m> Catalog<'m> {
         });
     }
 
-    fn skip(&mut self, op: &str, path: &[Step], what: &str, why: String) {
+    pub(crate) fn skip(&mut self, op: &str, path: &[Step], what: &str, why: String) {
         self.skipped
             .push(format!("{op}: {} ({what}): {why}", path_string(path)));
     }
 
     /// The cases of one value's own constraints.
-    fn value_cases(&mut self, op: &str, path: &[Step], name: &str) {
+    pub(crate) fn value_cases(&mut self, op: &str, path: &[Step], name: &str) {
         let shape = self.shape(name);
         let ty = shape["type"].as_str().unwrap_or("");
         let (min, max) = Self::bounds(shape);
@@ -582,7 +545,7 @@ impl<'m> Catalog<'m> {
     }
 
     /// The cases inside a value: structure members, list items, map values.
-    fn descend(&mut self, op: &str, path: &[Step], name: &str, stack: &mut Vec<String>) {
+    pub(crate) fn descend(&mut self, op: &str, path: &[Step], name: &str, stack: &mut Vec<String>) {
         if stack.iter().any(|s| s == name) {
             self.skip(
                 op,
@@ -636,7 +599,7 @@ impl<'m> Catalog<'m> {
 
     /// Makes sure every container on `path` exists in `request` (optional
     /// structures and lists are created with valid values).
-    fn ensure(&mut self, request: &mut Value, shape_name: &str, path: &[Step]) {
+    pub(crate) fn ensure(&mut self, request: &mut Value, shape_name: &str, path: &[Step]) {
         let Some((step, rest)) = path.split_first() else {
             return;
         };
@@ -681,187 +644,4 @@ impl<'m> Catalog<'m> {
         };
         self.ensure(child, &next_shape, rest);
     }
-}
-
-/// Applies the break at the end of `path`.
-fn apply(request: &mut Value, path: &[Step], brk: Break) {
-    let (last, parents) = path.split_last().expect("a member path");
-    let mut at = request;
-    for step in parents {
-        at = match step {
-            Step::Member(m) | Step::MapValue(m) => at.get_mut(m.as_str()).expect("ensured"),
-            Step::Index => at.get_mut(0).expect("ensured"),
-        };
-    }
-    match (last, brk) {
-        (Step::Member(m), Break::Remove) => {
-            at.as_object_mut().unwrap().remove(m);
-        }
-        (Step::Member(m) | Step::MapValue(m), Break::Set(v)) => {
-            at.as_object_mut().unwrap().insert(m.clone(), v);
-        }
-        (Step::Index, Break::Set(v)) => at.as_array_mut().unwrap()[0] = v,
-        (_, Break::Remove) => unreachable!("only members are removed"),
-    }
-}
-
-/// The kind of a case, from its description.
-fn classify(what: &str) -> &'static str {
-    if what.starts_with("required") {
-        "required"
-    } else if what.starts_with("unknown") {
-        "enum"
-    } else if what.starts_with("mismatch") {
-        "pattern"
-    } else if ["length", "bytes", "items", "entries"]
-        .iter()
-        .any(|w| what.contains(w))
-    {
-        "length"
-    } else {
-        "range"
-    }
-}
-
-fn member_name(path: &[Step]) -> &str {
-    match path.last() {
-        Some(Step::Member(m)) => m,
-        _ => "",
-    }
-}
-
-#[test]
-fn bad_input_catalog() {
-    let model = load_model();
-    let shapes = model["shapes"].as_object().expect("model shapes");
-    let ops = model["operations"].as_object().expect("model operations");
-    let mut cat = Catalog {
-        shapes,
-        cases: Vec::new(),
-        skipped: Vec::new(),
-        notes: BTreeSet::new(),
-        errors: BTreeSet::new(),
-    };
-    let mut failures = Vec::new();
-
-    let mut inputs = Vec::new();
-    for (op, o) in ops {
-        let Some(input) = o.get("input").and_then(|i| i["shape"].as_str()) else {
-            continue;
-        };
-        inputs.push((op.clone(), input.to_string()));
-        // The smallest valid request of every operation passes.
-        let base = cat.valid(input, 0);
-        let json = serde_json::to_vec(&base).unwrap();
-        match ecrkit::ecr::validate_request_json(op, &json) {
-            None => failures.push(format!(
-                "{op}: validate_request_json does not know the operation"
-            )),
-            Some(Ok(Ok(()))) => {}
-            Some(other) => failures.push(format!(
-                "{op}: the valid base request {base} is rejected: {other:?}"
-            )),
-        }
-        cat.descend(op, &[], input, &mut Vec::new());
-    }
-
-    let cases = std::mem::take(&mut cat.cases);
-    let total = cases.len();
-    // What kind of violation each case is, and a few cases that must be in
-    // the catalog (so that a walk that misses a level cannot pass).
-    let classes: Vec<String> = cases
-        .iter()
-        .map(|c| classify(&c.what).to_string())
-        .collect();
-    let built: BTreeSet<String> = cases
-        .iter()
-        .zip(&classes)
-        .map(|(c, class)| format!("{}: {} ({class})", c.op, path_string(&c.path)))
-        .collect();
-    for expected in [
-        "BatchGetImage: imageIds[0].imageTag (length)",
-        "BatchGetImage: imageIds (length)",
-        "BatchCheckLayerAvailability: layerDigests[0] (length)",
-        "CompleteLayerUpload: layerDigests[0] (pattern)",
-        "UploadLayerPart: layerPartBlob (length)",
-        "UploadLayerPart: partFirstByte (range)",
-        "UploadLayerPart: uploadId (pattern)",
-        "UploadLayerPart: layerPartBlob (required)",
-        "DescribeImages: filter.tagStatus (enum)",
-        "DescribeImages: maxResults (range)",
-        "PutReplicationConfiguration: replicationConfiguration.rules[0].destinations[0].region (pattern)",
-    ] {
-        assert!(built.contains(expected), "the catalog lacks {expected}");
-    }
-    let mut rejected = 0;
-    for case in cases {
-        let input = &inputs.iter().find(|(op, _)| *op == case.op).unwrap().1;
-        let where_ = format!("{}: {} ({})", case.op, path_string(&case.path), case.what);
-        let mut base = cat.valid(input, 0);
-        cat.ensure(&mut base, input, &case.path);
-        let base_json = serde_json::to_vec(&base).unwrap();
-        match ecrkit::ecr::validate_request_json(&case.op, &base_json) {
-            Some(Ok(Ok(()))) => {}
-            other => {
-                failures.push(format!(
-                    "{where_}: the otherwise-valid request is rejected: {other:?}"
-                ));
-                continue;
-            }
-        }
-        let missing = matches!(case.brk, Break::Remove);
-        let mut bad = base;
-        apply(&mut bad, &case.path, case.brk);
-        let json = serde_json::to_vec(&bad).unwrap();
-        let expected = path_string(&case.path);
-        let outcome = ecrkit::ecr::validate_request_json(&case.op, &json);
-        let ok = match (&outcome, missing) {
-            (Some(Err(e)), true) => e
-                .to_string()
-                .contains(&format!("`{}`", member_name(&case.path))),
-            (Some(Ok(Err(e))), false) => {
-                !e.violations.is_empty() && e.violations.iter().all(|v| v.path == expected)
-            }
-            _ => false,
-        };
-        if ok {
-            rejected += 1;
-        } else {
-            let shown = match &outcome {
-                Some(Ok(Ok(()))) => "accepted".to_string(),
-                Some(Ok(Err(e))) => format!("violations {:?}", e.violations),
-                Some(Err(e)) => format!("serde error: {e}"),
-                None => "unknown operation".to_string(),
-            };
-            failures.push(format!(
-                "{where_}: not rejected as expected ({}): {shown}",
-                if missing {
-                    "a serde error naming the member".to_string()
-                } else {
-                    format!("violations at {expected}")
-                }
-            ));
-        }
-    }
-
-    for s in &cat.skipped {
-        println!("skipped: {s}");
-    }
-    for n in &cat.notes {
-        println!("note: {n}");
-    }
-    let mut tally = std::collections::BTreeMap::new();
-    for class in &classes {
-        *tally.entry(class.as_str()).or_insert(0usize) += 1;
-    }
-    println!("cases by kind: {tally:?}");
-    println!("bad-input catalog: {rejected} violations rejected of {total}");
-    failures.extend(cat.errors.iter().cloned());
-    assert!(total > 0, "no cases were built");
-    assert!(
-        failures.is_empty() && rejected == total,
-        "{} problem(s):\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
 }
