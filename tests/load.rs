@@ -48,7 +48,7 @@ fn schedule(seed: u64) -> Schedule {
         state = state
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        if (state >> 33) % 8 != 0 {
+        if !(state >> 33).is_multiple_of(8) {
             return None;
         }
         let classes = [
