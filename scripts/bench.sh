@@ -5,6 +5,7 @@
 #   bash scripts/bench.sh            # push 512 MiB and 1 GiB, 10 MiB parts; 10,000 small calls
 #   BASE=<git rev> bash scripts/bench.sh   # the same, with that revision's push_bench run
 #                                    # alternately beside ours ("base" lines: before/after a change)
+#   bash scripts/bench.sh load       # peak memory of 16 image pushes at once through the fault proxy
 #   bash scripts/bench.sh encoders   # the push with base64-simd in the part encoder vs the base64 crate
 #   bash scripts/bench.sh build      # clean release builds and stripped sizes: the ecrkit command line vs the peer,
 #                                    # then ecrkit alone (default features)
@@ -78,6 +79,22 @@ fi
 PIN_CLIENT=${PIN_CLIENT:-0}
 PIN_SERVER=${PIN_SERVER:-1}
 client() { taskset -c "$PIN_CLIENT" "$@"; }
+
+if [ "$mode" = load ]; then
+  # The load test (16 images of three layers at once through the fault
+  # proxy, moto behind it) with the peak resident memory of its process:
+  # the client and the in-process proxy; moto runs apart, on the other core.
+  # No peer figure: aws-sdk-ecr has no image push.
+  bin=$(cargo test --quiet --release -p ecr-tests --test load --no-run --message-format=json 2>/dev/null |
+    python3 -c 'import json,sys; print([j["executable"] for j in map(json.loads, sys.stdin) if j.get("executable")][-1])')
+  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1 /proc/loadavg)"
+  for run in 1 2 3; do
+    ECR_TESTS_SERVER_CPU=$PIN_SERVER /usr/bin/time -f "load run $run: peak_rss_kib=%M wall_s=%e cpu_s=%U+%S" \
+      taskset -c "$PIN_CLIENT" "$bin" --nocapture 2>&1 |
+      grep -E "^load"
+  done
+  exit 0
+fi
 
 cargo build --quiet --release -p ecr-bench --bins
 OURS=target/release/push_bench

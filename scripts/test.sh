@@ -64,7 +64,7 @@ python3 scripts/check_imports.py ecr-core ecr-macros 2>&1 | tee target/imports-o
 bash scripts/fuzz_smoke.sh 2>&1 | tee target/fuzz-output.txt || status=1
 echo
 echo "== Suite summaries"
-grep -E "^(awsJson1\.[01]( query-compatible)? (input|output) suite|SigV4 suite|ECR model conformance|DynamoDB model conformance|bad-input catalog|fault matrix|credentials chain|cargo install --path examples):" target/test-output.txt || true
+grep -E "^(awsJson1\.[01]( query-compatible)? (input|output) suite|SigV4 suite|ECR model conformance|DynamoDB model conformance|bad-input catalog|fault matrix|load|credentials chain|cargo install --path examples):" target/test-output.txt || true
 grep -E "^fuzz" target/fuzz-output.txt || true
 # The registry tests (registry_interop, registry_ecr, pull_copy) print a
 # line per case that passed, against the CNCF registry and skopeo.

@@ -130,6 +130,12 @@ fn or_empty_object(body: &[u8]) -> &[u8] {
 /// surround the value, nothing else may follow it. A failure names the
 /// member path.
 pub fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ParseError> {
+    // Tracking the path costs about as much as the parse itself, so it is
+    // paid only for a body that fails: read once plainly, and a second time
+    // with the path for the error.
+    if let Ok(value) = serde_json::from_slice(body) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

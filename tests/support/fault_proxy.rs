@@ -80,6 +80,9 @@ struct State {
     next: usize,
     injected: BTreeMap<&'static str, usize>,
     passed: usize,
+    /// Client connections open now, and the most open at once.
+    open: usize,
+    peak_open: usize,
 }
 
 impl FaultProxy {
@@ -92,13 +95,21 @@ impl FaultProxy {
             next: 0,
             injected: BTreeMap::new(),
             passed: 0,
+            open: 0,
+            peak_open: 0,
         }));
         let shared = state.clone();
         tokio::spawn(async move {
             while let Ok((sock, _)) = listener.accept().await {
                 let (state, upstream) = (shared.clone(), upstream.clone());
                 tokio::spawn(async move {
-                    let _ = serve(sock, upstream, state).await;
+                    {
+                        let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+                        st.open += 1;
+                        st.peak_open = st.peak_open.max(st.open);
+                    }
+                    let _ = serve(sock, upstream, state.clone()).await;
+                    state.lock().unwrap_or_else(|e| e.into_inner()).open -= 1;
                 });
             }
         });
@@ -117,6 +128,14 @@ impl FaultProxy {
     /// Requests passed through untouched.
     pub fn passed(&self) -> usize {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).passed
+    }
+
+    /// The most client connections that were open at once.
+    pub fn peak_open_connections(&self) -> usize {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .peak_open
     }
 
     /// Replaces the schedule (e.g. with one that injects nothing).

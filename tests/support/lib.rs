@@ -79,7 +79,17 @@ impl Moto {
             bin.display()
         );
         let port = free_port();
-        let mut child = Command::new(&bin)
+        // Benchmarks pin the server to its own core (`ECR_TESTS_SERVER_CPU`);
+        // a child otherwise inherits the test process's affinity.
+        let mut command = match std::env::var("ECR_TESTS_SERVER_CPU") {
+            Ok(cpu) => {
+                let mut c = Command::new("taskset");
+                c.args(["-c", &cpu]).arg(&bin);
+                c
+            }
+            Err(_) => Command::new(&bin),
+        };
+        let mut child = command
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
