@@ -9,6 +9,7 @@
 #   bash scripts/bench.sh encoders   # the push with base64-simd in the part encoder vs the base64 crate
 #   bash scripts/bench.sh build      # clean release builds and stripped sizes: the ecrkit command line vs the peer,
 #                                    # then ecrkit alone (default features)
+#   bash scripts/bench.sh registry   # the registry protocol, 1 GiB layout: ours vs skopeo vs curl, pull and push
 #   cargo bench -p ecr-bench         # criterion: signed request build vs the base64+SHA-256 floor
 #
 # The client runs on CPU $PIN_CLIENT (default 0) and the sink on CPU
@@ -69,6 +70,10 @@ if [ "$mode" = build ]; then
   done
   build_one ecrkit workspace
   exit 0
+fi
+
+if [ "$mode" = registry ]; then
+  exec bash scripts/bench_registry.sh "${@:2}"
 fi
 
 PIN_CLIENT=${PIN_CLIENT:-0}

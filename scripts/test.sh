@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs what the tests need (the venv
-# with moto, the pinned botocore sdist), then the whole workspace's tests,
-# formatting and lints.
+# with moto, the pinned botocore sdist, the CNCF registry and skopeo from
+# Debian), then the whole workspace's tests, formatting and lints.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Disk is the resource a clean run is most likely to run out of: say how much
@@ -66,6 +66,9 @@ echo
 echo "== Suite summaries"
 grep -E "^(awsJson1\.[01]( query-compatible)? (input|output) suite|SigV4 suite|ECR model conformance|DynamoDB model conformance|bad-input catalog|fault matrix|load|credentials chain|cargo install --path examples):" target/test-output.txt || true
 grep -E "^fuzz" target/fuzz-output.txt || true
+# The registry tests (registry_interop, registry_ecr, pull_copy) print a
+# line per case that passed, against the CNCF registry and skopeo.
+echo "registry interop: $(grep -c '^registry case passed:' target/test-output.txt || true) cases passed with skopeo $(skopeo --version | awk '{print $NF}') and registry $(docker-registry --version | awk '{print $NF}' | cut -d+ -f1)"
 grep -E "^import circles" target/imports-output.txt || true
 echo "disk: target/ holds $(du -sh target 2>/dev/null | cut -f1), fuzz/target $(du -sh fuzz/target 2>/dev/null | cut -f1), $(df -h . | awk 'NR==2 {print $4}') free"
 grep -E "^test result:" target/test-output.txt | awk '{p+=$4; f+=$6} END {print "tests: " p " passed, " f " failed"}'

@@ -7,8 +7,8 @@
 
 use std::error::Error as _;
 
+use ecr_tests::forward_proxy::Proxy;
 use ecr_tests::http_stub::{HttpStub, StubResponse};
-use ecr_tests::proxy::Proxy;
 use ecr_tests::tls::{TestCa, TlsServer};
 use ecr_tests::{Probe, TempDir};
 use ecrkit::config::Env;

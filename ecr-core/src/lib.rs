@@ -382,7 +382,10 @@
 //! | --- | --- | --- |
 //! | `full` | on | every area below, `push` and the [`waiters`] |
 //! | `layers`, `images`, `repositories`, `policies`, `lifecycle`, `scanning`, `replication`, `pull-through-cache`, `templates`, `image-signing`, `account-settings`, `tags` | on (`full`) | the operations of that area of [`ecr`] (the module of the same name, with `_` for `-`) and their paginators; a shape several areas use is there when any of them is; `scanning` and `lifecycle` add their waiters |
-//! | `push` | on (`full`) | [`push`]: the layer and image uploader (with `layers` and `images`) |
+//! | `push` | on (`full`) | [`push`]: the layer and image uploader (with `layers`, `images` and `registry`), through the ECR API or the registry |
+//! | `registry` | on (`full`) | [`registry`]: the OCI distribution protocol, for ECR's registry endpoint (authorized by `GetAuthorizationToken`; with `repositories`) and any other registry; [`oci`]: descriptors, manifests, digests |
+//! | `pull` | on (`full`) | [`pull`]: an image into an OCI image layout, through the API or the registry (with `registry`, `images`, `layers`) |
+//! | `copy` | on (`full`) | [`copy`]: an image between registries, repositories, regions and accounts (with `push` and `pull`) |
 //! | `simd-base64` | on | The uploader's part encoder writes base64 with base64-simd (several GB/s) instead of the `base64` crate; every other blob uses `base64` |
 //! | `webpki-roots` | on (default, not `full`) | Mozilla's root certificates, compiled in |
 //! | `native-roots` | on (default, not `full`) | the operating system's root certificates, read when a client is built (`SSL_CERT_FILE` and `SSL_CERT_DIR` move them) |
@@ -400,13 +403,16 @@
 //! - [`ecr`]: the Amazon ECR API; [`paginate`] and [`waiters`] over it;
 //!   [`push`]: streaming layer (and image) push; `mock`: canned answers
 //!   for your tests (feature `test-util`).
+//! - [`registry`]: the registry protocol (ECR's registry endpoint and any
+//!   OCI registry), with [`oci`] for the content model; [`pull`]: image pull
+//!   into an OCI layout; [`copy`]: image copy.
 //!
 //! `ARCHITECTURE.md` in the repository maps the parts and how a call flows
 //! through them.
 //!
 //! The `docs/` folder of the repository has a page per topic: declaring an
-//! operation, validation, credentials and endpoints, pushing images, errors
-//! and retries.
+//! operation, validation, credentials and endpoints, pushing images, the
+//! registry protocol with pull and copy, errors and retries.
 
 #![deny(missing_docs)]
 // docs.rs (nightly rustdoc) marks what each feature-gated item needs.
@@ -420,6 +426,8 @@ extern crate self as ecrkit;
 
 pub mod client;
 pub mod config;
+#[cfg(feature = "copy")]
+pub mod copy;
 pub mod credentials;
 pub mod ecr;
 pub mod endpoint;
@@ -427,12 +435,18 @@ mod env;
 pub mod error;
 #[cfg(feature = "test-util")]
 pub mod mock;
+#[cfg(feature = "registry")]
+pub mod oci;
 pub mod operation;
 pub mod paginate;
 mod profile;
 pub mod protocol;
+#[cfg(feature = "pull")]
+pub mod pull;
 #[cfg(feature = "push")]
 pub mod push;
+#[cfg(feature = "registry")]
+pub mod registry;
 pub mod retry;
 pub mod schema;
 pub mod service;

@@ -4,6 +4,7 @@ use std::fmt;
 
 use ecrkit::config::ConfigError;
 use ecrkit::push::{ImagePushError, PushError, SourceError};
+use ecrkit::registry::RegistryError;
 use ecrkit::{Error, ErrorKind};
 
 /// The exit statuses, as `--help` shows them.
@@ -17,7 +18,8 @@ Exit status:
   4    the service refused the call, with its request id (rm: an image not deleted)
   5    network: no answer, a timeout, or an answer that could not be read
   6    credentials or configuration: no region, no credentials, a bad profile
-  7    a push stopped partway; the message says how to resume it (--resume)
+  7    a push, pull or copy stopped partway; the message says how to continue
+       (push: --resume; pull and copy: the same command again)
   130  interrupted (Ctrl-C); a push says how to resume it";
 
 /// How a validation error of the library says to send anyway.
@@ -60,13 +62,25 @@ impl Class {
         }
     }
 
-    fn of(kind: ErrorKind) -> Class {
+    pub fn of(kind: ErrorKind) -> Class {
         match kind {
             ErrorKind::Validation => Class::Invalid,
             ErrorKind::Service | ErrorKind::Pagination => Class::Service,
             ErrorKind::Transport | ErrorKind::Response => Class::Network,
             ErrorKind::Credentials | ErrorKind::Signing | ErrorKind::Config => Class::Setup,
             _ => Class::Internal,
+        }
+    }
+
+    /// The class of a registry protocol error.
+    pub fn of_registry(e: &RegistryError) -> Class {
+        match e {
+            RegistryError::Status { .. } => Class::Service,
+            RegistryError::Auth { .. } => Class::Setup,
+            RegistryError::Transport { .. }
+            | RegistryError::Protocol { .. }
+            | RegistryError::Digest { .. } => Class::Network,
+            RegistryError::Io { .. } | RegistryError::Invalid { .. } => Class::Invalid,
         }
     }
 }
@@ -178,7 +192,12 @@ impl From<ImagePushError> for CliError {
     fn from(e: ImagePushError) -> Self {
         match e {
             ImagePushError::Source(source) => source.into(),
-            ImagePushError::Blob { .. } => Self::new(Class::PushStopped, e.to_string()),
+            ImagePushError::Blob { .. } | ImagePushError::RegistryBlob { .. } => {
+                Self::new(Class::PushStopped, e.to_string())
+            }
+            ImagePushError::Registry { ref source, .. } => {
+                Self::new(Class::of_registry(source), e.to_string())
+            }
             ImagePushError::Call { kind, .. } => {
                 Self::new(kind.map_or(Class::Internal, Class::of), e.to_string())
             }

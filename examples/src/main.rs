@@ -1,18 +1,23 @@
-//! `ecrkit`: push images to Amazon ECR from a terminal or a CI job, list
-//! and delete them, and log docker in; built on the `ecrkit` crate.
+//! `ecrkit`: push images to Amazon ECR from a terminal or a CI job, pull
+//! and copy them, list and delete them, and log docker in; built on the
+//! `ecrkit` crate.
 //!
-//! One file per subcommand (`push`, `login`, `ls`, `rm`), the progress
-//! display and the output forms beside them; this file holds the command
-//! line's shape, the client every subcommand shares, and the exit status.
+//! One file per subcommand (`push`, `pull`, `copy`, `login`, `ls`, `rm`;
+//! what pull and copy share in `transfer`), the progress display and the
+//! output forms beside them; this file holds the command line's shape, the
+//! client every subcommand shares, and the exit status.
 
+mod copy;
 mod error;
 mod login;
 mod ls;
 mod output;
 mod progress;
+mod pull;
 mod push;
 mod resume;
 mod rm;
+mod transfer;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 use ecrkit::config::{Env, NO_REGION};
@@ -21,7 +26,8 @@ use ecrkit::{Client, Config, ValidationMode};
 use error::{Class, CliError, EXIT_STATUSES};
 use output::OutputFormat;
 
-/// Push images to Amazon ECR, list and delete them, and log docker in.
+/// Push images to Amazon ECR, pull and copy them, list and delete them,
+/// and log docker in.
 ///
 /// Region, credentials and endpoint come from the AWS environment and the
 /// shared config and credentials files, as the AWS CLI reads them
@@ -95,13 +101,16 @@ enum Validation {
     Off,
 }
 
-/// The subcommands. `pull` and `copy` join them once the library pulls
-/// and copies images (layers streamed to an OCI layout; between
-/// repositories, regions and accounts).
+/// The subcommands.
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Push an image (an OCI layout or a `docker save` archive) or one layer
     Push(push::PushArgs),
+    /// Pull an image into an OCI layout directory
+    Pull(pull::PullArgs),
+    /// Copy an image between ECR repositories, regions and accounts, other
+    /// registries and OCI layouts
+    Copy(copy::CopyArgs),
     /// Print a password for `docker login` (user AWS), like `aws ecr get-login-password`
     Login(login::LoginArgs),
     /// List repositories, or the images of one
@@ -118,10 +127,59 @@ pub struct Context {
     pub output: OutputFormat,
     /// `--quiet`: the result only.
     pub quiet: bool,
+    /// The global flags, for the clients of other regions and profiles.
+    settings: Settings,
+}
+
+/// What a client is built from, beside the environment.
+#[derive(Debug, Clone)]
+struct Settings {
+    profile: Option<String>,
+    region: Option<String>,
+    endpoint_url: Option<String>,
+    validation: Validation,
 }
 
 impl Context {
     fn new(global: &GlobalArgs) -> Result<Context, CliError> {
+        let settings = Settings {
+            profile: global.profile.clone(),
+            region: global.region.clone(),
+            endpoint_url: global.endpoint_url.clone(),
+            validation: global.validation,
+        };
+        Ok(Context {
+            client: settings.client()?,
+            output: global.output,
+            quiet: global.quiet,
+            settings,
+        })
+    }
+
+    /// A client like the global one, with another profile or region (the
+    /// other side of a copy); the global client when neither is given.
+    pub fn client_with(
+        &self,
+        profile: Option<&str>,
+        region: Option<&str>,
+    ) -> Result<Client, CliError> {
+        if profile.is_none() && region.is_none() {
+            return Ok(self.client.clone());
+        }
+        let mut settings = self.settings.clone();
+        if let Some(p) = profile {
+            settings.profile = Some(p.to_owned());
+        }
+        if let Some(r) = region {
+            settings.region = Some(r.to_owned());
+        }
+        settings.client()
+    }
+}
+
+impl Settings {
+    fn client(&self) -> Result<Client, CliError> {
+        let global = self;
         let env = match &global.profile {
             Some(profile) => Env::process().with_var("AWS_PROFILE", profile),
             None => Env::process(),
@@ -152,11 +210,7 @@ impl Context {
                 ),
                 None => e.into(),
             })?;
-        Ok(Context {
-            client: Client::new(config),
-            output: global.output,
-            quiet: global.quiet,
-        })
+        Ok(Client::new(config))
     }
 }
 
@@ -180,12 +234,16 @@ fn main() {
 
 async fn run(cli: Cli) -> Result<(), CliError> {
     // What the command line alone can tell is wrong, before any setup.
-    if let Command::Push(args) = &cli.command {
-        args.check()?;
+    match &cli.command {
+        Command::Push(args) => args.check()?,
+        Command::Copy(args) => args.check()?,
+        _ => {}
     }
     let cx = Context::new(&cli.global)?;
     match cli.command {
         Command::Push(args) => push::run(&cx, args).await,
+        Command::Pull(args) => pull::run(&cx, args).await,
+        Command::Copy(args) => copy::run(&cx, args).await,
         Command::Login(args) => login::run(&cx, args).await,
         Command::Ls(args) => ls::run(&cx, args).await,
         Command::Rm(args) => rm::run(&cx, args).await,

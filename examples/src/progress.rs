@@ -159,16 +159,19 @@ impl State {
         (acked, size, done, count)
     }
 
-    fn plan_line(&self, label: &str) -> String {
+    fn plan_line(&self, words: &Words, label: &str) -> String {
         let (_, size, _, count) = self.totals();
         let present = self.blobs.iter().filter(|b| b.present).count();
         format!(
-            "push {label}: {count} blob(s) to upload ({} MiB), {present} already in the repository",
-            mib(size)
+            "{} {label}: {count} blob(s) to {} ({} MiB), {present} already in {}",
+            words.verb,
+            words.action,
+            mib(size),
+            words.place
         )
     }
 
-    fn progress_line(&self) -> String {
+    fn progress_line(&self, words: &Words) -> String {
         let (acked, size, done, count) = self.totals();
         let elapsed = self.first_start.map_or(0.0, |t| t.elapsed().as_secs_f64());
         let sent = acked.saturating_sub(self.resumed) as f64;
@@ -180,15 +183,37 @@ impl State {
             String::new()
         };
         format!(
-            "progress: {} of {} MiB ({percent}%), {done} of {count} blob(s) uploaded, {:.1} MiB/s{eta}",
+            "progress: {} of {} MiB ({percent}%), {done} of {count} blob(s) {}, {:.1} MiB/s{eta}",
             mib(acked),
             mib(size),
+            words.done,
             rate / 1_048_576.0
         )
     }
 }
 
-/// The display of one push.
+/// The words a display says of its transfer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Words {
+    /// The command (`push`).
+    pub verb: &'static str,
+    /// What happens to a blob (`upload`).
+    pub action: &'static str,
+    /// A blob once sent (`uploaded`).
+    pub done: &'static str,
+    /// Where a blob that is not sent already is (`the repository`).
+    pub place: &'static str,
+}
+
+/// A push's words.
+pub const PUSH: Words = Words {
+    verb: "push",
+    action: "upload",
+    done: "uploaded",
+    place: "the repository",
+};
+
+/// The display of one transfer (a push, pull or copy).
 #[derive(Clone)]
 pub struct Display {
     inner: Arc<Inner>,
@@ -196,14 +221,19 @@ pub struct Display {
 
 struct Inner {
     style: Style,
+    words: Words,
     label: String,
     state: Mutex<State>,
     multi: Option<MultiProgress>,
     ticker: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
-fn present_line(digest: &str) -> String {
-    format!("present  {}  (already in the repository)", label_of(digest))
+fn present_line(words: &Words, digest: &str) -> String {
+    format!(
+        "present  {}  (already in {})",
+        label_of(digest),
+        words.place
+    )
 }
 
 /// How a blob is named on screen: a short digest, or (for a layer file
@@ -239,6 +269,11 @@ impl Display {
     /// A display for a push described by `label` (`demo/app:v1`). Lines
     /// mode starts its ticker on the current tokio runtime.
     pub fn new(style: Style, label: impl Into<String>) -> Display {
+        Display::with_words(style, PUSH, label)
+    }
+
+    /// A display of a transfer that `words` describe.
+    pub fn with_words(style: Style, words: Words, label: impl Into<String>) -> Display {
         let multi = (style == Style::Bars).then(|| {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10));
             *lock(&BARS) = Some(multi.clone());
@@ -247,6 +282,7 @@ impl Display {
         let display = Display {
             inner: Arc::new(Inner {
                 style,
+                words,
                 label: label.into(),
                 state: Mutex::new(State::default()),
                 multi,
@@ -263,7 +299,7 @@ impl Display {
                     let Some(inner) = weak.upgrade() else { break };
                     let state = lock(&inner.state);
                     if state.first_start.is_some() {
-                        eprintln!("{}", state.progress_line());
+                        eprintln!("{}", state.progress_line(&inner.words));
                     }
                 }
             });
@@ -304,7 +340,7 @@ impl Display {
                 }
                 // In lines mode they follow the plan line (`announce`).
                 if present && inner.multi.is_some() {
-                    self.line(present_line(digest));
+                    self.line(present_line(&inner.words, digest));
                 }
             }
             BlobEvent::Started { upload_id } => {
@@ -363,7 +399,8 @@ impl Display {
                 }
                 self.update_total(&state);
                 self.line(format!(
-                    "uploaded {}  {}",
+                    "{} {}  {}",
+                    inner.words.done,
                     label_of(digest),
                     human_size(size)
                 ));
@@ -378,15 +415,17 @@ impl Display {
             return;
         }
         state.announced = true;
-        eprintln!("{}", state.plan_line(&self.inner.label));
+        eprintln!("{}", state.plan_line(&self.inner.words, &self.inner.label));
         for blob in state.blobs.iter().filter(|b| b.present) {
-            eprintln!("{}", present_line(&blob.digest));
+            eprintln!("{}", present_line(&self.inner.words, &blob.digest));
         }
     }
 
     fn update_total(&self, state: &State) {
         if let Some(total) = &state.total {
-            let (acked, _, done, count) = state.totals();
+            let (acked, size, done, count) = state.totals();
+            // A pull or copy learns its blobs as they start.
+            total.set_length(size);
             total.set_position(acked);
             total.set_prefix(format!("total {done}/{count} blobs"));
         }
@@ -468,7 +507,7 @@ impl Display {
             lock(&BARS).take();
         }
         if matches!(self.inner.style, Style::Lines { .. }) && state.first_start.is_some() {
-            eprintln!("{}", state.progress_line());
+            eprintln!("{}", state.progress_line(&self.inner.words));
         }
     }
 }

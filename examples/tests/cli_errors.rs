@@ -31,12 +31,12 @@ async fn help_documents_every_subcommand_and_the_exit_statuses() {
         "  4    the service refused",
         "  5    network",
         "  6    credentials or configuration",
-        "  7    a push stopped partway",
+        "  7    a push, pull or copy stopped partway",
         "  130  interrupted",
     ] {
         assert!(out.stdout.contains(status), "{status} in\n{}", out.stdout);
     }
-    for sub in ["push", "login", "ls", "rm"] {
+    for sub in ["push", "pull", "copy", "login", "ls", "rm"] {
         let help = run(None, &[sub, "--help"]).await;
         help.expect_status(0);
         assert!(

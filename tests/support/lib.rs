@@ -9,13 +9,20 @@ use std::time::{Duration, Instant};
 
 use ecrkit::{Client, Config, Credentials};
 
+pub mod bearer;
+pub mod ecr_registry;
 pub mod fault_proxy;
+pub mod forward_proxy;
 pub mod http_stub;
 pub mod layout;
+pub mod layouts;
 pub mod paging_proxy;
 pub mod proxy;
+pub mod registry;
+pub mod registry_env;
 pub mod scripted_server;
 pub mod sources;
+pub mod stand_in;
 pub mod throttle_proxy;
 pub mod tls;
 

@@ -1,153 +1,326 @@
-//! A forward proxy on 127.0.0.1 for tests, as `HTTP_PROXY` and
-//! `HTTPS_PROXY` name one: `CONNECT host:port` opens a tunnel to the target
-//! (for `https://`); a request in absolute form (`POST http://host:port/`,
-//! for `http://`) is relayed to its target on a fresh connection. Every
-//! request line is recorded.
+//! An HTTP/1.1 proxy on 127.0.0.1 for the registry tests, on a thread and
+//! runtime of its own (so that a test blocked on a child process, such as
+//! skopeo, does not stall it). A [`Handler`] sees each request and answers
+//! it itself, forwards it upstream (changed or not), or drops the
+//! connection; every request is recorded.
 
-use std::io::{BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use crate::http_stub::{StubResponse, read_request, write_response};
+use bytes::Bytes;
+use futures_util::{StreamExt, TryStreamExt};
+use http_body_util::{BodyDataStream, BodyExt, Full, StreamBody, combinators::BoxBody};
+use hyper::body::{Frame, Incoming};
+use hyper::{Request, Response, StatusCode};
 
-/// The proxy; it lives as long as the test process.
+/// The body of a response the proxy sends.
+pub type ProxyBody = BoxBody<Bytes, std::io::Error>;
+
+/// What a handler does with a request: answer it, or close the connection
+/// without an answer (`Err`).
+pub type Outcome = Result<Response<ProxyBody>, Dropped>;
+
+/// The connection was dropped on purpose.
+#[derive(Debug)]
+pub struct Dropped(pub &'static str);
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "dropped: {}", self.0)
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+/// A boxed handler future.
+pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
+
+/// Decides each request's fate.
+pub trait Handler: Send + Sync + 'static {
+    /// Answers `request`; `upstream` forwards.
+    fn handle<'a>(
+        &'a self,
+        request: Request<Incoming>,
+        upstream: &'a Upstream,
+    ) -> HandlerFuture<'a>;
+}
+
+/// One request as the proxy saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// `PATCH`, `GET`, ...
+    pub method: String,
+    /// Path and query.
+    pub uri: String,
+    /// Whether it carried an `Authorization` header.
+    pub authorized: bool,
+    /// The `Range` or `Content-Range` header, if any.
+    pub range: Option<String>,
+    /// The `X-Amz-Target` header (an ECR API call), if any.
+    pub target: Option<String>,
+}
+
+/// Where requests are forwarded.
+pub struct Upstream {
+    /// `http://127.0.0.1:<port>` of the upstream.
+    pub base: String,
+    /// The forwarding client (no redirects followed: they go back to the
+    /// client as they are).
+    pub http: reqwest::Client,
+}
+
+impl Upstream {
+    /// Forwards a request with `body` to `url` (absolute, or a path and
+    /// query on the upstream), with the request's headers but `Host`.
+    pub async fn forward(
+        &self,
+        method: &hyper::Method,
+        url: &str,
+        headers: &hyper::HeaderMap,
+        body: reqwest::Body,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let url = if url.starts_with("http") {
+            url.to_owned()
+        } else {
+            format!("{}{url}", self.base)
+        };
+        let mut request = self.http.request(method.clone(), url).body(body);
+        for (name, value) in headers {
+            if name != hyper::header::HOST {
+                request = request.header(name, value);
+            }
+        }
+        request.send().await
+    }
+
+    /// Forwards a request unchanged and streams the answer back.
+    pub async fn pass(&self, request: Request<Incoming>) -> Outcome {
+        let (parts, body) = request.into_parts();
+        let uri = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default();
+        let response = self
+            .forward(&parts.method, &uri, &parts.headers, body_of(body))
+            .await
+            .map_err(|_| Dropped("upstream failed"))?;
+        Ok(stream_back(response, None))
+    }
+}
+
+/// A hyper request body as a reqwest one.
+pub fn body_of(body: Incoming) -> reqwest::Body {
+    reqwest::Body::wrap_stream(BodyDataStream::new(body))
+}
+
+/// An upstream response turned into the proxy's, streamed; `cut_after`
+/// ends the body with an error after that many bytes (the connection then
+/// closes mid-body).
+pub fn stream_back(response: reqwest::Response, cut_after: Option<u64>) -> Response<ProxyBody> {
+    let mut builder = Response::builder().status(response.status().as_u16());
+    for (name, value) in response.headers() {
+        builder = builder.header(name, value);
+    }
+    let chunks = Box::pin(response.bytes_stream());
+    let stream = futures_util::stream::unfold(
+        (chunks, cut_after, false),
+        |(mut chunks, left, done)| async move {
+            if done {
+                return None;
+            }
+            let cut = || std::io::Error::other("cut by the test proxy");
+            match (chunks.next().await?, left) {
+                (Err(e), _) => Some((Err(std::io::Error::other(e)), (chunks, left, true))),
+                (Ok(chunk), None) => Some((Ok(chunk), (chunks, None, false))),
+                (Ok(_), Some(0)) => Some((Err(cut()), (chunks, left, true))),
+                (Ok(chunk), Some(n)) if (chunk.len() as u64) < n => {
+                    let n = n - chunk.len() as u64;
+                    Some((Ok(chunk), (chunks, Some(n), false)))
+                }
+                (Ok(chunk), Some(n)) => {
+                    // The bytes up to the cut; the next item is the error.
+                    Some((Ok(chunk.slice(..n as usize)), (chunks, Some(0), false)))
+                }
+            }
+        },
+    )
+    .map_ok(Frame::data);
+    builder
+        .body(BodyExt::boxed(StreamBody::new(stream)))
+        .unwrap_or_else(|_| plain(StatusCode::BAD_GATEWAY, "bad upstream response"))
+}
+
+/// A small response.
+pub fn plain(status: StatusCode, body: &str) -> Response<ProxyBody> {
+    let mut response = Response::new(
+        Full::new(Bytes::from(body.to_owned()))
+            .map_err(|never| match never {})
+            .boxed(),
+    );
+    *response.status_mut() = status;
+    response
+}
+
+/// A running proxy, stopped when dropped.
 pub struct Proxy {
-    addr: SocketAddr,
-    seen: Arc<Mutex<Vec<String>>>,
+    /// `http://127.0.0.1:<port>`.
+    pub endpoint: String,
+    /// Every request, in order.
+    pub seen: Arc<Mutex<Vec<Seen>>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Proxy {
-    /// Starts it on a free port.
-    pub fn start() -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local addr");
+    /// Starts a proxy to `upstream` (`http://127.0.0.1:<port>`) with
+    /// `handler` deciding each request.
+    pub fn start(upstream: &str, handler: Arc<dyn Handler>) -> Proxy {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a proxy port");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let log = seen.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let log = log.clone();
-                std::thread::spawn(move || serve(stream, &log));
-            }
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let upstream = Arc::new(Upstream {
+            base: upstream.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("proxy client"),
         });
-        Proxy { addr, seen }
+        let seen_by_server = seen.clone();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("proxy runtime");
+            runtime.block_on(serve(listener, upstream, handler, seen_by_server, stopped));
+        });
+        Proxy {
+            endpoint,
+            seen,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
     }
 
-    /// `http://127.0.0.1:<port>`.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// The request lines it saw (`CONNECT 127.0.0.1:443`, `POST http://...`).
-    pub fn seen(&self) -> Vec<String> {
-        self.seen.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    /// The requests seen so far.
+    pub fn requests(&self) -> Vec<Seen> {
+        self.seen.lock().map(|s| s.clone()).unwrap_or_default()
     }
 }
 
-fn serve(client: TcpStream, log: &Mutex<Vec<String>>) {
-    let Ok(mut writer) = client.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(client);
-    while let Some(request) = read_request(&mut reader) {
-        log.lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(format!("{} {}", request.method, request.target));
-        if request.method == "CONNECT" {
-            let Ok(upstream) = TcpStream::connect(&request.target) else {
-                let _ = write_response(&mut writer, &StubResponse::new(502, "no upstream"));
-                return;
-            };
-            if writer
-                .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                .is_err()
-            {
-                return;
-            }
-            tunnel(reader, writer, upstream);
-            return;
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
         }
-        // Absolute form: relay to the target, origin form, one exchange.
-        let Some(rest) = request.target.strip_prefix("http://") else {
-            let _ = write_response(&mut writer, &StubResponse::new(400, "not a proxy request"));
-            return;
-        };
-        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        let Ok(mut upstream) = TcpStream::connect(authority) else {
-            let _ = write_response(&mut writer, &StubResponse::new(502, "no upstream"));
-            return;
-        };
-        let mut head = format!(
-            "{} {} HTTP/1.1\r\n",
-            request.method,
-            if path.is_empty() { "/" } else { path }
-        );
-        for (name, value) in &request.headers {
-            if name != "proxy-connection" {
-                head.push_str(&format!("{name}: {value}\r\n"));
-            }
-        }
-        head.push_str("\r\n");
-        if upstream.write_all(head.as_bytes()).is_err()
-            || upstream.write_all(&request.body).is_err()
-        {
-            return;
-        }
-        let Ok(upstream_read) = upstream.try_clone() else {
-            return;
-        };
-        // The upstream's answer, head and body, passed on as it is.
-        let mut upstream_reader = BufReader::new(upstream_read);
-        let Some(answer) = read_response(&mut upstream_reader) else {
-            return;
-        };
-        if writer.write_all(&answer).is_err() {
-            return;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
     }
 }
 
-/// One response (head and a `content-length` body), as bytes.
-fn read_response(reader: &mut impl std::io::BufRead) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut length = 0usize;
+async fn serve(
+    listener: std::net::TcpListener,
+    upstream: Arc<Upstream>,
+    handler: Arc<dyn Handler>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+) {
+    let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
     loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        if let Some((name, value)) = line.split_once(':')
-            && name.trim().eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().ok()?;
-        }
-        out.extend_from_slice(line.as_bytes());
-        if line == "\r\n" {
-            break;
-        }
+        let accepted = tokio::select! {
+            _ = &mut stopped => return,
+            accepted = listener.accept() => accepted,
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        let _ = stream.set_nodelay(true);
+        let (upstream, handler, seen) = (upstream.clone(), handler.clone(), seen.clone());
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+                let (upstream, handler, seen) = (upstream.clone(), handler.clone(), seen.clone());
+                async move {
+                    let headers = request.headers();
+                    let record = Seen {
+                        method: request.method().to_string(),
+                        uri: request
+                            .uri()
+                            .path_and_query()
+                            .map(|p| p.as_str().to_owned())
+                            .unwrap_or_default(),
+                        authorized: headers.contains_key(hyper::header::AUTHORIZATION),
+                        range: headers
+                            .get(hyper::header::RANGE)
+                            .or_else(|| headers.get(hyper::header::CONTENT_RANGE))
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned),
+                        target: headers
+                            .get("x-amz-target")
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned),
+                    };
+                    if let Ok(mut seen) = seen.lock() {
+                        seen.push(record);
+                    }
+                    handler.handle(request, &upstream).await
+                }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
     }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    out.extend_from_slice(&body);
-    Some(out)
 }
 
-/// Copies both ways until either side closes.
-fn tunnel(client_reader: BufReader<TcpStream>, mut client_writer: TcpStream, upstream: TcpStream) {
-    let Ok(mut upstream_writer) = upstream.try_clone() else {
-        return;
-    };
-    // Bytes the reader already buffered belong to the tunnel.
-    let buffered = client_reader.buffer().to_vec();
-    let mut client = client_reader.into_inner();
-    if upstream_writer.write_all(&buffered).is_err() {
-        return;
+/// Forwards everything unchanged (with `cut_after_bytes` of every response
+/// body first, when set: a download cut mid-body, once per path).
+pub struct PassThrough {
+    /// Cut the first response to each path after this many body bytes.
+    pub cut_first_after: Option<u64>,
+    cut: Mutex<std::collections::HashSet<String>>,
+}
+
+impl PassThrough {
+    /// A proxy handler that forwards everything.
+    pub fn new(cut_first_after: Option<u64>) -> Arc<Self> {
+        Arc::new(Self {
+            cut_first_after,
+            cut: Mutex::new(Default::default()),
+        })
     }
-    let mut upstream_reader = upstream;
-    let up = std::thread::spawn(move || {
-        let _ = std::io::copy(&mut client, &mut upstream_writer);
-        let _ = upstream_writer.shutdown(std::net::Shutdown::Write);
-    });
-    let _ = std::io::copy(&mut upstream_reader, &mut client_writer);
-    let _ = client_writer.shutdown(std::net::Shutdown::Write);
-    let _ = up.join();
+}
+
+impl Handler for PassThrough {
+    fn handle<'a>(
+        &'a self,
+        request: Request<Incoming>,
+        upstream: &'a Upstream,
+    ) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            let path = request.uri().path().to_owned();
+            let cut = self.cut_first_after.filter(|_| {
+                request.method() == hyper::Method::GET
+                    && self
+                        .cut
+                        .lock()
+                        .map(|mut c| c.insert(path.clone()))
+                        .unwrap_or(false)
+            });
+            let (parts, body) = request.into_parts();
+            let uri = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default();
+            let response = upstream
+                .forward(&parts.method, &uri, &parts.headers, body_of(body))
+                .await
+                .map_err(|_| Dropped("upstream failed"))?;
+            let cut = cut.filter(|_| response.status().is_success());
+            Ok(stream_back(response, cut))
+        })
+    }
 }

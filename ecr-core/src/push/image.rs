@@ -1,25 +1,32 @@
 //! Image push: every blob of an OCI image layout or a `docker save` archive
-//! (read by [`super::source`]), then `PutImage` with the manifest (and, for
-//! a multi-platform index, each platform manifest first).
+//! (read by [`super::source`]) that the repository lacks, then the manifest
+//! (and, for a multi-platform index, each platform manifest first), through
+//! the ECR API (`BatchCheckLayerAvailability`, the layer upload, `PutImage`)
+//! or the registry endpoint (`HEAD`, upload, `PUT` manifest; in
+//! `to_registry`), as [`ImagePush::transport`] says.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::source::{Blob, ImageSource, Manifest, SourceError, open_blob};
-use super::{LayerPush, Progress, PushError};
+use super::source::{ImagePlan, PlannedBlob, SourceError, open_blob};
+use super::{ImageSource, LayerPush, Progress, PushError};
 use crate::client::Client;
 use crate::ecr::{BatchCheckLayerAvailability, LayerAvailability, PutImage, PutImageError};
 use crate::error::{Error, ErrorKind};
+use crate::oci::RawManifest;
+use crate::registry::{
+    self, RegistryClient, RegistryError, Resolved, Transport, UploadError, UploadMode,
+};
 
 /// Progress of one blob of an image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageProgress {
     /// The blob.
     pub digest: String,
-    /// Bytes acknowledged (or, for [`BlobEvent::Present`], the size), and
-    /// the blob's size.
+    /// Bytes acknowledged (the API: part by part; the registry: as they
+    /// go out; for [`BlobEvent::Present`], the size), and the blob's size.
     pub progress: Progress,
     /// What happened.
     pub event: BlobEvent,
@@ -28,7 +35,8 @@ pub struct ImageProgress {
 /// What happened to a blob, in the order a push reports it: every
 /// `Present` and `Queued` first (so a display knows the whole push's size
 /// before any byte is sent), then per uploaded blob `Started`, a `Part` per
-/// acknowledged part, and `Finished`.
+/// acknowledged part (through the registry: per chunk of bytes sent), and
+/// `Finished`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BlobEvent {
@@ -37,10 +45,11 @@ pub enum BlobEvent {
     /// The blob will be uploaded (`bytes_sent` is where a resumed upload
     /// starts, 0 otherwise).
     Queued,
-    /// Its upload started, or resumed, under this id: what
-    /// [`ImagePush::resume`] takes to continue it after the push stopped.
+    /// Its upload started, or resumed, under this id: through the API what
+    /// [`ImagePush::resume`] takes to continue it after the push stopped;
+    /// through the registry the upload's location.
     Started {
-        /// The upload id.
+        /// The upload id (the API) or location (the registry).
         upload_id: String,
     },
     /// A part was acknowledged.
@@ -48,6 +57,9 @@ pub enum BlobEvent {
     /// The upload completed: the repository has the blob.
     Finished,
 }
+
+/// A progress callback of an image transfer.
+pub type ImageProgressFn = Arc<dyn Fn(ImageProgress) + Send + Sync>;
 
 /// What was pushed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +70,7 @@ pub struct PushedImage {
     pub media_type: String,
     /// The tag, if one was pushed.
     pub tag: Option<String>,
-    /// The manifest bytes sent with `PutImage`.
+    /// The manifest bytes sent.
     pub manifest: Bytes,
     /// Blobs uploaded.
     pub blobs_pushed: usize,
@@ -66,6 +78,8 @@ pub struct PushedImage {
     pub blobs_present: usize,
     /// Platform manifests pushed before the index, by digest.
     pub platform_manifests: Vec<String>,
+    /// The wire used: [`Transport::Api`] or [`Transport::Registry`].
+    pub transport: Transport,
 }
 
 /// Why an image push failed.
@@ -75,7 +89,8 @@ pub enum ImagePushError {
     /// image to push is not chosen among several.
     #[error(transparent)]
     Source(#[from] SourceError),
-    /// A blob could not be pushed; carries what is needed to resume it.
+    /// A blob could not be pushed through the API; carries what is needed
+    /// to resume it.
     #[error("blob {digest}: {source}")]
     Blob {
         /// The blob.
@@ -84,7 +99,26 @@ pub enum ImagePushError {
         #[source]
         source: Box<PushError>,
     },
-    /// A call failed.
+    /// A blob could not be pushed through the registry; carries the upload
+    /// state to resume it.
+    #[error("blob {digest}: {source}")]
+    RegistryBlob {
+        /// The blob.
+        digest: String,
+        /// The upload error.
+        #[source]
+        source: Box<UploadError>,
+    },
+    /// A registry call failed (authorization, a manifest).
+    #[error("{stage}: {source}")]
+    Registry {
+        /// The step.
+        stage: &'static str,
+        /// The error.
+        #[source]
+        source: Box<RegistryError>,
+    },
+    /// An ECR API call failed.
     #[error("{stage}: {message}")]
     Call {
         /// The operation.
@@ -120,15 +154,23 @@ pub struct ImagePush {
     pub tag: Option<String>,
     /// Blobs uploaded at once (default 3).
     pub concurrency: usize,
-    /// Caps the part size below what the service asks for.
+    /// Caps the part size below what the service asks for (the API).
     pub max_part_size: Option<usize>,
     /// Called for every [`BlobEvent`] of every blob.
-    pub progress: Option<Arc<dyn Fn(ImageProgress) + Send + Sync>>,
+    pub progress: Option<ImageProgressFn>,
     /// Uploads to continue instead of starting again, by blob digest: the
     /// upload id and the bytes the service acknowledged, as a stopped
     /// push reported them ([`BlobEvent::Started`] and the `Part`s after
-    /// it, or a [`PushError`]).
+    /// it, or a [`PushError`]). The API only.
     pub resume: HashMap<String, (String, u64)>,
+    /// The API, the registry, or the registry when it answers (default:
+    /// [`Transport::Auto`]).
+    pub transport: Transport,
+    /// The registry client for the registry transport; by default one for
+    /// the ECR registry of `registry_id`, from `GetAuthorizationToken`.
+    pub registry: Option<RegistryClient>,
+    /// How blobs travel through the registry (default: one streaming `PATCH`).
+    pub upload_mode: UploadMode,
 }
 
 impl std::fmt::Debug for ImagePush {
@@ -139,8 +181,25 @@ impl std::fmt::Debug for ImagePush {
             .field("tag", &self.tag)
             .field("concurrency", &self.concurrency)
             .field("resume", &self.resume)
+            .field("transport", &self.transport)
             .finish_non_exhaustive()
     }
+}
+
+pub(super) fn registry_err(stage: &'static str, e: RegistryError) -> ImagePushError {
+    ImagePushError::Registry {
+        stage,
+        source: Box::new(e),
+    }
+}
+
+/// One entry per distinct digest, in first-seen order.
+pub(super) fn distinct(blobs: Vec<PlannedBlob>) -> Vec<PlannedBlob> {
+    let mut seen = HashSet::new();
+    blobs
+        .into_iter()
+        .filter(|b| seen.insert(b.digest.clone()))
+        .collect()
 }
 
 impl ImagePush {
@@ -155,6 +214,9 @@ impl ImagePush {
             max_part_size: None,
             progress: None,
             resume: HashMap::new(),
+            transport: Transport::Auto,
+            registry: None,
+            upload_mode: UploadMode::default(),
         }
     }
 
@@ -164,48 +226,82 @@ impl ImagePush {
         client: &Client,
         source: &ImageSource,
     ) -> Result<PushedImage, ImagePushError> {
+        let plan = self.plan(source).await?;
+        let resolved = registry::resolve(
+            client,
+            self.transport,
+            self.registry.as_ref(),
+            self.registry_id.as_deref(),
+        )
+        .await
+        .map_err(|e| registry_err("choosing the transport", e))?;
+        match resolved {
+            Resolved::Api => self.push_api(client, plan).await,
+            Resolved::Registry(registry) => self.push_registry(&registry, plan).await,
+        }
+    }
+
+    /// Pushes an image to any registry through the distribution protocol
+    /// (no ECR client needed: `transport` and `registry` are not read).
+    pub async fn push_to_registry(
+        &self,
+        registry: &RegistryClient,
+        source: &ImageSource,
+    ) -> Result<PushedImage, ImagePushError> {
+        let plan = self.plan(source).await?;
+        self.push_registry(registry, plan).await
+    }
+
+    /// Reads the chosen image's plan off the async threads.
+    async fn plan(&self, source: &ImageSource) -> Result<ImagePlan, ImagePushError> {
         let (choice, tag) = (self.image.clone(), self.tag.clone());
         let source = source.clone();
-        let plan =
+        Ok(
             tokio::task::spawn_blocking(move || source.plan(choice.as_deref(), tag.as_deref()))
                 .await
-                .map_err(|e| local_err("planning", e))??;
+                .map_err(|e| local_err("planning", e))??,
+        )
+    }
 
-        // One upload per distinct blob.
-        let mut seen = HashSet::new();
-        let blobs: Vec<Blob> = plan
-            .blobs
-            .into_iter()
-            .filter(|b| seen.insert(b.digest.clone()))
-            .collect();
+    /// Sends `Present` or `Queued` for every blob, before any byte moves.
+    pub(super) fn announce(&self, blobs: &[PlannedBlob], present: &HashSet<String>) {
+        let Some(progress) = &self.progress else {
+            return;
+        };
+        for blob in blobs {
+            let (event, sent) = if present.contains(&blob.digest) {
+                (BlobEvent::Present, blob.size)
+            } else {
+                let resumed = self.resume.get(&blob.digest).map_or(0, |r| r.1);
+                (BlobEvent::Queued, resumed.min(blob.size))
+            };
+            progress(ImageProgress {
+                digest: blob.digest.clone(),
+                progress: Progress {
+                    bytes_sent: sent,
+                    bytes_total: Some(blob.size),
+                },
+                event,
+            });
+        }
+    }
+
+    async fn push_api(
+        &self,
+        client: &Client,
+        plan: ImagePlan,
+    ) -> Result<PushedImage, ImagePushError> {
+        let blobs = distinct(plan.blobs);
         let present = self.present(client, &blobs).await?;
-        let missing: Vec<Blob> = blobs
+        let missing: Vec<PlannedBlob> = blobs
             .iter()
             .filter(|b| !present.contains(&b.digest))
             .cloned()
             .collect();
         let blobs_present = blobs.len() - missing.len();
         let blobs_pushed = missing.len();
-        if let Some(progress) = &self.progress {
-            for blob in &blobs {
-                let (event, sent) = if present.contains(&blob.digest) {
-                    (BlobEvent::Present, blob.size)
-                } else {
-                    let resumed = self.resume.get(&blob.digest).map_or(0, |r| r.1);
-                    (BlobEvent::Queued, resumed.min(blob.size))
-                };
-                progress(ImageProgress {
-                    digest: blob.digest.clone(),
-                    progress: Progress {
-                        bytes_sent: sent,
-                        bytes_total: Some(blob.size),
-                    },
-                    event,
-                });
-            }
-        }
-        self.push_blobs(client, missing).await?;
-
+        self.announce(&blobs, &present);
+        self.push_blobs_api(client, missing).await?;
         let mut platform_manifests = Vec::new();
         for m in &plan.platform_manifests {
             self.put(client, m, None).await?;
@@ -220,13 +316,14 @@ impl ImagePush {
             blobs_pushed,
             blobs_present,
             platform_manifests,
+            transport: Transport::Api,
         })
     }
 
     async fn present(
         &self,
         client: &Client,
-        blobs: &[Blob],
+        blobs: &[PlannedBlob],
     ) -> Result<HashSet<String>, ImagePushError> {
         let mut present = HashSet::new();
         for batch in blobs.chunks(100) {
@@ -249,7 +346,11 @@ impl ImagePush {
         Ok(present)
     }
 
-    async fn push_blobs(&self, client: &Client, blobs: Vec<Blob>) -> Result<(), ImagePushError> {
+    async fn push_blobs_api(
+        &self,
+        client: &Client,
+        blobs: Vec<PlannedBlob>,
+    ) -> Result<(), ImagePushError> {
         let limit = Arc::new(tokio::sync::Semaphore::new(self.concurrency.max(1)));
         let mut tasks = tokio::task::JoinSet::new();
         for blob in blobs {
@@ -300,36 +401,33 @@ impl ImagePush {
             }
             tasks.spawn(async move {
                 let _permit = permit;
-                let reader = open_blob(&blob, resume_at).await.map_err(|e| ImagePushError::Blob {
+                let blob_err = |source: PushError| ImagePushError::Blob {
                     digest: blob.digest.clone(),
-                    source: Box::new(PushError {
+                    source: Box::new(source),
+                };
+                let reader = open_blob(&blob, resume_at).await.map_err(|e| {
+                    blob_err(PushError {
                         stage: "reading the layer",
                         upload_id: None,
                         bytes_acknowledged: 0,
                         message: e.to_string(),
                         request_id: None,
                         code: None,
-                    }),
+                    })
                 })?;
-                let pushed = layer
-                    .push(&client, reader)
-                    .await
-                    .map_err(|source| ImagePushError::Blob { digest: blob.digest.clone(), source: Box::new(source) })?;
+                let pushed = layer.push(&client, reader).await.map_err(blob_err)?;
                 if pushed.digest != blob.digest || pushed.size != blob.size {
-                    return Err(ImagePushError::Blob {
-                        digest: blob.digest.clone(),
-                        source: Box::new(PushError {
-                            stage: "CompleteLayerUpload",
-                            upload_id: None,
-                            bytes_acknowledged: pushed.size,
-                            message: format!(
-                                "the blob's bytes hash to {} ({} bytes), not the {} ({} bytes) its manifest names",
-                                pushed.digest, pushed.size, blob.digest, blob.size
-                            ),
-                            request_id: None,
-                            code: None,
-                        }),
-                    });
+                    return Err(blob_err(PushError {
+                        stage: "CompleteLayerUpload",
+                        upload_id: None,
+                        bytes_acknowledged: pushed.size,
+                        message: format!(
+                            "the blob's bytes hash to {} ({} bytes), not the {} ({} bytes) its manifest names",
+                            pushed.digest, pushed.size, blob.digest, blob.size
+                        ),
+                        request_id: None,
+                        code: None,
+                    }));
                 }
                 if let Some(progress) = &progress {
                     progress(ImageProgress {
@@ -345,11 +443,7 @@ impl ImagePush {
             });
         }
         while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => return Err(e),
-                Err(e) => return Err(local_err("blob task", e)),
-            }
+            done.map_err(|e| local_err("blob task", e))??;
         }
         Ok(())
     }
@@ -357,28 +451,51 @@ impl ImagePush {
     async fn put(
         &self,
         client: &Client,
-        manifest: &Manifest,
+        manifest: &RawManifest,
         tag: Option<&str>,
     ) -> Result<(), ImagePushError> {
-        let text = std::str::from_utf8(&manifest.bytes)
-            .map_err(|_| local_err("PutImage", "the manifest is not UTF-8"))?;
-        let put = PutImage {
-            registry_id: self.registry_id.clone(),
-            repository_name: self.repository_name.clone(),
-            image_manifest: text.to_owned(),
-            image_manifest_media_type: Some(manifest.media_type.clone()),
-            image_tag: tag.map(str::to_owned),
-            image_digest: Some(manifest.digest.clone()),
-        };
-        match put.send(client).await {
-            // The same manifest under the same tag is already there.
-            Ok(_)
-            | Err(Error::Service {
-                error: PutImageError::ImageAlreadyExistsException(_),
-                ..
-            }) => Ok(()),
-            Err(e) => Err(call_err("PutImage", &e)),
-        }
+        put_image_api(
+            client,
+            self.registry_id.as_deref(),
+            &self.repository_name,
+            manifest,
+            tag,
+        )
+        .await
+    }
+}
+
+/// `PutImage` of a manifest's exact bytes; "already there" is success.
+pub(crate) async fn put_image_api(
+    client: &Client,
+    registry_id: Option<&str>,
+    repository: &str,
+    manifest: &RawManifest,
+    tag: Option<&str>,
+) -> Result<(), ImagePushError> {
+    let text = std::str::from_utf8(&manifest.bytes).map_err(|_| ImagePushError::Call {
+        stage: "PutImage",
+        message: "the manifest is not UTF-8".into(),
+        request_id: None,
+        kind: None,
+        code: None,
+    })?;
+    let put = PutImage {
+        registry_id: registry_id.map(str::to_owned),
+        repository_name: repository.to_owned(),
+        image_manifest: text.to_owned(),
+        image_manifest_media_type: Some(manifest.media_type.clone()),
+        image_tag: tag.map(str::to_owned),
+        image_digest: Some(manifest.digest.clone()),
+    };
+    match put.send(client).await {
+        // The same manifest under the same tag is already there.
+        Ok(_)
+        | Err(Error::Service {
+            error: PutImageError::ImageAlreadyExistsException(_),
+            ..
+        }) => Ok(()),
+        Err(e) => Err(call_err("PutImage", &e)),
     }
 }
 
@@ -393,7 +510,7 @@ fn call_err<E: std::fmt::Display>(stage: &'static str, e: &Error<E>) -> ImagePus
 }
 
 /// A failure of this process, not of a call.
-fn local_err(stage: &'static str, e: impl std::fmt::Display) -> ImagePushError {
+pub(super) fn local_err(stage: &'static str, e: impl std::fmt::Display) -> ImagePushError {
     ImagePushError::Call {
         stage,
         message: e.to_string(),

@@ -11,18 +11,14 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
 
-use super::oci::{Descriptor, DockerManifest, DockerSaveEntry, ManifestDoc, WrittenDescriptor};
+use super::archive::{DockerManifest, DockerSaveEntry, WrittenDescriptor};
+use crate::oci::{
+    BlobHasher, DOCKER_CONFIG, DOCKER_LAYER_TAR, DOCKER_MANIFEST, Descriptor, ManifestDoc,
+    REF_NAME, RawManifest, is_index, sha256_digest,
+};
 use crate::protocol::from_json;
-
-const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
-const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
-const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
-const DOCKER_LAYER_TAR: &str = "application/vnd.docker.image.rootfs.diff.tar";
-const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
 /// Where an image comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,40 +120,39 @@ fn tag_of(reference: &str) -> Option<String> {
     }
 }
 
-/// Where a blob's bytes are.
+/// Where a blob's bytes are: a file, or a range of one (a tar member).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobLocation {
+    /// The file.
+    pub path: PathBuf,
+    /// Where the blob starts in it.
+    pub offset: u64,
+}
+
+/// A blob of the image: its descriptor's digest and size, and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedBlob {
+    /// `sha256:<hex>`, as the manifest names it (the bytes are checked
+    /// against it on the way: by the registry, or by the ECR API push).
+    pub digest: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its bytes.
+    pub location: BlobLocation,
+}
+
+/// Everything a push of one image sends.
 #[derive(Debug, Clone)]
-enum Location {
-    File(PathBuf),
-    TarRange { path: PathBuf, offset: u64 },
-}
-
-/// A blob to make present in the repository.
-#[derive(Debug, Clone)]
-pub(crate) struct Blob {
-    pub(crate) digest: String,
-    pub(crate) size: u64,
-    location: Location,
-}
-
-/// A manifest to put.
-#[derive(Debug, Clone)]
-pub(crate) struct Manifest {
-    pub(crate) bytes: Bytes,
-    pub(crate) media_type: String,
-    pub(crate) digest: String,
-}
-
-/// Everything an image push sends.
-#[derive(Debug)]
-pub(crate) struct Plan {
-    pub(crate) blobs: Vec<Blob>,
-    pub(crate) platform_manifests: Vec<Manifest>,
-    pub(crate) top: Manifest,
-    pub(crate) tag: Option<String>,
-}
-
-fn sha256_digest(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+pub struct ImagePlan {
+    /// The config and layer blobs of every manifest, in manifest order
+    /// (a blob two manifests share appears twice).
+    pub blobs: Vec<PlannedBlob>,
+    /// For an index, its manifests, to be sent before it.
+    pub platform_manifests: Vec<RawManifest>,
+    /// The manifest or index the image is.
+    pub top: RawManifest,
+    /// The tag: the one asked for, else the one the image's name carries.
+    pub tag: Option<String>,
 }
 
 fn source_err(path: &Path, message: impl Into<String>) -> SourceError {
@@ -171,7 +166,7 @@ fn source_err(path: &Path, message: impl Into<String>) -> SourceError {
 trait BlobStore {
     fn root(&self) -> &Path;
     fn read(&self, name: &str) -> Result<Vec<u8>, SourceError>;
-    fn locate(&self, digest: &str) -> Result<Location, SourceError>;
+    fn locate(&self, digest: &str) -> Result<BlobLocation, SourceError>;
     fn has(&self, name: &str) -> bool;
 }
 
@@ -193,10 +188,13 @@ impl BlobStore for DirStore {
     fn read(&self, name: &str) -> Result<Vec<u8>, SourceError> {
         std::fs::read(self.0.join(name)).map_err(|e| source_err(&self.0, format!("{name}: {e}")))
     }
-    fn locate(&self, digest: &str) -> Result<Location, SourceError> {
+    fn locate(&self, digest: &str) -> Result<BlobLocation, SourceError> {
         let name = blob_name(digest)
             .ok_or_else(|| source_err(&self.0, format!("bad digest {digest:?}")))?;
-        Ok(Location::File(self.0.join(name)))
+        Ok(BlobLocation {
+            path: self.0.join(name),
+            offset: 0,
+        })
     }
     fn has(&self, name: &str) -> bool {
         self.0.join(name).exists()
@@ -260,11 +258,11 @@ impl BlobStore for TarStore {
             .map_err(|e| source_err(&self.path, e.to_string()))?;
         Ok(out)
     }
-    fn locate(&self, digest: &str) -> Result<Location, SourceError> {
+    fn locate(&self, digest: &str) -> Result<BlobLocation, SourceError> {
         let name = blob_name(digest)
             .ok_or_else(|| source_err(&self.path, format!("bad digest {digest:?}")))?;
         let (offset, _) = self.range(&name)?;
-        Ok(Location::TarRange {
+        Ok(BlobLocation {
             path: self.path.clone(),
             offset,
         })
@@ -274,12 +272,8 @@ impl BlobStore for TarStore {
     }
 }
 
-fn is_index(media_type: &str) -> bool {
-    media_type == OCI_INDEX || media_type == DOCKER_LIST
-}
-
 /// Reads a manifest blob and checks its digest.
-fn read_manifest(store: &dyn BlobStore, desc: &Descriptor) -> Result<Manifest, SourceError> {
+fn read_manifest(store: &dyn BlobStore, desc: &Descriptor) -> Result<RawManifest, SourceError> {
     let name = blob_name(&desc.digest)
         .ok_or_else(|| source_err(store.root(), format!("bad digest {:?}", desc.digest)))?;
     let bytes = store.read(&name)?;
@@ -295,7 +289,7 @@ fn read_manifest(store: &dyn BlobStore, desc: &Descriptor) -> Result<Manifest, S
         .media_type
         .clone()
         .unwrap_or_else(|| desc.media_type.clone());
-    Ok(Manifest {
+    Ok(RawManifest {
         bytes: Bytes::from(bytes),
         media_type,
         digest: desc.digest.clone(),
@@ -303,12 +297,15 @@ fn read_manifest(store: &dyn BlobStore, desc: &Descriptor) -> Result<Manifest, S
 }
 
 /// The config and layer blobs a manifest names.
-fn manifest_blobs(store: &dyn BlobStore, manifest: &Manifest) -> Result<Vec<Blob>, SourceError> {
+fn manifest_blobs(
+    store: &dyn BlobStore,
+    manifest: &RawManifest,
+) -> Result<Vec<PlannedBlob>, SourceError> {
     let doc: ManifestDoc =
         from_json(&manifest.bytes).map_err(|e| source_err(store.root(), e.to_string()))?;
     let mut out = Vec::new();
     for desc in doc.config.iter().chain(doc.layers.iter()) {
-        out.push(Blob {
+        out.push(PlannedBlob {
             digest: desc.digest.clone(),
             size: desc.size,
             location: store.locate(&desc.digest)?,
@@ -415,13 +412,10 @@ impl ImageSource {
         }
     }
 
-    /// Reads what pushing the image `choice` names (or the only one) sends.
-    /// `tag` overrides the tag the image's name implies.
-    pub(crate) fn plan(
-        &self,
-        choice: Option<&str>,
-        tag: Option<&str>,
-    ) -> Result<Plan, SourceError> {
+    /// Reads what pushing the image `choice` names (or the only one) sends:
+    /// its blobs and where their bytes are, its manifests byte for byte.
+    /// `tag` overrides the tag the image's name implies. Blocking file I/O.
+    pub fn plan(&self, choice: Option<&str>, tag: Option<&str>) -> Result<ImagePlan, SourceError> {
         match self {
             ImageSource::OciLayout(dir) => plan_layout(&DirStore(dir.clone()), choice, tag),
             ImageSource::DockerArchive(path) => {
@@ -441,7 +435,7 @@ fn plan_layout(
     store: &dyn BlobStore,
     choice: Option<&str>,
     tag: Option<&str>,
-) -> Result<Plan, SourceError> {
+) -> Result<ImagePlan, SourceError> {
     let entries = layout_entries(store)?;
     let images = layout_images(&entries);
     let (chosen, implied) = choose(store.root(), &images, choice)?;
@@ -463,7 +457,7 @@ fn plan_layout(
     } else {
         blobs = manifest_blobs(store, &top)?;
     }
-    Ok(Plan {
+    Ok(ImagePlan {
         blobs,
         platform_manifests,
         top,
@@ -483,7 +477,7 @@ fn plan_docker_save(
     store: &TarStore,
     choice: Option<&str>,
     tag: Option<&str>,
-) -> Result<Plan, SourceError> {
+) -> Result<ImagePlan, SourceError> {
     let entries = docker_entries(store)?;
     let images = docker_images(store, &entries)?;
     let (chosen, implied) = choose(&store.path, &images, choice)?;
@@ -491,10 +485,10 @@ fn plan_docker_save(
     let config = store.read(&entry.config)?;
     let config_digest = sha256_digest(&config);
     let (config_offset, _) = store.range(&entry.config)?;
-    let mut blobs = vec![Blob {
+    let mut blobs = vec![PlannedBlob {
         digest: config_digest.clone(),
         size: config.len() as u64,
-        location: Location::TarRange {
+        location: BlobLocation {
             path: store.path.clone(),
             offset: config_offset,
         },
@@ -508,10 +502,10 @@ fn plan_docker_save(
             size,
             digest: digest.clone(),
         });
-        blobs.push(Blob {
+        blobs.push(PlannedBlob {
             digest,
             size,
-            location: Location::TarRange {
+            location: BlobLocation {
                 path: store.path.clone(),
                 offset,
             },
@@ -529,14 +523,10 @@ fn plan_docker_save(
     })
     .map_err(|e| source_err(&store.path, format!("manifest: {e}")))?;
     let bytes = Bytes::from(manifest);
-    Ok(Plan {
+    Ok(ImagePlan {
         blobs,
         platform_manifests: Vec::new(),
-        top: Manifest {
-            digest: sha256_digest(&bytes),
-            bytes,
-            media_type: DOCKER_MANIFEST.into(),
-        },
+        top: RawManifest::new(bytes, Some(DOCKER_MANIFEST)),
         tag: tag.map(str::to_owned).or(implied),
     })
 }
@@ -546,7 +536,7 @@ fn hash_range(path: &Path, offset: u64, size: u64) -> Result<String, SourceError
     let mut file = std::fs::File::open(path).map_err(|e| source_err(path, e.to_string()))?;
     file.seek(SeekFrom::Start(offset))
         .map_err(|e| source_err(path, e.to_string()))?;
-    let mut hasher = Sha256::new();
+    let mut hasher = BlobHasher::new();
     let mut reader = file.take(size);
     let mut buf = vec![0u8; 1 << 20];
     loop {
@@ -558,19 +548,16 @@ fn hash_range(path: &Path, offset: u64, size: u64) -> Result<String, SourceError
         }
         hasher.update(&buf[..n]);
     }
-    Ok(format!("sha256:{}", hex::encode(hasher.finalize())))
+    Ok(hasher.finish())
 }
 
 /// Opens a blob's bytes from `from` on (a resumed upload skips what the
 /// service holds).
 pub(crate) async fn open_blob(
-    blob: &Blob,
+    blob: &PlannedBlob,
     from: u64,
 ) -> std::io::Result<Box<dyn AsyncRead + Unpin + Send>> {
-    let (path, start) = match &blob.location {
-        Location::File(path) => (path, 0),
-        Location::TarRange { path, offset } => (path, *offset),
-    };
+    let (path, start) = (&blob.location.path, blob.location.offset);
     let mut file = tokio::fs::File::open(path).await?;
     let from = from.min(blob.size);
     let at = start.checked_add(from).ok_or_else(|| {

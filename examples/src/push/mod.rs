@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use clap::Args;
-use ecrkit::Error;
 use ecrkit::ecr::{CreateRepository, CreateRepositoryError};
+use ecrkit::{Client, Error};
 use futures_util::future::{Either, select};
 
 use crate::Context;
@@ -98,7 +98,7 @@ pub struct PushArgs {
 }
 
 /// Runs `f`, or stops at Ctrl-C.
-async fn interruptible<F: Future>(f: F) -> Option<F::Output> {
+pub async fn interruptible<F: Future>(f: F) -> Option<F::Output> {
     let ctrl_c = tokio::signal::ctrl_c();
     match select(std::pin::pin!(f), std::pin::pin!(ctrl_c)).await {
         Either::Left((out, _)) => Some(out),
@@ -162,7 +162,7 @@ async fn push(cx: &Context, args: &PushArgs, session: Arc<Mutex<Session>>) -> Re
         lock(&session).specs.insert(key, spec.clone());
     }
     if args.create_repository {
-        create_repository(cx, &args.repository).await?;
+        create_repository(&cx.client, None, &args.repository).await?;
     }
     match (&args.layer, &args.source) {
         (Some(file), _) => layer::push_layer(cx, args, file, &session).await,
@@ -179,12 +179,19 @@ fn style(cx: &Context, args: &PushArgs) -> Style {
     Style::detect(cx.quiet, Duration::from_secs(args.progress_interval))
 }
 
-async fn create_repository(cx: &Context, name: &str) -> Result<(), CliError> {
+/// Creates the repository `name` of the registry (the caller's own when
+/// `None`) unless it exists.
+pub async fn create_repository(
+    client: &Client,
+    registry_id: Option<&str>,
+    name: &str,
+) -> Result<(), CliError> {
     let created = CreateRepository {
         repository_name: name.to_owned(),
+        registry_id: registry_id.map(str::to_owned),
         ..Default::default()
     }
-    .send(&cx.client)
+    .send(client)
     .await;
     match created {
         Ok(_) => {

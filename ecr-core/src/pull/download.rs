@@ -1,0 +1,381 @@
+//! One blob into the layout: streamed from its source to a partial file,
+//! hashed on the way (off the async threads, with the write), resumed with
+//! `Range` from what the file holds after an interruption, and renamed to
+//! its digest's name once the digest matches.
+//!
+//! Memory per blob in flight is bounded by the channel between the network
+//! and the writer (4 batches of about 1 MiB) and the writer's 1 MiB buffer.
+
+use std::io::{Read, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+
+use super::PullError;
+use super::layout::Layout;
+use crate::oci::BlobHasher;
+use crate::registry::{BlobSource, RegistryError, backoff};
+
+/// Bytes sent to the writer at a time.
+const BATCH: usize = 1 << 20;
+
+/// Called as bytes arrive: (bytes of the blob on disk, its size).
+pub(crate) type BytesFn = Arc<dyn Fn(u64, u64) + Send + Sync>;
+
+/// What fetching a blob did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fetched {
+    /// The layout had it, verified.
+    Present,
+    /// Downloaded: this many bytes came over the network.
+    Downloaded(u64),
+}
+
+fn layout_err(path: &Path, e: std::io::Error) -> PullError {
+    PullError::Layout {
+        path: path.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+/// The SHA-256 of a file's first `len` bytes (the whole file if `None`),
+/// and how many bytes it has.
+fn hash_file(path: &Path, len: Option<u64>) -> std::io::Result<(BlobHasher, u64)> {
+    let file = std::fs::File::open(path)?;
+    let mut reader: Box<dyn Read> = match len {
+        Some(len) => Box::new(file.take(len)),
+        None => Box::new(file),
+    };
+    let mut hasher = BlobHasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            return Ok((hasher, total));
+        }
+        hasher.update(&buf[..n]);
+        total += n as u64;
+    }
+}
+
+/// Fetches `digest` (`size` bytes) from `source` into the layout, with up to
+/// `attempts` requests.
+pub(crate) async fn fetch_blob(
+    layout: &Layout,
+    digest: &str,
+    size: u64,
+    source: &dyn BlobSource,
+    attempts: u32,
+    progress: Option<&BytesFn>,
+) -> Result<Fetched, PullError> {
+    let target = layout
+        .blob_path(digest)
+        .map_err(|e| layout_err(layout.root(), e))?;
+    let partial = layout
+        .partial_path(digest)
+        .map_err(|e| layout_err(layout.root(), e))?;
+
+    // A file under the digest's name was verified when written; it is
+    // checked again (cheap next to a download) in case it was changed since.
+    let existing = {
+        let path = target.clone();
+        tokio::task::spawn_blocking(move || -> std::io::Result<Option<(BlobHasher, u64)>> {
+            match hash_file(&path, None) {
+                Ok(found) => Ok(Some(found)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+        .map_err(|e| layout_err(&target, std::io::Error::other(e)))?
+        .map_err(|e| layout_err(&target, e))?
+    };
+    if let Some((hasher, len)) = existing {
+        if len == size && hasher.finish() == digest {
+            return Ok(Fetched::Present);
+        }
+        tracing::warn!(path = %target.display(), "a blob in the layout does not match its name; fetching it again");
+        let _ = std::fs::remove_file(&target);
+    }
+
+    // Continue a partial download: hash what it holds (up to `size`).
+    let (mut hasher, mut have) = {
+        let path = partial.clone();
+        tokio::task::spawn_blocking(move || -> std::io::Result<(BlobHasher, u64)> {
+            match std::fs::metadata(&path) {
+                Ok(meta) if meta.len() <= size => hash_file(&path, Some(meta.len())),
+                Ok(_) => {
+                    std::fs::remove_file(&path)?;
+                    Ok((BlobHasher::new(), 0))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((BlobHasher::new(), 0)),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+        .map_err(|e| layout_err(&partial, std::io::Error::other(e)))?
+        .map_err(|e| layout_err(&partial, e))?
+    };
+    if have > 0 {
+        tracing::debug!(digest, have, size, "resuming a partial download");
+    }
+    let resumed_from = have;
+    let mut failures = 0u32;
+    while have < size {
+        match stream_into(&partial, hasher, have, size, source, progress).await {
+            Ok((h, n)) => {
+                hasher = h;
+                have = n;
+            }
+            Err(Interrupted {
+                hasher: h,
+                have: n,
+                error,
+            }) => {
+                hasher = h;
+                let advanced = n > have;
+                have = n;
+                failures += 1;
+                if failures >= attempts.max(1) || !error.is_retryable() {
+                    return Err(PullError::Blob {
+                        digest: digest.to_owned(),
+                        bytes_on_disk: have,
+                        source: Box::new(error),
+                    });
+                }
+                tracing::debug!(digest, have, %error, "download interrupted; resuming");
+                if !advanced {
+                    tokio::time::sleep(backoff(failures)).await;
+                }
+            }
+        }
+    }
+    let actual = hasher.finish();
+    if actual != digest {
+        let _ = std::fs::remove_file(&partial);
+        return Err(PullError::Blob {
+            digest: digest.to_owned(),
+            bytes_on_disk: 0,
+            source: Box::new(RegistryError::Digest {
+                what: "blob",
+                expected: digest.to_owned(),
+                actual,
+            }),
+        });
+    }
+    if size == 0 {
+        std::fs::write(&partial, b"").map_err(|e| layout_err(&partial, e))?;
+    }
+    std::fs::rename(&partial, &target).map_err(|e| layout_err(&target, e))?;
+    Ok(Fetched::Downloaded(size - resumed_from))
+}
+
+/// A request that stopped: the hash and length of what reached the file.
+struct Interrupted {
+    hasher: BlobHasher,
+    have: u64,
+    error: RegistryError,
+}
+
+/// One request: the source from `have`, written to the partial file's end
+/// and hashed by a blocking writer task.
+async fn stream_into(
+    partial: &Path,
+    hasher: BlobHasher,
+    have: u64,
+    size: u64,
+    source: &dyn BlobSource,
+    progress: Option<&BytesFn>,
+) -> Result<(BlobHasher, u64), Interrupted> {
+    // Chunks go to the writer in batches of about 1 MiB: a message (and a
+    // wake-up of the writer thread) per socket read cost more than the
+    // hashing.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Bytes>>(4);
+    let writer = tokio::task::spawn_blocking({
+        let path = partial.to_owned();
+        move || write_chunks(&path, hasher, have, rx)
+    });
+    let mut error = None;
+    match source.open(have).await {
+        Err(e) => error = Some(e),
+        Ok(mut stream) => {
+            let mut at = have;
+            let mut batch = Vec::new();
+            let mut batched = 0usize;
+            loop {
+                let Some(chunk) = stream.next().await else {
+                    if !batch.is_empty() {
+                        let _ = tx.send(std::mem::take(&mut batch)).await;
+                    }
+                    break;
+                };
+                match chunk {
+                    Ok(chunk) => {
+                        at += chunk.len() as u64;
+                        if at > size {
+                            error = Some(RegistryError::protocol(
+                                "GET blob",
+                                format!("more bytes than the {size} the descriptor names"),
+                            ));
+                            break;
+                        }
+                        batched += chunk.len();
+                        batch.push(chunk);
+                        if batched >= BATCH || at == size {
+                            batched = 0;
+                            if tx.send(std::mem::take(&mut batch)).await.is_err() {
+                                break;
+                            }
+                            if let Some(progress) = progress {
+                                progress(at, size);
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        // What arrived before the cut is kept.
+                        if !batch.is_empty() {
+                            let _ = tx.send(std::mem::take(&mut batch)).await;
+                        }
+                        error = Some(RegistryError::Io {
+                            path: PathBuf::from("(network)"),
+                            source: e,
+                        });
+                        break;
+                    }
+                }
+            }
+            if error.is_none() && at < size {
+                error = Some(RegistryError::Io {
+                    path: PathBuf::from("(network)"),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        format!("the response ended at byte {at} of {size}"),
+                    ),
+                });
+            }
+        }
+    }
+    drop(tx);
+    let written = writer.await;
+    let (hasher, have_now, write_error) = match written {
+        Ok(w) => w,
+        Err(join) => {
+            return Err(Interrupted {
+                hasher: BlobHasher::new(),
+                have: 0,
+                error: RegistryError::Io {
+                    path: partial.to_owned(),
+                    source: std::io::Error::other(join),
+                },
+            });
+        }
+    };
+    if let Some(e) = write_error {
+        // The disk, not the network: not worth another request.
+        return Err(Interrupted {
+            hasher,
+            have: have_now,
+            error: RegistryError::Invalid {
+                field: "layout",
+                message: format!("writing {}: {e}", partial.display()),
+            },
+        });
+    }
+    match error {
+        Some(error) => Err(Interrupted {
+            hasher,
+            have: have_now,
+            error,
+        }),
+        None => Ok((hasher, have_now)),
+    }
+}
+
+/// The writer task: appends each chunk to the file and hashes it; returns
+/// the hash and length of what was written, and the write error if any.
+fn write_chunks(
+    path: &Path,
+    mut hasher: BlobHasher,
+    mut have: u64,
+    mut rx: tokio::sync::mpsc::Receiver<Vec<Bytes>>,
+) -> (BlobHasher, u64, Option<std::io::Error>) {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|f| {
+            // The file must hold exactly what was hashed.
+            f.set_len(have)?;
+            Ok(f)
+        });
+    let mut file = match file {
+        Ok(f) => f,
+        Err(e) => return (hasher, have, Some(e)),
+    };
+    while let Some(batch) = rx.blocking_recv() {
+        // Hashed, then written with one vectored write, a group of chunks
+        // at a time: small enough that the bytes the hash read are still in
+        // cache when the kernel copies them into the file; no copy into a
+        // buffer of ours, and few system calls.
+        for group in groups(&batch, GROUP) {
+            for chunk in group {
+                hasher.update(chunk);
+            }
+            if let Err(e) = write_batch(&mut file, group) {
+                return (hasher, have, Some(e));
+            }
+            have += group.iter().map(|c| c.len() as u64).sum::<u64>();
+        }
+    }
+    (hasher, have, None)
+}
+
+/// Bytes hashed and then written at a time (a fraction of an L2 cache).
+const GROUP: usize = 256 << 10;
+
+/// `batch` cut into runs of chunks of about `size` bytes (at least one
+/// chunk each).
+fn groups(batch: &[Bytes], size: usize) -> impl Iterator<Item = &[Bytes]> {
+    let mut rest = batch;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut bytes = 0;
+        let mut n = 0;
+        while n < rest.len() && (n == 0 || bytes + rest[n].len() <= size) {
+            bytes += rest[n].len();
+            n += 1;
+        }
+        let (group, tail) = rest.split_at(n);
+        rest = tail;
+        Some(group)
+    })
+}
+
+/// Writes every chunk of `batch`, in order, with `write_vectored`.
+fn write_batch(file: &mut std::fs::File, batch: &[Bytes]) -> std::io::Result<()> {
+    let (mut index, mut offset) = (0usize, 0usize);
+    while index < batch.len() {
+        let slices: Vec<std::io::IoSlice<'_>> = std::iter::once(&batch[index][offset..])
+            .chain(batch[index + 1..].iter().map(|c| &c[..]))
+            .map(std::io::IoSlice::new)
+            .collect();
+        let mut written = match file.write_vectored(&slices) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        while index < batch.len() && written >= batch[index].len() - offset {
+            written -= batch[index].len() - offset;
+            index += 1;
+            offset = 0;
+        }
+        offset += written;
+    }
+    Ok(())
+}
