@@ -9,6 +9,7 @@
 
 mod copy;
 mod error;
+mod journal;
 mod login;
 mod ls;
 mod output;
@@ -154,6 +155,22 @@ impl Context {
             quiet: global.quiet,
             settings,
         })
+    }
+
+    /// What identifies the place the global client talks to (the ECR
+    /// endpoint, the region, the profile), for the push journal.
+    pub fn place(&self) -> String {
+        let config = self.client.config();
+        let endpoint = self
+            .client
+            .endpoint_for(&<ecrkit::Ecr as ecrkit::Service>::INFO)
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        format!(
+            "endpoint={endpoint} region={} profile={}",
+            config.region.as_deref().unwrap_or(""),
+            self.settings.profile.as_deref().unwrap_or("")
+        )
     }
 
     /// A client like the global one, with another profile or region (the

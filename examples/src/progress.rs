@@ -226,7 +226,13 @@ struct Inner {
     state: Mutex<State>,
     multi: Option<MultiProgress>,
     ticker: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Called with every blob's state after an upload starts, a part is
+    /// acknowledged or a blob finishes (the push journal).
+    on_change: Mutex<Option<ChangeFn>>,
 }
+
+/// What [`Display::on_change`] calls.
+pub type ChangeFn = Arc<dyn Fn(&[BlobState]) + Send + Sync>;
 
 fn present_line(words: &Words, digest: &str) -> String {
     format!(
@@ -287,6 +293,7 @@ impl Display {
                 state: Mutex::new(State::default()),
                 multi,
                 ticker: Mutex::new(None),
+                on_change: Mutex::new(None),
             }),
         };
         if let Style::Lines { interval } = style {
@@ -306,6 +313,13 @@ impl Display {
             *lock(&display.inner.ticker) = Some(ticker);
         }
         display
+    }
+
+    /// Calls `f` with every blob's state after each upload start,
+    /// acknowledged part and finished blob.
+    pub fn on_change(self, f: ChangeFn) -> Self {
+        *lock(&self.inner.on_change) = Some(f);
+        self
     }
 
     /// A blob event from the library.
@@ -406,6 +420,13 @@ impl Display {
                 ));
             }
             _ => {}
+        }
+        if matches!(
+            event,
+            BlobEvent::Started { .. } | BlobEvent::Part | BlobEvent::Finished
+        ) && let Some(f) = lock(&inner.on_change).clone()
+        {
+            f(&state.blobs);
         }
     }
 

@@ -6,7 +6,10 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 
-use crate::progress::Display;
+use std::sync::Arc;
+
+use crate::journal::Journal;
+use crate::progress::{BlobState, ChangeFn, Display};
 
 /// One upload to continue: `[DIGEST=]UPLOAD_ID:BYTES`. An image push names
 /// the blob by digest; a `--layer` push may leave it out (the file is then
@@ -71,6 +74,8 @@ pub struct Session {
     pub done: HashSet<String>,
     /// The display of the image or layer being pushed.
     pub current: Option<Display>,
+    /// The push's journal, unless `--no-journal`.
+    pub journal: Option<Arc<Journal>>,
 }
 
 impl Session {
@@ -100,21 +105,68 @@ impl Session {
         specs
     }
 
+    /// What the journal records as the display of a push changes: the
+    /// uploads carried from before (the session's, minus the blobs done)
+    /// with the display's blobs over them; `layer_digest` names a layer
+    /// file's blob when it is known.
+    pub fn journal_hook(&self, layer_digest: Option<String>) -> Option<ChangeFn> {
+        let journal = self.journal.clone()?;
+        let carried: HashMap<String, ResumeSpec> = self
+            .specs
+            .iter()
+            .filter(|(key, _)| !self.done.contains(*key))
+            .map(|(k, s)| (k.clone(), s.clone()))
+            .collect();
+        Some(Arc::new(move |blobs: &[BlobState]| {
+            let mut uploads = carried.clone();
+            for b in blobs {
+                if b.done {
+                    uploads.remove(&b.digest);
+                } else if let (Some(id), true) = (&b.upload_id, b.acked > 0) {
+                    let digest = match b.digest.starts_with("sha256:") {
+                        true => Some(b.digest.clone()),
+                        false => layer_digest.clone(),
+                    };
+                    let spec = ResumeSpec {
+                        digest,
+                        upload_id: id.clone(),
+                        bytes: b.acked,
+                    };
+                    uploads.insert(b.digest.clone(), spec);
+                }
+            }
+            let uploads: Vec<(String, ResumeSpec)> = uploads.into_iter().collect();
+            journal.record(&uploads);
+        }))
+    }
+
     /// The lines that say how to continue.
     pub fn how_to_continue(&mut self) -> Vec<String> {
         let specs = self.rerun_specs();
-        if specs.is_empty() {
-            vec![
-                "no upload was left partway: run the same command again to continue \
-                  (blobs already in the repository are skipped)"
-                    .into(),
-            ]
-        } else {
-            vec![
-                "to continue where the service stands, run:".into(),
-                format!("  {}", rerun_command(&specs)),
-            ]
+        let mut lines = continue_lines(&specs);
+        if let Some(journal) = self.journal.as_ref().filter(|_| !specs.is_empty()) {
+            lines.push(format!(
+                "(or run the same command again: {} holds these uploads)",
+                journal.path().display()
+            ));
         }
+        lines
+    }
+}
+
+/// What to run to continue these uploads (none: run the same command).
+fn continue_lines(specs: &[ResumeSpec]) -> Vec<String> {
+    if specs.is_empty() {
+        vec![
+            "no upload was left partway: run the same command again to continue \
+              (blobs already in the repository are skipped)"
+                .into(),
+        ]
+    } else {
+        vec![
+            "to continue where the service stands, run:".into(),
+            format!("  {}", rerun_command(specs)),
+        ]
     }
 }
 

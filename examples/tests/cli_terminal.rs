@@ -110,7 +110,7 @@ async fn a_terminal_shows_a_bar_per_layer_and_a_total() {
     }
     text.push_str(
         "export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secret-test-key \
-         AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null\n",
+         AWS_EC2_METADATA_DISABLED=true ECRKIT_STATE_DIR=/tmp/ecrkit-cli-tty-state AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null\n",
     );
     text.push_str(&format!(
         "'{}' push cli/tty '{}' --endpoint-url {} --create-repository --max-part-size 5 --concurrency 4\n",

@@ -123,7 +123,7 @@ pub(super) async fn push_images(
         .await
         .map_err(|e| CliError::internal(e.to_string()))??;
     let chosen = choose(args, &images, path)?;
-    let resume: HashMap<String, (String, u64)> = lock(session)
+    let mut resume: HashMap<String, (String, u64)> = lock(session)
         .specs
         .iter()
         .map(|(digest, s)| (digest.clone(), (s.upload_id.clone(), s.bytes)))
@@ -141,19 +141,40 @@ pub(super) async fn push_images(
             i + 1,
             chosen.len()
         );
-        let display = Display::new(style(cx, args), label).with_uploads(&resume);
-        let mut push = ImagePush::new(args.repository.clone());
-        push.image.clone_from(choice);
-        push.tag = tags.first().cloned();
-        push.concurrency = usize::from(args.concurrency);
-        push.max_part_size = args.max_part_size.map(|m| usize::from(m) << 20);
-        push.resume.clone_from(&resume);
-        let shown = display.clone();
-        push.progress = Some(Arc::new(move |p| shown.on_image(p)));
-        lock(session).current = Some(display.clone());
-        let pushed = push.push(&cx.client, &source).await;
-        display.finish();
-        let pushed = pushed.map_err(|e| image_error(e, session))?;
+        let (pushed, display) = loop {
+            let mut display = Display::new(style(cx, args), label.clone()).with_uploads(&resume);
+            if let Some(hook) = lock(session).journal_hook(None) {
+                display = display.on_change(hook);
+            }
+            let mut push = ImagePush::new(args.repository.clone());
+            push.image.clone_from(choice);
+            push.tag = tags.first().cloned();
+            push.concurrency = usize::from(args.concurrency);
+            push.max_part_size = args.max_part_size.map(|m| usize::from(m) << 20);
+            push.resume.clone_from(&resume);
+            let shown = display.clone();
+            push.progress = Some(Arc::new(move |p| shown.on_image(p)));
+            lock(session).current = Some(display.clone());
+            let pushed = push.push(&cx.client, &source).await;
+            display.finish();
+            // An upload the service no longer knows (expired, or of another
+            // registry) cannot be continued: that blob starts over, once.
+            if let Err(ImagePushError::Blob { digest, source: e }) = &pushed
+                && e.code.as_deref() == Some("UploadNotFoundException")
+                && let Some((upload_id, _)) = resume.remove(digest)
+            {
+                if !cx.quiet {
+                    crate::progress::clear_bars();
+                    eprintln!(
+                        "upload {upload_id} of {digest} is no longer known to the service: \
+                         that blob starts over"
+                    );
+                }
+                lock(session).specs.remove(digest);
+                continue;
+            }
+            break (pushed.map_err(|e| image_error(e, session))?, display);
+        };
         {
             let mut s = lock(session);
             s.done.extend(display.done());

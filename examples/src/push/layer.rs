@@ -62,10 +62,13 @@ pub(super) async fn push_layer(
         layer.resume = Some((spec.upload_id.clone(), spec.bytes));
     }
     let offset = resume.as_ref().map_or(0, |s| s.bytes.min(size));
-    let display = Display::new(
+    let mut display = Display::new(
         style(cx, args),
         format!("{} (layer {})", args.repository, file.display()),
     );
+    if let Some(hook) = lock(session).journal_hook(layer.known_digest.clone()) {
+        display = display.on_change(hook);
+    }
     display.on(&key, &BlobEvent::Queued, offset, Some(size));
     let (shown, k) = (display.clone(), key.clone());
     layer.upload_started = Some(Arc::new(move |id: &str, from| {

@@ -17,6 +17,7 @@ use futures_util::future::{Either, select};
 
 use crate::Context;
 use crate::error::{Class, CliError};
+use crate::journal::Journal;
 use crate::progress::Style;
 use crate::resume::{ResumeSpec, Session};
 
@@ -31,7 +32,9 @@ Examples:
   ecrkit push my/app ./layout --image v2
   # One layer blob; prints its digest
   ecrkit push my/app --layer layer.tar.gz
-  # Continue a push that stopped (it prints this command)
+  # Continue a push that died: the same command again (the journal knows its uploads)
+  ecrkit push my/app ./layout
+  # Continue a push that stopped, from what it printed
   ecrkit push my/app ./layout --resume sha256:...=UPLOAD_ID:BYTES";
 
 /// Push an image or a layer.
@@ -91,6 +94,13 @@ pub struct PushArgs {
     #[arg(long, value_name = "SPEC")]
     resume: Vec<ResumeSpec>,
 
+    /// Keep no journal: a push that dies (killed, a crash) then starts its
+    /// unfinished uploads over when run again [default: the journal in
+    /// $ECRKIT_STATE_DIR, else $XDG_STATE_HOME/ecrkit, else
+    /// ~/.local/state/ecrkit, lets the same command continue them]
+    #[arg(long)]
+    no_journal: bool,
+
     /// Seconds between two progress lines when stderr is not a terminal
     #[arg(long, value_name = "SECONDS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
@@ -117,7 +127,12 @@ pub async fn run(cx: &Context, args: PushArgs) -> Result<(), CliError> {
         display.finish();
     }
     match result {
-        Some(Ok(())) => Ok(()),
+        Some(Ok(())) => {
+            if let Some(journal) = &session.journal {
+                journal.remove();
+            }
+            Ok(())
+        }
         Some(Err(mut e)) => {
             if e.class == Class::PushStopped {
                 e.next.extend(session.how_to_continue());
@@ -133,6 +148,26 @@ pub async fn run(cx: &Context, args: PushArgs) -> Result<(), CliError> {
 }
 
 impl PushArgs {
+    /// What makes two runs the same push, for the journal: where it goes,
+    /// what it reads, which of its images and under which tags.
+    fn identity(&self, cx: &Context) -> String {
+        let path = |p: &PathBuf| {
+            std::fs::canonicalize(p)
+                .unwrap_or_else(|_| p.clone())
+                .display()
+                .to_string()
+        };
+        format!(
+            "{} repository={} source={} layer={} images={:?} tags={:?}",
+            cx.place(),
+            self.repository,
+            self.source.as_ref().map(path).unwrap_or_default(),
+            self.layer.as_ref().map(path).unwrap_or_default(),
+            self.images,
+            self.tags
+        )
+    }
+
     /// What clap cannot check: `--resume` values fit the kind of push.
     pub fn check(&self) -> Result<(), CliError> {
         if self.layer.is_none()
@@ -153,6 +188,23 @@ impl PushArgs {
 
 async fn push(cx: &Context, args: &PushArgs, session: Arc<Mutex<Session>>) -> Result<(), CliError> {
     args.check()?;
+    if !args.no_journal
+        && let Some(journal) = Journal::for_push(args.identity(cx))
+    {
+        // Uploads given by hand win over the journal's.
+        if args.resume.is_empty() {
+            let found = journal.load();
+            if !found.is_empty() && !cx.quiet {
+                eprintln!(
+                    "continuing {} upload(s) recorded in {}",
+                    found.len(),
+                    journal.path().display()
+                );
+            }
+            lock(&session).specs.extend(found);
+        }
+        lock(&session).journal = Some(Arc::new(journal));
+    }
     for spec in &args.resume {
         let key = match (&spec.digest, &args.layer) {
             (Some(d), _) => d.clone(),

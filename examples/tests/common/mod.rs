@@ -17,6 +17,8 @@ pub fn ecrkit() -> tokio::process::Command {
     cmd.env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
         .env("AWS_SECRET_ACCESS_KEY", "secret-test-key")
+        // Push journals in a folder of this test process, not in ~/.local/state.
+        .env("ECRKIT_STATE_DIR", state_dir())
         // No instance metadata: the machine running the tests is not EC2.
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", "/dev/null")
@@ -24,6 +26,11 @@ pub fn ecrkit() -> tokio::process::Command {
         .stdin(Stdio::null())
         .kill_on_drop(true);
     cmd
+}
+
+/// The push journals' folder of this test process.
+pub fn state_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("ecrkit-cli-state-{}", std::process::id()))
 }
 
 /// What a run printed and returned.
