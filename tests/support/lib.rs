@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use ecrkit::{Client, Config, Credentials};
 
 pub mod bearer;
+pub mod capture;
 pub mod ecr_registry;
 pub mod fault_proxy;
 pub mod forward_proxy;
