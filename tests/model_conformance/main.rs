@@ -81,7 +81,7 @@ fn ecr_model_conformance() {
     );
     if !report.allowed.is_empty() {
         println!(
-            "allowed difference (DESIGN.md, Validation policy): {} carry range max 1152921504606846976 (2^60), \
+            "allowed difference (docs/validation.md): {} carry range max 1152921504606846976 (2^60), \
              the model has no maximum",
             report.allowed.join(" and ")
         );

@@ -1,6 +1,6 @@
 //! A proxy in front of the CNCF registry that behaves as ECR's registry
-//! endpoint does where ECR departs from the distribution spec (FACTS.md,
-//! "ECR's registry endpoint"):
+//! endpoint does where ECR departs from the distribution spec
+//! (docs/registry-pull-and-copy.md, "ECR's departures from the spec"):
 //!
 //! - a chunk `PATCH` answers **201**, not 202;
 //! - a chunk below 5 MiB followed by another chunk (it was not the last) is
