@@ -9,7 +9,9 @@
 
 use std::time::Duration;
 
-use ecr_tests::fault_proxy::{Fault, FaultProxy, RequestInfo, Schedule};
+use ecr_tests::fault_proxy::{
+    Fault, FaultProxy, RequestInfo, Schedule, client_through, seeded_schedule,
+};
 use ecr_tests::{Moto, random_bytes, sha256_digest};
 use ecrkit::ecr::{BatchCheckLayerAvailability, CreateRepository, LayerAvailability};
 use ecrkit::push::{ImagePush, ImageSource, LayerPush};
@@ -20,38 +22,14 @@ const MIB: usize = 1 << 20;
 const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);
 
 fn client(endpoint: &str) -> Client {
-    Client::new(
-        Config::builder()
-            .with_region("us-east-1")
-            .with_endpoint_url(endpoint)
-            .with_credentials(Credentials::new("AKIDTEST", "secret", None, None, "test"))
-            .with_retry(RetryConfig {
-                max_attempts: 3,
-                initial_backoff: Duration::from_millis(2),
-                max_backoff: Duration::from_millis(20),
-                quota: 100_000,
-            })
-            .with_timeouts(TimeoutConfig {
-                attempt: Some(ATTEMPT_TIMEOUT),
-                ..TimeoutConfig::default()
-            })
-            .build(),
-    )
+    client_through(endpoint, 3, ATTEMPT_TIMEOUT)
 }
 
 /// A seeded schedule: about half the requests get a fault, the classes in
 /// turn so each is injected about as often as the others.
 fn schedule(seed: u64) -> Schedule {
-    let mut state = seed;
-    let mut turn = 0usize;
-    Box::new(move |req: &RequestInfo| {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        if (state >> 33) % 100 >= 50 {
-            return None;
-        }
-        let classes = [
+    seeded_schedule(seed, 50, |req| {
+        vec![
             Fault::CutAfterBodyBytes(req.body_len / 2),
             Fault::ResetBeforeResponse,
             Fault::Status500,
@@ -62,9 +40,7 @@ fn schedule(seed: u64) -> Schedule {
             Fault::Garbage,
             Fault::WrongContentType,
             Fault::WrongShape,
-        ];
-        turn += 1;
-        Some(classes[turn % classes.len()])
+        ]
     })
 }
 

@@ -7,13 +7,12 @@
 
 use std::time::Duration;
 
-use ecr_tests::fault_proxy::{Fault, FaultProxy, RequestInfo, Schedule};
+use ecr_tests::fault_proxy::{Fault, FaultProxy, Schedule, client_through, seeded_schedule};
 use ecr_tests::layout::{image_manifest, temp_layout_dir, write_index};
 use ecr_tests::{Moto, random_bytes};
+use ecrkit::Client;
 use ecrkit::ecr::{BatchGetImage, CreateRepository, ImageIdentifier};
 use ecrkit::push::{ImagePush, ImageSource};
-use ecrkit::retry::RetryConfig;
-use ecrkit::{Client, Config, Credentials, TimeoutConfig};
 
 const IMAGES: usize = 16;
 const CONCURRENCY: usize = 3;
@@ -21,37 +20,13 @@ const MIB: usize = 1024 * 1024;
 const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);
 
 fn client(endpoint: &str) -> Client {
-    Client::new(
-        Config::builder()
-            .with_region("us-east-1")
-            .with_endpoint_url(endpoint)
-            .with_credentials(Credentials::new("AKIDTEST", "secret", None, None, "test"))
-            .with_retry(RetryConfig {
-                max_attempts: 4,
-                initial_backoff: Duration::from_millis(2),
-                max_backoff: Duration::from_millis(50),
-                quota: 100_000,
-            })
-            .with_timeouts(TimeoutConfig {
-                attempt: Some(ATTEMPT_TIMEOUT),
-                ..TimeoutConfig::default()
-            })
-            .build(),
-    )
+    client_through(endpoint, 4, ATTEMPT_TIMEOUT)
 }
 
-/// About one request in eight gets a fault, the classes in turn.
+/// About one request in eight (12%) gets a fault, the classes in turn.
 fn schedule(seed: u64) -> Schedule {
-    let mut state = seed;
-    let mut turn = 0usize;
-    Box::new(move |req: &RequestInfo| {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        if !(state >> 33).is_multiple_of(8) {
-            return None;
-        }
-        let classes = [
+    seeded_schedule(seed, 12, |req| {
+        vec![
             Fault::CutAfterBodyBytes(req.body_len / 2),
             Fault::ResetBeforeResponse,
             Fault::Status500,
@@ -60,9 +35,7 @@ fn schedule(seed: u64) -> Schedule {
             Fault::Stall(ATTEMPT_TIMEOUT + Duration::from_millis(300)),
             Fault::TruncateResponse,
             Fault::Garbage,
-        ];
-        turn += 1;
-        Some(classes[turn % classes.len()])
+        ]
     })
 }
 

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use ecrkit::retry::RetryConfig;
+use ecrkit::{Client, Config, Credentials, TimeoutConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -56,6 +58,51 @@ impl Fault {
 
 /// Decides the fate of each request: `None` passes it through.
 pub type Schedule = Box<dyn FnMut(&RequestInfo) -> Option<Fault> + Send>;
+
+/// A seeded schedule: about `percent` of the requests get a fault, the
+/// classes `classes` lists for the request in turn, so each is injected
+/// about as often as the others.
+pub fn seeded_schedule(
+    seed: u64,
+    percent: u64,
+    classes: impl Fn(&RequestInfo) -> Vec<Fault> + Send + 'static,
+) -> Schedule {
+    let mut state = seed;
+    let mut turn = 0usize;
+    Box::new(move |req: &RequestInfo| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        if (state >> 33) % 100 >= percent {
+            return None;
+        }
+        let classes = classes(req);
+        turn += 1;
+        classes.get(turn % classes.len().max(1)).copied()
+    })
+}
+
+/// A client for an endpoint behind the proxy: fast retries, up to
+/// `max_attempts`, each attempt cut at `attempt_timeout` (so a stall ends).
+pub fn client_through(endpoint: &str, max_attempts: u32, attempt_timeout: Duration) -> Client {
+    Client::new(
+        Config::builder()
+            .with_region("us-east-1")
+            .with_endpoint_url(endpoint)
+            .with_credentials(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+            .with_retry(RetryConfig {
+                max_attempts,
+                initial_backoff: Duration::from_millis(2),
+                max_backoff: Duration::from_millis(20),
+                quota: 100_000,
+            })
+            .with_timeouts(TimeoutConfig {
+                attempt: Some(attempt_timeout),
+                ..TimeoutConfig::default()
+            })
+            .build(),
+    )
+}
 
 /// What the schedule sees of a request.
 #[derive(Debug, Clone)]
