@@ -22,9 +22,22 @@ if [ "$mode" = build ]; then
   # Each side twice: under this workspace's release profile (no local
   # ThinLTO, abort on panic) and under Cargo's default one, so the profile's
   # share and the dependencies' share can be told apart.
-  build_one() { # side profile
-    local side=$1 profile=$2 dir bin start end
-    local -a env=()
+  # The crates this workspace builds at opt-level 1 (its Cargo.toml says
+  # why): the "cold" variants move them, on either side, to the other level,
+  # so the choice's share is measured in the same run.
+  cold=(aws-config aws-sdk-sts aws-sdk-sso aws-sdk-ssooidc aws-smithy-runtime aws-runtime
+    aws-smithy-schema aws-smithy-json aws-smithy-xml aws-smithy-query aws-types
+    clap_builder indicatif console tracing-subscriber)
+  cold_at() { # level: --config arguments for every cold crate
+    local pkg
+    for pkg in "${cold[@]}"; do printf -- '--config\nprofile.release.package.%s.opt-level=%s\n' "$pkg" "$1"; done
+  }
+  build_one() { # side profile [cold level]
+    local side=$1 profile=$2 level=${3:-} dir bin start end
+    local -a env=() cfg=()
+    if [ -n "$level" ]; then
+      mapfile -t cfg < <(cold_at "$level")
+    fi
     # Debug info off on both sides in both profiles (Cargo's default), so
     # that no setting a profiler wants makes either build slower.
     if [ "$profile" = workspace ]; then
@@ -38,17 +51,17 @@ if [ "$mode" = build ]; then
     # shared machine they vary less from run to run.
     local TIMEFORMAT='%U %S'
     if [ "$side" = ours ]; then
-      { time env "${env[@]}" CARGO_TARGET_DIR="$dir" cargo build --quiet --release -p ecrkit-cli --bin ecrkit; } 2>"$dir/cpu" ||
+      { time env "${env[@]}" CARGO_TARGET_DIR="$dir" cargo build --quiet --release "${cfg[@]}" -p ecrkit-cli --bin ecrkit; } 2>"$dir/cpu" ||
         { cat "$dir/cpu" >&2; return 1; }
       bin=$dir/release/ecrkit
     elif [ "$side" = ecrkit ]; then
       # The library alone with its default features (the whole API, the
       # whole credentials chain, both root stores): no binary to strip.
-      { time env "${env[@]}" CARGO_TARGET_DIR="$dir" cargo build --quiet --release -p ecrkit; } 2>"$dir/cpu" ||
+      { time env "${env[@]}" CARGO_TARGET_DIR="$dir" cargo build --quiet --release "${cfg[@]}" -p ecrkit; } 2>"$dir/cpu" ||
         { cat "$dir/cpu" >&2; return 1; }
       bin=
     else
-      { time (cd bench/peer && env "${env[@]}" CARGO_TARGET_DIR="$dir" cargo build --quiet --release); } 2>"$dir/cpu" ||
+      { time (cd bench/peer && env "${env[@]}" CARGO_TARGET_DIR="$dir" cargo build --quiet --release "${cfg[@]}"); } 2>"$dir/cpu" ||
         { cat "$dir/cpu" >&2; return 1; }
       bin=$dir/release/peer-bench
     fi
@@ -58,7 +71,7 @@ if [ "$mode" = build ]; then
       strip -o "$dir/stripped" "$bin"
       size=$(stat -c %s "$dir/stripped")
     fi
-    printf '%s profile=%s clean_release_build_s=%.0f cpu_s=%.0f stripped_bytes=%s crates=%s\n' "$side" "$profile" \
+    printf '%s%s profile=%s clean_release_build_s=%.0f cpu_s=%.0f stripped_bytes=%s crates=%s\n' "$side" "${level:+ cold_opt_level=$level}" "$profile" \
       "$(echo "$end - $start" | bc)" "$(tail -n1 "$dir/cpu" | awk '{print $1 + $2}')" \
       "$size" "$(ls "$dir/release/deps" | grep -c '\.rlib$')"
     rm -rf "$dir"
@@ -68,6 +81,11 @@ if [ "$mode" = build ]; then
     build_one ours $profile
     build_one peer $profile
   done
+  # Like for like on the opt-level choice: the peer with the same crates at
+  # opt-level 1 (its aws-sdk-ecr, its push path, keeps the full level), and
+  # ours without the choice.
+  build_one peer default 1
+  build_one ours workspace 3
   build_one ecrkit workspace
   exit 0
 fi

@@ -26,24 +26,44 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Sets up `-v` logging on stderr: `RUST_LOG` if set, else `error` with
 /// `--quiet`, ecrkit's warnings by default, then `info`, `debug` and
 /// `trace` of everything.
+///
+/// `RUST_LOG` takes `target=level` directives (`warn,ecrkit::registry=debug`),
+/// tracing-subscriber's `Targets`: the span and field filters of its
+/// `EnvFilter` would compile a regular-expression engine into the program
+/// for what nobody types at a push.
 pub fn init_logging(verbose: u8, quiet: bool) {
-    use tracing_subscriber::EnvFilter;
+    use tracing::level_filters::LevelFilter;
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let level = match (quiet, verbose) {
-        (true, _) => "error",
+        (true, _) => LevelFilter::ERROR,
         // The dependencies' warnings (aws-config's for each credentials
         // source that had nothing) repeat what the one error line says.
-        (false, 0) => "error,ecrkit=warn",
-        (false, 1) => "info",
-        (false, 2) => "debug",
-        _ => "trace",
+        (false, 0) => LevelFilter::ERROR,
+        (false, 1) => LevelFilter::INFO,
+        (false, 2) => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let mut filter = Targets::new().with_default(level);
+    if !quiet && verbose == 0 {
+        filter = filter.with_target("ecrkit", LevelFilter::WARN);
+    }
+    let mut unreadable = None;
+    if let Ok(directives) = std::env::var("RUST_LOG") {
+        match directives.parse::<Targets>() {
+            Ok(chosen) => filter = chosen,
+            Err(e) => unreadable = Some((directives, e)),
+        }
+    }
+    let log = tracing_subscriber::fmt::layer()
         .with_writer(|| LogLine(Vec::new()))
         .with_ansi(std::io::stderr().is_terminal())
-        .with_target(verbose >= 2)
-        .init();
+        .with_target(verbose >= 2);
+    tracing_subscriber::registry().with(log).with(filter).init();
+    if let Some((directives, e)) = unreadable {
+        tracing::warn!("RUST_LOG={directives:?} is not read ({e}); logging as the flags say");
+    }
 }
 
 /// One formatted log event, written to stderr when dropped: between two
