@@ -1,0 +1,156 @@
+//! The registry's matrix: a 128 MiB layer through one streaming `PATCH`
+//! (then its image) and a small image of eight layers pushed, the first
+//! pulled back once and the second four times (into fresh layouts: GETs
+//! are where most classes apply), all through the registry fault proxy in
+//! front of the ECR-rules proxy and the CNCF registry.
+
+use std::collections::BTreeMap;
+
+use ecr_tests::layouts::{single_layout, verify_layout};
+use ecr_tests::proxy::Proxy;
+use ecr_tests::registry::temp_dir;
+use ecr_tests::registry_env::RegistryEnv;
+use ecr_tests::registry_faults::RegistryFaults;
+use ecrkit::pull::ImagePull;
+use ecrkit::push::ImagePush;
+use ecrkit::registry::{RegistryClient, Transport};
+
+use crate::harness::{
+    MIB, blobs_of, bytes_lost, part_line, pull_until_done, push_blob_until_done,
+    push_image_until_done, registry_schedule,
+};
+
+/// The classes a registry request can get (`registry_classes`).
+const REGISTRY_CLASSES: [&str; 11] = [
+    "cut_mid_body",
+    "reset_before_response",
+    "http_500",
+    "http_503",
+    "throttling",
+    "stall",
+    "truncated_response",
+    "garbage_body",
+    "wrong_content_type",
+    "wrong_shape",
+    "corrupt_body",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_fault_matrix() {
+    let env = RegistryEnv::start();
+    let faults = RegistryFaults::new(registry_schedule(0x7e61, 50), None);
+    let proxy = Proxy::start(&env.ecr_proxy.endpoint, faults.clone());
+    // The token comes from moto directly; every registry request goes
+    // through the faults.
+    let registry = RegistryClient::for_ecr(&env.client, None, Some(&proxy.endpoint))
+        .await
+        .expect("a registry client");
+    let direct = env.direct().await;
+
+    // Push 1: a 128 MiB layer in one streaming PATCH, then its image.
+    let big = temp_dir("faults-big");
+    let big_digest = single_layout(&big, "big", &[128 * MIB], 31);
+    let big_blobs = blobs_of(&big, &big_digest);
+    let (layer, _) = &big_blobs[1];
+    let layer_path = big
+        .join("blobs/sha256")
+        .join(layer.trim_start_matches("sha256:"));
+    let blob_calls = push_blob_until_done(&registry, "faults/big", &layer_path, layer).await;
+    let mut push = ImagePush::new("faults/big");
+    push.transport = Transport::Registry;
+    push.registry = Some(registry.clone());
+    let big_runs = push_image_until_done(&push, &env.client, &big).await;
+
+    // Push 2: a small image.
+    let small = temp_dir("faults-small");
+    let small_sizes = [
+        3 * MIB,
+        2 * MIB + 17,
+        300_000,
+        MIB,
+        700_001,
+        64_000,
+        1_500_000,
+        12_345,
+    ];
+    let small_digest = single_layout(&small, "small", &small_sizes, 32);
+    let mut push = ImagePush::new("faults/small");
+    push.transport = Transport::Registry;
+    push.registry = Some(registry.clone());
+    let small_runs = push_image_until_done(&push, &env.client, &small).await;
+
+    // What the registry holds, read directly.
+    let mut lost = 0;
+    for (repository, layout, digest, tag) in [
+        ("faults/big", &big, &big_digest, "big"),
+        ("faults/small", &small, &small_digest, "small"),
+    ] {
+        for (blob, size) in blobs_of(layout, digest) {
+            lost += bytes_lost(&direct, repository, &blob, size).await;
+        }
+        let manifest = direct
+            .get_manifest(repository, tag)
+            .await
+            .expect("the manifest, read directly");
+        assert_eq!(&manifest.digest, digest, "{repository}:{tag}");
+    }
+    let pushed = faults.injected();
+
+    // Pulled back through the faults: the big image once, the small one
+    // four times.
+    let mut pull_runs = Vec::new();
+    let big_pull = ("faults/big", &big, &big_digest, "big");
+    let small_pull = ("faults/small", &small, &small_digest, "small");
+    let pulls = [big_pull, small_pull, small_pull, small_pull, small_pull];
+    for (repository, layout, digest, tag) in pulls {
+        let out = temp_dir("faults-pulled");
+        let mut pull = ImagePull::new(repository, tag);
+        pull.transport = Transport::Registry;
+        pull.registry = Some(registry.clone());
+        let (pulled, runs) = pull_until_done(&pull, &env.client, &out).await;
+        assert_eq!(&pulled.digest, digest);
+        let (on_disk, reached) = verify_layout(&out, tag);
+        assert_eq!(&on_disk, digest);
+        assert_eq!(reached, verify_layout(layout, tag).1, "every blob on disk");
+        assert!(
+            !out.join(".ecrkit-partial").exists()
+                || std::fs::read_dir(out.join(".ecrkit-partial"))
+                    .expect("the partial directory")
+                    .next()
+                    .is_none(),
+            "no partial file left"
+        );
+        pull_runs.push(runs);
+        let _ = std::fs::remove_dir_all(&out);
+    }
+    let _ = std::fs::remove_dir_all(&big);
+    let _ = std::fs::remove_dir_all(&small);
+
+    let injected = faults.injected();
+    let total: usize = injected.values().sum();
+    let pulled: BTreeMap<_, _> = injected
+        .iter()
+        .map(|(class, n)| (*class, n - pushed.get(class).copied().unwrap_or(0)))
+        .collect();
+    println!("registry faults injected per class, pushes: {pushed:?}");
+    println!("registry faults injected per class, pulls: {pulled:?}");
+    println!(
+        "registry requests passed through: {}, by method {:?}; blob push calls {blob_calls}, \
+         image push runs {big_runs} and {small_runs}, pull runs {pull_runs:?}",
+        faults.passed(),
+        faults.methods(),
+    );
+    part_line("registry", total, 2, pulls.len(), lost);
+    for class in REGISTRY_CLASSES {
+        let n = injected.get(class).copied().unwrap_or(0);
+        assert!(n >= 2, "{class} injected only {n} times: {injected:?}");
+    }
+    for class in ["cut_mid_body", "reset_before_response", "http_500", "stall"] {
+        let n = pushed.get(class).copied().unwrap_or(0);
+        assert!(
+            n >= 2,
+            "{class} injected only {n} times in pushes: {pushed:?}"
+        );
+    }
+    assert_eq!(lost, 0);
+}
