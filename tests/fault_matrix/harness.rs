@@ -39,16 +39,13 @@ pub fn api_classes(req: &RequestInfo) -> Vec<Fault> {
 }
 
 /// The registry's classes for a request: the body classes for GETs only,
-/// a flipped byte for blob GETs only.
+/// a flipped byte for blob GETs only (first, so that even a few downloads
+/// get one).
 pub fn registry_classes(req: &RequestInfo) -> Vec<Fault> {
-    let mut classes = vec![
-        Fault::CutAfterBodyBytes(req.body_len / 2),
-        Fault::ResetBeforeResponse,
-        Fault::Status500,
-        Fault::Status503,
-        Fault::Throttle,
-        stall(),
-    ];
+    let mut classes = Vec::new();
+    if req.method == "GET" && kind_of(&req.path) == "blob" {
+        classes.push(Fault::CorruptBody);
+    }
     if req.method == "GET" {
         classes.extend([
             Fault::TruncateResponse,
@@ -56,10 +53,15 @@ pub fn registry_classes(req: &RequestInfo) -> Vec<Fault> {
             Fault::WrongContentType,
             Fault::WrongShape,
         ]);
-        if kind_of(&req.path) == "blob" {
-            classes.push(Fault::CorruptBody);
-        }
     }
+    classes.extend([
+        Fault::CutAfterBodyBytes(req.body_len / 2),
+        Fault::ResetBeforeResponse,
+        Fault::Status500,
+        Fault::Status503,
+        Fault::Throttle,
+        stall(),
+    ]);
     classes
 }
 
@@ -79,7 +81,8 @@ pub fn registry_schedule(seed: u64, percent: u64) -> Schedule {
         let classes = registry_classes(req);
         let turn = turns.entry(req.method.clone()).or_default();
         *turn += 1;
-        classes.get(*turn % classes.len()).copied()
+        let class = classes.get((*turn - 1) % classes.len()).copied();
+        class
     })
 }
 

@@ -51,6 +51,8 @@ async fn publish(env: &RegistryEnv, repository: &str, layout: &std::path::Path, 
         image_manifest: String::from_utf8(manifest).expect("UTF-8"),
         image_manifest_media_type: Some(OCI_MANIFEST.into()),
         image_tag: Some("v1".into()),
+        // As a push sends it (moto computes another digest otherwise).
+        image_digest: Some(digest.into()),
         ..Default::default()
     }
     .send(&env.client)
@@ -62,7 +64,12 @@ async fn publish(env: &RegistryEnv, repository: &str, layout: &std::path::Path, 
 async fn api_pull_fault_matrix() {
     let env = RegistryEnv::start();
     let layout = temp_dir("faults-api-src");
-    let digest = single_layout(&layout, "v1", &[64 * MIB, 2 * MIB + 5, 200_000], 41);
+    let digest = single_layout(
+        &layout,
+        "v1",
+        &[64 * MIB, 2 * MIB + 5, 200_000, 900_000, 33_000, MIB],
+        41,
+    );
     publish(&env, "faults/api-pull", &layout, &digest).await;
 
     // Download URLs point at the registry faults, in front of a read-only
