@@ -15,7 +15,7 @@ use ecr_tests::stand_in::DownloadUrlStandIn;
 use ecr_tests::{client_for, random_bytes, sha256_digest};
 use ecrkit::copy::{CopyDestination, CopySource, ImageCopy};
 use ecrkit::ecr::{BatchGetImage, CreateRepository, ImageIdentifier};
-use ecrkit::pull::{ImagePull, PullError};
+use ecrkit::pull::ImagePull;
 use ecrkit::push::{ImagePush, ImageSource};
 use ecrkit::registry::{MIN_CHUNK, RegistryClient, Transport, UploadMode};
 use ecrkit::{Client, Config, Credentials};

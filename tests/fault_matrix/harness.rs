@@ -81,8 +81,7 @@ pub fn registry_schedule(seed: u64, percent: u64) -> Schedule {
         let classes = registry_classes(req);
         let turn = turns.entry(req.method.clone()).or_default();
         *turn += 1;
-        let class = classes.get((*turn - 1) % classes.len()).copied();
-        class
+        classes.get((*turn - 1) % classes.len()).copied()
     })
 }
 

@@ -5,18 +5,20 @@
 //! front of the ECR-rules proxy and the CNCF registry.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
+use ecr_tests::fault_proxy::{Fault, RequestInfo, client_through};
 use ecr_tests::layouts::{single_layout, verify_layout};
 use ecr_tests::proxy::Proxy;
 use ecr_tests::registry::temp_dir;
 use ecr_tests::registry_env::RegistryEnv;
-use ecr_tests::registry_faults::RegistryFaults;
+use ecr_tests::registry_faults::{RegistryFaults, kind_of};
 use ecrkit::pull::ImagePull;
 use ecrkit::push::ImagePush;
-use ecrkit::registry::{RegistryClient, Transport};
+use ecrkit::registry::{RegistryClient, RegistryError, Transport};
 
 use crate::harness::{
-    MIB, blobs_of, bytes_lost, part_line, pull_until_done, push_blob_until_done,
+    ATTEMPT_TIMEOUT, MIB, blobs_of, bytes_lost, part_line, pull_until_done, push_blob_until_done,
     push_image_until_done, registry_schedule,
 };
 
@@ -41,8 +43,9 @@ async fn registry_fault_matrix() {
     let faults = RegistryFaults::new(registry_schedule(0x7e61, 50), None);
     let proxy = Proxy::start(&env.ecr_proxy.endpoint, faults.clone());
     // The token comes from moto directly; every registry request goes
-    // through the faults.
-    let registry = RegistryClient::for_ecr(&env.client, None, Some(&proxy.endpoint))
+    // through the faults, with the ECR client's 1.5 s attempt timeout.
+    let api = client_through(&env.moto.endpoint, 3, ATTEMPT_TIMEOUT);
+    let registry = RegistryClient::for_ecr(&api, None, Some(&proxy.endpoint))
         .await
         .expect("a registry client");
     let direct = env.direct().await;
@@ -153,4 +156,57 @@ async fn registry_fault_matrix() {
         );
     }
     assert_eq!(lost, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_that_stalls_is_given_up_on_and_asked_again() {
+    let env = RegistryEnv::start();
+    // The first HEAD says nothing for an hour.
+    let mut stalled = false;
+    let faults = RegistryFaults::new(
+        Box::new(move |req: &RequestInfo| {
+            if req.method != "HEAD" || stalled {
+                return None;
+            }
+            stalled = true;
+            Some(Fault::Stall(Duration::from_secs(3600)))
+        }),
+        None,
+    );
+    let proxy = Proxy::start(&env.registry.endpoint, faults.clone());
+    let api = client_through(&env.moto.endpoint, 3, ATTEMPT_TIMEOUT);
+    let registry = RegistryClient::for_ecr(&api, None, Some(&proxy.endpoint))
+        .await
+        .expect("a registry client");
+    let digest = format!("sha256:{}", "0".repeat(64));
+    // A liveness bound, far above the 1.5 s attempt timeout: without the
+    // timeout the client would wait the hour.
+    let bound = Duration::from_secs(60);
+    let found = tokio::time::timeout(bound, registry.blob_exists("faults/stall", &digest))
+        .await
+        .expect("the client waited on a stalled registry past its attempt timeout")
+        .expect("HEAD blob, asked again");
+    assert!(!found);
+    assert_eq!(faults.injected().get("stall"), Some(&1));
+    assert_eq!(faults.methods().get("HEAD"), Some(&2), "asked again once");
+
+    // Every attempt stalled: a typed timeout, naming the step, worth
+    // trying again later.
+    faults.set_schedule(Box::new(|req: &RequestInfo| {
+        (kind_of(&req.path) == "manifest").then_some(Fault::Stall(Duration::from_secs(3600)))
+    }));
+    let err = tokio::time::timeout(bound, registry.get_manifest("faults/stall", "latest"))
+        .await
+        .expect("the client waited on a stalled registry past its attempt timeout")
+        .expect_err("no manifest from a registry that says nothing");
+    assert!(
+        matches!(err, RegistryError::Timeout { stage: "GET manifest", after, .. } if after == ATTEMPT_TIMEOUT),
+        "{err}"
+    );
+    assert!(err.is_retryable());
+    assert!(
+        err.to_string().contains("no answer within 1500 ms"),
+        "{err}"
+    );
+    assert_eq!(faults.injected().get("stall"), Some(&4), "three attempts");
 }

@@ -19,6 +19,17 @@ pub enum RegistryError {
         #[source]
         source: reqwest::Error,
     },
+    /// No answer came within the attempt timeout (the ECR client's
+    /// `timeouts.attempt`), on every attempt.
+    #[error("{stage}: no answer within {} ms ({url})", after.as_millis())]
+    Timeout {
+        /// The step that failed.
+        stage: &'static str,
+        /// The URL, without its query.
+        url: String,
+        /// The timeout of each attempt.
+        after: std::time::Duration,
+    },
     /// The registry answered with an error status.
     #[error("{stage}: HTTP {status}{}{}: {message}",
         code.as_deref().map(|c| format!(" {c}")).unwrap_or_default(),
@@ -118,6 +129,7 @@ impl RegistryError {
     pub fn is_retryable(&self) -> bool {
         match self {
             RegistryError::Transport { source, .. } => !source.is_builder(),
+            RegistryError::Timeout { .. } => true,
             RegistryError::Status { status, code, .. } => {
                 matches!(*status, 408 | 429)
                     || (500..600).contains(status)
