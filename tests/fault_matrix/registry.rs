@@ -146,8 +146,9 @@ async fn registry_fault_matrix() {
     part_line("registry", total, 2, pulls.len(), lost);
     for class in REGISTRY_CLASSES {
         let n = injected.get(class).copied().unwrap_or(0);
-        assert!(n >= 2, "{class} injected only {n} times: {injected:?}");
+        assert!(n >= 1, "{class} never injected: {injected:?}");
     }
+    assert!(total >= 50, "only {total} faults injected");
     for class in ["cut_mid_body", "reset_before_response", "http_500", "stall"] {
         let n = pushed.get(class).copied().unwrap_or(0);
         assert!(
@@ -209,4 +210,97 @@ async fn a_registry_that_stalls_is_given_up_on_and_asked_again() {
         "{err}"
     );
     assert_eq!(faults.injected().get("stall"), Some(&4), "three attempts");
+}
+
+/// The proxy itself, in front of the CNCF registry (whose `Location`s are
+/// absolute): a chunked `PATCH` body goes through whole, or cut (never
+/// reaching the registry), and every `Location` names the proxy's paths.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_proxy_forwards_chunked_bodies_and_keeps_locations_on_itself() {
+    let registry = ecr_tests::registry::Registry::start(ecr_tests::registry::MOTO_PASSWORD);
+    let mut patches = 0;
+    let faults = RegistryFaults::new(
+        Box::new(move |req: &RequestInfo| {
+            if req.method != "PATCH" {
+                return None;
+            }
+            patches += 1;
+            (patches == 1).then_some(Fault::CutAfterBodyBytes(0))
+        }),
+        None,
+    );
+    let proxy = Proxy::start(&registry.endpoint, faults.clone());
+    let http = reqwest::Client::new();
+    let auth =
+        |r: reqwest::RequestBuilder| r.basic_auth("AWS", Some(ecr_tests::registry::MOTO_PASSWORD));
+    let location_of = |response: &reqwest::Response| {
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .expect("a Location")
+            .to_owned();
+        assert!(
+            location.starts_with("/v2/"),
+            "a path on the proxy: {location}"
+        );
+        format!("{}{location}", proxy.endpoint)
+    };
+    let bytes = ecr_tests::random_bytes(3 * MIB + 11, 71);
+    let digest = ecr_tests::sha256_digest(&bytes);
+    let chunked = |bytes: &[u8]| {
+        let parts: Vec<Result<Vec<u8>, std::io::Error>> =
+            bytes.chunks(MIB).map(|c| Ok(c.to_vec())).collect();
+        reqwest::Body::wrap_stream(futures_util::stream::iter(parts))
+    };
+
+    let started = auth(http.post(format!(
+        "{}/v2/faults/chunked/blobs/uploads/",
+        proxy.endpoint
+    )))
+    .send()
+    .await
+    .expect("POST");
+    assert_eq!(started.status(), 202);
+    let upload = location_of(&started);
+    // Cut after the first MiB: the registry never sees the PATCH.
+    let cut = auth(http.patch(&upload).body(chunked(&bytes))).send().await;
+    assert!(cut.is_err(), "the connection was cut: {cut:?}");
+    let status = auth(http.get(&upload))
+        .send()
+        .await
+        .expect("GET upload status");
+    assert_eq!(status.status(), 204);
+    assert_eq!(
+        status.headers().get("range").and_then(|v| v.to_str().ok()),
+        Some("0-0"),
+        "nothing committed"
+    );
+    // Whole: the registry holds the bytes, by their digest.
+    let patched = auth(http.patch(&upload).body(chunked(&bytes)))
+        .send()
+        .await
+        .expect("PATCH");
+    assert_eq!(patched.status(), 202);
+    let upload = location_of(&patched);
+    let put = auth(http.put(format!("{upload}&digest={digest}")))
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(put.status(), 201, "{:?}", put.text().await);
+    let held = auth(http.head(format!(
+        "{}/v2/faults/chunked/blobs/{digest}",
+        registry.endpoint
+    )))
+    .send()
+    .await
+    .expect("HEAD, directly");
+    assert_eq!(held.status(), 200);
+    assert_eq!(
+        held.headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok()),
+        Some(bytes.len().to_string().as_str())
+    );
+    assert_eq!(faults.injected().get("cut_mid_body"), Some(&1));
 }
