@@ -89,7 +89,7 @@ async fn registry_fault_matrix() {
         ("faults/small", &small, &small_digest, "small"),
     ] {
         for (blob, size) in blobs_of(layout, digest) {
-            lost += bytes_lost(&direct, repository, &blob, size).await;
+            lost += bytes_lost(&env.registry.endpoint, repository, &blob, size).await;
         }
         let manifest = direct
             .get_manifest(repository, tag)

@@ -90,7 +90,7 @@ async fn a_token_that_expires_mid_push_is_replaced_and_the_push_goes_on() {
         .expect("a direct client");
     let mut lost = 0;
     for (blob, size) in &blobs {
-        lost += bytes_lost(&direct, "faults/token", blob, *size).await;
+        lost += bytes_lost(&registry.endpoint, "faults/token", blob, *size).await;
     }
     let manifest = direct
         .get_manifest("faults/token", "t")
