@@ -64,7 +64,15 @@ python3 scripts/check_imports.py ecr-core ecr-macros 2>&1 | tee target/imports-o
 bash scripts/fuzz_smoke.sh 2>&1 | tee target/fuzz-output.txt || status=1
 echo
 echo "== Suite summaries"
-grep -E "^(awsJson1\.[01]( query-compatible)? (input|output) suite|SigV4 suite|ECR model conformance|DynamoDB model conformance|bad-input catalog|fault matrix|load|credentials chain|cargo install --path examples):" target/test-output.txt || true
+grep -E "^(awsJson1\.[01]( query-compatible)? (input|output) suite|SigV4 suite|ECR model conformance|DynamoDB model conformance|bad-input catalog|load|credentials chain|cargo install --path examples):" target/test-output.txt || true
+# The fault matrix prints a line per part (tests/fault_matrix): added up
+# here, by transport, into one.
+awk 'match($0, /fault matrix part: .*/) {
+       n = split(substr($0, RSTART + 19), kv, /[ =]/)
+       for (i = 1; i < n; i += 2) v[kv[i]] = kv[i + 1]
+       faults[v["transport"]] += v["faults"]; pushes += v["pushes"]; pulls += v["pulls"]; lost += v["lost"]; parts++
+     }
+     END { if (parts) printf "fault matrix: api %d and registry %d faults injected, %d pushes and %d pulls completed, %d bytes lost (%d parts)\n", faults["api"], faults["registry"], pushes, pulls, lost, parts }' target/test-output.txt
 grep -E "^fuzz" target/fuzz-output.txt || true
 # The registry tests (registry_interop, registry_ecr, pull_copy) print a
 # line per case that passed, against the CNCF registry and skopeo.

@@ -78,6 +78,7 @@ impl Class {
             RegistryError::Status { .. } => Class::Service,
             RegistryError::Auth { .. } => Class::Setup,
             RegistryError::Transport { .. }
+            | RegistryError::Timeout { .. }
             | RegistryError::Protocol { .. }
             | RegistryError::Digest { .. } => Class::Network,
             RegistryError::Io { .. } | RegistryError::Invalid { .. } => Class::Invalid,

@@ -1,6 +1,9 @@
 //! A fault-injection HTTP/1.1 proxy on 127.0.0.1 for tests: it sits between
 //! the client and an upstream (moto or a sink) and, per request, by a
-//! seeded schedule, passes the request through or injects one fault.
+//! seeded schedule, passes the request through or injects one fault, in
+//! the ECR API's shapes (awsJson). The registry's side, the same faults and
+//! schedules in the distribution protocol's shapes, is
+//! [`crate::registry_faults`].
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -36,6 +39,9 @@ pub enum Fault {
     WrongContentType,
     /// Answer 200 with JSON of the wrong shape.
     WrongShape,
+    /// Forward, then flip a byte of the response body (same length): a
+    /// blob changed on the way down (registry downloads only).
+    CorruptBody,
 }
 
 impl Fault {
@@ -52,6 +58,7 @@ impl Fault {
             Fault::Garbage => "garbage_body",
             Fault::WrongContentType => "wrong_content_type",
             Fault::WrongShape => "wrong_shape",
+            Fault::CorruptBody => "corrupt_body",
         }
     }
 }
@@ -111,8 +118,12 @@ pub struct RequestInfo {
     pub index: usize,
     /// The operation, from `X-Amz-Target` (`UploadLayerPart`).
     pub operation: String,
-    /// The body length.
+    /// The body length (its `Content-Length`; 0 for a chunked body).
     pub body_len: usize,
+    /// `GET`, `PATCH`, ...
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
 }
 
 /// A running proxy.
@@ -258,12 +269,28 @@ async fn serve(mut sock: TcpStream, upstream: String, state: Arc<Mutex<State>>) 
     let mut carry = Vec::new();
     loop {
         let (head, len, operation) = read_head(&mut sock, &mut carry).await?;
+        let request_line = String::from_utf8_lossy(&head)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_owned();
+        let mut words = request_line.split(' ');
+        let method = words.next().unwrap_or("").to_owned();
+        let path = words
+            .next()
+            .unwrap_or("")
+            .split('?')
+            .next()
+            .unwrap_or("")
+            .to_owned();
         let fault = {
             let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
             let info = RequestInfo {
                 index: s.next,
                 operation,
                 body_len: len,
+                method,
+                path,
             };
             s.next += 1;
             let fault = (s.schedule)(&info);
@@ -355,7 +382,8 @@ async fn serve(mut sock: TcpStream, upstream: String, state: Arc<Mutex<State>>) 
                 )
                 .await
             }
-            Some(Fault::CutAfterBodyBytes(_)) => return None,
+            // A registry fault: the API's schedules do not list it.
+            Some(Fault::CutAfterBodyBytes(_) | Fault::CorruptBody) => return None,
         }
     }
 }

@@ -21,11 +21,13 @@ pub mod paging_proxy;
 pub mod proxy;
 pub mod registry;
 pub mod registry_env;
+pub mod registry_faults;
 pub mod scripted_server;
 pub mod sources;
 pub mod stand_in;
 pub mod throttle_proxy;
 pub mod tls;
+pub mod token_rotation;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {

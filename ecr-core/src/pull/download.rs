@@ -1,7 +1,10 @@
 //! One blob into the layout: streamed from its source to a partial file,
 //! hashed on the way (off the async threads, with the write), resumed with
 //! `Range` from what the file holds after an interruption, and renamed to
-//! its digest's name once the digest matches.
+//! its digest's name once the digest matches. Bytes that do not match
+//! (changed on the way down) are thrown away, partial file and all, and
+//! the blob fetched whole again while attempts remain; nothing is ever
+//! put under the digest's name unverified.
 //!
 //! Memory per blob in flight is bounded by the channel between the network
 //! and the writer (4 batches of about 1 MiB) and the writer's 1 MiB buffer.
@@ -122,49 +125,66 @@ pub(crate) async fn fetch_blob(
     if have > 0 {
         tracing::debug!(digest, have, size, "resuming a partial download");
     }
-    let resumed_from = have;
+    let mut resumed_from = have;
     let mut failures = 0u32;
-    while have < size {
-        match stream_into(&partial, hasher, have, size, source, progress).await {
-            Ok((h, n)) => {
-                hasher = h;
-                have = n;
-            }
-            Err(Interrupted {
-                hasher: h,
-                have: n,
-                error,
-            }) => {
-                hasher = h;
-                let advanced = n > have;
-                have = n;
-                failures += 1;
-                if failures >= attempts.max(1) || !error.is_retryable() {
-                    return Err(PullError::Blob {
-                        digest: digest.to_owned(),
-                        bytes_on_disk: have,
-                        source: Box::new(error),
-                    });
+    loop {
+        while have < size {
+            match stream_into(&partial, hasher, have, size, source, progress).await {
+                Ok((h, n)) => {
+                    hasher = h;
+                    have = n;
                 }
-                tracing::debug!(digest, have, %error, "download interrupted; resuming");
-                if !advanced {
-                    tokio::time::sleep(backoff(failures)).await;
+                Err(Interrupted {
+                    hasher: h,
+                    have: n,
+                    error,
+                }) => {
+                    hasher = h;
+                    let advanced = n > have;
+                    have = n;
+                    failures += 1;
+                    if failures >= attempts.max(1) || !error.is_retryable() {
+                        return Err(PullError::Blob {
+                            digest: digest.to_owned(),
+                            bytes_on_disk: have,
+                            source: Box::new(error),
+                        });
+                    }
+                    tracing::debug!(digest, have, %error, "download interrupted; resuming");
+                    if !advanced {
+                        tokio::time::sleep(backoff(failures)).await;
+                    }
                 }
             }
         }
-    }
-    let actual = hasher.finish();
-    if actual != digest {
-        let _ = std::fs::remove_file(&partial);
-        return Err(PullError::Blob {
-            digest: digest.to_owned(),
-            bytes_on_disk: 0,
-            source: Box::new(RegistryError::Digest {
-                what: "blob",
-                expected: digest.to_owned(),
-                actual,
-            }),
-        });
+        let actual = std::mem::replace(&mut hasher, BlobHasher::new()).finish();
+        if actual == digest {
+            break;
+        }
+        // Bytes changed on the way (or a partial file that was not what
+        // it seemed): none of them can be trusted, so the file goes and the
+        // blob is fetched whole again, while attempts remain.
+        match std::fs::remove_file(&partial) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(layout_err(&partial, e));
+            }
+            _ => {}
+        }
+        failures += 1;
+        if failures >= attempts.max(1) {
+            return Err(PullError::Blob {
+                digest: digest.to_owned(),
+                bytes_on_disk: 0,
+                source: Box::new(RegistryError::Digest {
+                    what: "blob",
+                    expected: digest.to_owned(),
+                    actual,
+                }),
+            });
+        }
+        tracing::warn!(digest, %actual, "the downloaded bytes do not match the digest; fetching the blob again");
+        have = 0;
+        resumed_from = 0;
     }
     if size == 0 {
         std::fs::write(&partial, b"").map_err(|e| layout_err(&partial, e))?;

@@ -19,6 +19,17 @@ pub enum RegistryError {
         #[source]
         source: reqwest::Error,
     },
+    /// No answer came within the attempt timeout (the ECR client's
+    /// `timeouts.attempt`), on every attempt.
+    #[error("{stage}: no answer within {} ms ({url})", after.as_millis())]
+    Timeout {
+        /// The step that failed.
+        stage: &'static str,
+        /// The URL, without its query.
+        url: String,
+        /// The timeout of each attempt.
+        after: std::time::Duration,
+    },
     /// The registry answered with an error status.
     #[error("{stage}: HTTP {status}{}{}: {message}",
         code.as_deref().map(|c| format!(" {c}")).unwrap_or_default(),
@@ -112,12 +123,18 @@ impl RegistryError {
     }
 
     /// Whether another attempt could succeed: transport failures, 408,
-    /// 429 and 5xx.
+    /// 429 and 5xx, and a throttling code whatever the status (the ECR
+    /// API's `ThrottlingException` comes with 400, as when a
+    /// `GetDownloadUrlForLayer` stays throttled through its retries).
     pub fn is_retryable(&self) -> bool {
         match self {
             RegistryError::Transport { source, .. } => !source.is_builder(),
-            RegistryError::Status { status, .. } => {
-                matches!(*status, 408 | 429) || (500..600).contains(status)
+            RegistryError::Timeout { .. } => true,
+            RegistryError::Status { status, code, .. } => {
+                matches!(*status, 408 | 429)
+                    || (500..600).contains(status)
+                    || crate::retry::classify(*status, code.as_deref())
+                        != crate::retry::RetryKind::Permanent
             }
             RegistryError::Io { .. } => true,
             _ => false,
@@ -316,5 +333,21 @@ mod tests {
         );
         assert_eq!(e.request_id(), Some("r-1"));
         assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn throttling_is_worth_another_try_whatever_the_status() {
+        let status = |status, code: Option<&str>| RegistryError::Status {
+            stage: "GetDownloadUrlForLayer",
+            status,
+            code: code.map(str::to_owned),
+            message: String::new(),
+            request_id: None,
+        };
+        assert!(status(400, Some("ThrottlingException")).is_retryable());
+        assert!(status(429, Some("TOOMANYREQUESTS")).is_retryable());
+        assert!(status(503, None).is_retryable());
+        assert!(!status(400, Some("LayersNotFoundException")).is_retryable());
+        assert!(!status(404, Some("BLOB_UNKNOWN")).is_retryable());
     }
 }

@@ -111,6 +111,9 @@ struct Inner {
     auth: Authenticator,
     is_ecr: bool,
     attempts: u32,
+    /// How long a request that can be sent again waits for its answer's
+    /// head before it is given up and sent again.
+    attempt_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for RegistryClient {
@@ -158,13 +161,20 @@ impl RegistryClient {
     /// A client for the registry at `endpoint` (`https://registry.example`,
     /// `http://127.0.0.1:5000`, or `host[:port]` for https).
     pub fn new(endpoint: &str, credentials: RegistryCredentials) -> Result<Self, RegistryError> {
-        Self::build(endpoint, credentials, Duration::from_secs(10))
+        let timeouts = crate::TimeoutConfig::default();
+        Self::build(
+            endpoint,
+            credentials,
+            Duration::from_secs(10),
+            timeouts.attempt,
+        )
     }
 
     fn build(
         endpoint: &str,
         credentials: RegistryCredentials,
         connect_timeout: Duration,
+        attempt_timeout: Option<Duration>,
     ) -> Result<Self, RegistryError> {
         let base = parse_endpoint(endpoint)?;
         crate::transport::warn_if_insecure(&base);
@@ -193,6 +203,7 @@ impl RegistryClient {
                 http,
                 is_ecr,
                 attempts: 3,
+                attempt_timeout,
             }),
         })
     }
@@ -220,7 +231,8 @@ impl RegistryClient {
             client: client.clone(),
             registry_id: registry_id.map(str::to_owned),
         };
-        let registry = Self::build(&endpoint, credentials, client.config().timeouts.connect)?;
+        let timeouts = &client.config().timeouts;
+        let registry = Self::build(&endpoint, credentials, timeouts.connect, timeouts.attempt)?;
         registry.inner.auth.seed_ecr(&token).await;
         Ok(registry)
     }
@@ -269,8 +281,10 @@ impl RegistryClient {
 
     /// Sends a request that can be built again (no one-shot body): with the
     /// authorization header, answering one 401 challenge, and retrying
-    /// transport failures, 429 and 5xx up to three attempts. Other statuses
-    /// are the caller's to read.
+    /// transport failures, 429 and 5xx, and answers that do not start
+    /// within the attempt timeout (a stalled server), up to three attempts.
+    /// Other statuses are the caller's to read. (The timeout bounds the
+    /// wait for the answer's head; a blob's body has its idle timeout.)
     pub(crate) async fn send<F>(
         &self,
         stage: &'static str,
@@ -290,7 +304,28 @@ impl RegistryClient {
                 .build()
                 .map_err(|e| RegistryError::invalid("request", format!("{stage}: {e}")))?;
             let url = request.url().clone();
-            let result = http.execute(request).await;
+            let result = match self.inner.attempt_timeout {
+                Some(limit) => match tokio::time::timeout(limit, http.execute(request)).await {
+                    Ok(result) => result,
+                    Err(_) if attempt < self.inner.attempts => {
+                        tracing::debug!(
+                            stage,
+                            attempt,
+                            "no answer within the attempt timeout; retrying"
+                        );
+                        tokio::time::sleep(backoff(attempt)).await;
+                        continue;
+                    }
+                    Err(_) => {
+                        return Err(RegistryError::Timeout {
+                            stage,
+                            url: error::redact(&url),
+                            after: limit,
+                        });
+                    }
+                },
+                None => http.execute(request).await,
+            };
             let retry = match result {
                 Ok(response) if response.status() == 401 => {
                     if challenged {

@@ -1,47 +1,19 @@
-//! Reliability under injected faults: a 256 MiB layer and a small image
-//! pushed to moto through a proxy that, by a seeded schedule, cuts
-//! connections mid-body, resets before responses, answers 500/503 and
-//! throttling, stalls past the attempt timeout, truncates responses, and
-//! answers garbage, HTML or JSON of the wrong shape. Every push must end
-//! with the right digest in moto, resuming from a typed error where the
-//! client gives up. Prints `fault matrix: I faults injected, P pushes
-//! completed, L bytes lost`.
+//! The ECR API's matrix: a 256 MiB layer and a small image pushed to moto
+//! through the raw fault proxy, and a cut mid-part resumed exactly.
 
 use std::time::Duration;
 
-use ecr_tests::fault_proxy::{
-    Fault, FaultProxy, RequestInfo, Schedule, client_through, seeded_schedule,
-};
+use ecr_tests::fault_proxy::{Fault, FaultProxy, RequestInfo, client_through};
 use ecr_tests::{Moto, random_bytes, sha256_digest};
 use ecrkit::ecr::{BatchCheckLayerAvailability, CreateRepository, LayerAvailability};
 use ecrkit::push::{ImagePush, ImageSource, LayerPush};
 use ecrkit::retry::RetryConfig;
 use ecrkit::{Client, Config, Credentials, TimeoutConfig};
 
-const MIB: usize = 1 << 20;
-const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);
+use crate::harness::{ATTEMPT_TIMEOUT, MIB, api_schedule, part_line};
 
 fn client(endpoint: &str) -> Client {
     client_through(endpoint, 3, ATTEMPT_TIMEOUT)
-}
-
-/// A seeded schedule: about half the requests get a fault, the classes in
-/// turn so each is injected about as often as the others.
-fn schedule(seed: u64) -> Schedule {
-    seeded_schedule(seed, 50, |req| {
-        vec![
-            Fault::CutAfterBodyBytes(req.body_len / 2),
-            Fault::ResetBeforeResponse,
-            Fault::Status500,
-            Fault::Status503,
-            Fault::Throttle,
-            Fault::Stall(ATTEMPT_TIMEOUT + Duration::from_millis(300)),
-            Fault::TruncateResponse,
-            Fault::Garbage,
-            Fault::WrongContentType,
-            Fault::WrongShape,
-        ]
-    })
 }
 
 /// Pushes `layer`; when the push stops with a typed error, resumes it from
@@ -74,10 +46,10 @@ async fn push_until_done(client: &Client, repo: &str, layer: &[u8], digest: &str
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fault_matrix() {
+async fn api_fault_matrix() {
     let moto = Moto::start();
     let upstream = moto.endpoint.trim_start_matches("http://").to_owned();
-    let proxy = FaultProxy::start(upstream, schedule(0x5eed)).await;
+    let proxy = FaultProxy::start(upstream, api_schedule(0x5eed, 50)).await;
     let client = client(&proxy.endpoint);
     let direct = moto.client();
     CreateRepository {
@@ -179,9 +151,7 @@ async fn fault_matrix() {
         "requests passed through: {}; most push calls for one push: {max_calls}",
         proxy.passed()
     );
-    println!(
-        "fault matrix: {total} faults injected, {completed} pushes completed, {lost} bytes lost"
-    );
+    part_line("api", total, completed, 0, lost);
     assert_eq!(
         injected.len(),
         10,
