@@ -450,6 +450,8 @@ pub mod registry;
 pub mod retry;
 pub mod schema;
 pub mod service;
+#[cfg(feature = "registry")]
+mod sha256;
 pub mod signing;
 pub mod transport;
 pub mod types;

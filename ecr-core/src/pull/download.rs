@@ -216,7 +216,7 @@ async fn stream_into(
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Bytes>>(4);
     let writer = tokio::task::spawn_blocking({
         let path = partial.to_owned();
-        move || write_chunks(&path, hasher, have, rx)
+        move || write_chunks(&path, hasher, have, size, rx)
     });
     let mut error = None;
     match source.open(have).await {
@@ -320,18 +320,10 @@ fn write_chunks(
     path: &Path,
     mut hasher: BlobHasher,
     mut have: u64,
+    size: u64,
     mut rx: tokio::sync::mpsc::Receiver<Vec<Bytes>>,
 ) -> (BlobHasher, u64, Option<std::io::Error>) {
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .and_then(|f| {
-            // The file must hold exactly what was hashed.
-            f.set_len(have)?;
-            Ok(f)
-        });
-    let mut file = match file {
+    let mut file = match open_partial(path, have, size) {
         Ok(f) => f,
         Err(e) => return (hasher, have, Some(e)),
     };
@@ -352,6 +344,47 @@ fn write_chunks(
     }
     (hasher, have, None)
 }
+
+/// The partial file, opened to append after its first `have` bytes (what
+/// was hashed), with room for the rest of the blob's `size` reserved.
+fn open_partial(path: &Path, have: u64, size: u64) -> std::io::Result<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    // The file must hold exactly what was hashed; it is truncated only when
+    // it holds more. ext4 writes back, when it is closed, a file truncated
+    // to nothing (its rule for files replaced in place): the whole blob,
+    // from the pull's own thread.
+    if file.metadata()?.len() != have {
+        file.set_len(have)?;
+    }
+    preallocate(&file, have, size);
+    Ok(file)
+}
+
+/// Reserves the file's blocks from `from` to `to` without changing its
+/// length (what it holds stays what was written): the file system
+/// allocates once instead of at every write. Best effort: a file system
+/// without it allocates as it goes.
+#[cfg(target_os = "linux")]
+fn preallocate(file: &std::fs::File, from: u64, to: u64) {
+    use std::os::fd::AsRawFd;
+    let (Ok(offset), Ok(len)) = (
+        libc::off_t::try_from(from),
+        libc::off_t::try_from(to.saturating_sub(from)),
+    ) else {
+        return;
+    };
+    if len > 0 {
+        // SAFETY: fallocate on a descriptor this function borrows, with
+        // plain integers; it reads and writes no memory of ours.
+        let _ = unsafe { libc::fallocate(file.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, offset, len) };
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn preallocate(_: &std::fs::File, _: u64, _: u64) {}
 
 /// Bytes hashed and then written at a time (a fraction of an L2 cache).
 const GROUP: usize = 256 << 10;

@@ -17,7 +17,6 @@ mod archive;
 mod image;
 mod layer;
 mod part;
-mod sha256;
 mod source;
 mod to_registry;
 

@@ -16,7 +16,7 @@
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use super::sha256::{Sha256Stream, update_pair};
+use crate::sha256::{Sha256Stream, update_pair};
 use crate::client::PreparedBody;
 use crate::ecr::UploadLayerPart;
 use crate::schema::{Constraint, Kind, Schema};

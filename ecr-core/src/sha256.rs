@@ -1,18 +1,21 @@
-//! SHA-256 of two streams at once: the layer digest and a part body's
-//! payload hash, which a push computes over the same bytes (raw, then
-//! base64-encoded) at the same time.
+//! SHA-256 of two streams at once: a push's layer digest and a part
+//! body's payload hash (computed over the same bytes, raw then
+//! base64-encoded, at the same time), and a pull's blobs in flight (hashed
+//! in pairs by the pull's writer).
 //!
 //! Why not two `sha2::Sha256`: with SHA-NI, one stream is bound by the
 //! latency of `sha256rnds2` (each round waits for the previous one), not by
 //! its throughput, so a core hashes two independent streams interleaved
 //! about 1.6 times as fast as one after the other (measured on the bench
-//! machine; BENCHMARKS.md). Hashing was 70% of a push's CPU. No maintained
-//! crate offers a multi-stream SHA-256 (sha2 exposes its one-block-at-a-time
-//! compression, `compress256`), so this module holds the two-lane
-//! compression function (x86_64 with SHA-NI, detected at run time), the
-//! block buffering and the padding; the one-lane compression, on every CPU
-//! and for blocks only one stream has, is sha2's. The tests check both
-//! lanes against sha2 over pieces that leave the streams' partial blocks at
+//! machine; BENCHMARKS.md). Hashing was 70% of a push's CPU and 40% of a
+//! pull's. No maintained crate offers a multi-stream SHA-256 (sha2 exposes
+//! its one-block-at-a-time compression, `compress256`), so this module
+//! holds the two-lane compression function and the one-lane one beside it
+//! (x86_64 with SHA-NI, detected at run time: sha2's one-lane code took
+//! four times as long as ring's over the same bytes, and ring's state cannot
+//! be carried into a pair), the block buffering and the padding; on other
+//! CPUs the compression is sha2's. The tests check both lanes and the one
+//! lane against sha2 over pieces that leave the streams' partial blocks at
 //! different offsets, and the fuzz target `part_digests` over any cut.
 
 use sha2::block_api::compress256;
@@ -57,7 +60,7 @@ impl Sha256Stream {
     pub(crate) fn update(&mut self, data: &[u8]) {
         let rest = self.top_up(data);
         let (blocks, tail) = rest.as_chunks::<64>();
-        compress256(&mut self.state, blocks);
+        compress_one(&mut self.state, blocks);
         self.keep(tail);
     }
 
@@ -124,10 +127,24 @@ pub(crate) fn update_pair(
     let (b_blocks, b_tail) = b.top_up(b_data).as_chunks::<64>();
     let n = a_blocks.len().min(b_blocks.len());
     compress_pair(&mut a.state, &a_blocks[..n], &mut b.state, &b_blocks[..n]);
-    compress256(&mut a.state, &a_blocks[n..]);
-    compress256(&mut b.state, &b_blocks[n..]);
+    compress_one(&mut a.state, &a_blocks[n..]);
+    compress_one(&mut b.state, &b_blocks[n..]);
     a.keep(a_tail);
     b.keep(b_tail);
+}
+
+/// Compresses `blocks` into `state`.
+fn compress_one(state: &mut [u32; 8], blocks: &[[u8; 64]]) {
+    if blocks.is_empty() {
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if shani::available() {
+        // SAFETY: the CPU has the features `compress_one` is compiled for.
+        unsafe { shani::compress_one(state, blocks) };
+        return;
+    }
+    compress256(state, blocks);
 }
 
 /// Compresses `a` into `a_state` and `b` (as many blocks) into `b_state`.
@@ -238,6 +255,41 @@ mod shani {
         let t = [_mm_shuffle_epi32(t[0], 0x0E), _mm_shuffle_epi32(t[1], 0x0E)];
         abef[0] = _mm_sha256rnds2_epu32(abef[0], cdgh[0], t[0]);
         abef[1] = _mm_sha256rnds2_epu32(abef[1], cdgh[1], t[1]);
+    }
+
+    /// Four rounds of one lane.
+    #[inline]
+    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+    fn rounds4_one(r: usize, abef: &mut __m128i, cdgh: &mut __m128i, w: __m128i) {
+        let k: &[u32; 4] = &K.as_chunks::<4>().0[r];
+        // SAFETY: a 16-byte load from a 16-byte array.
+        let k = unsafe { _mm_loadu_si128(k.as_ptr().cast()) };
+        let t = _mm_add_epi32(w, k);
+        *cdgh = _mm_sha256rnds2_epu32(*cdgh, *abef, t);
+        *abef = _mm_sha256rnds2_epu32(*abef, *cdgh, _mm_shuffle_epi32(t, 0x0E));
+    }
+
+    /// Compresses `blocks` into `state`, one lane.
+    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+    pub(super) fn compress_one(state: &mut [u32; 8], blocks: &[[u8; 64]]) {
+        let (mut abef, mut cdgh) = load_state(state);
+        for block in blocks {
+            let (abef_save, cdgh_save) = (abef, cdgh);
+            let mut w = [_mm_setzero_si128(); 4];
+            for (i, wi) in w.iter_mut().enumerate() {
+                *wi = load_words(block, i);
+                rounds4_one(i, &mut abef, &mut cdgh, *wi);
+            }
+            for r in [4, 8, 12] {
+                for i in 0..4 {
+                    w[i] = schedule(w[i], w[(i + 1) % 4], w[(i + 2) % 4], w[(i + 3) % 4]);
+                    rounds4_one(r + i, &mut abef, &mut cdgh, w[i]);
+                }
+            }
+            abef = _mm_add_epi32(abef, abef_save);
+            cdgh = _mm_add_epi32(cdgh, cdgh_save);
+        }
+        store_state(state, abef, cdgh);
     }
 
     /// The next four message words of one lane from the previous sixteen.
@@ -431,6 +483,12 @@ mod tests {
                 "this CPU has no SHA-NI: the two-lane code cannot be tested here"
             );
             for n in [0, 1, 2, 33] {
+                let mut one = IV;
+                // SAFETY: the CPU has the features (asserted above).
+                unsafe { shani::compress_one(&mut one, &ba[..n]) };
+                let mut reference = IV;
+                compress256(&mut reference, &ba[..n]);
+                assert_eq!(one, reference, "{n} blocks, one lane");
                 let (mut sa, mut sb) = (IV, IV);
                 // SAFETY: the CPU has the features (asserted above).
                 unsafe { shani::compress_pair(&mut sa, &ba[..n], &mut sb, &bb[..n]) };
