@@ -15,7 +15,7 @@ use ecr_tests::stand_in::DownloadUrlStandIn;
 use ecr_tests::{client_for, random_bytes, sha256_digest};
 use ecrkit::copy::{CopyDestination, CopySource, ImageCopy};
 use ecrkit::ecr::{BatchGetImage, CreateRepository, ImageIdentifier};
-use ecrkit::pull::{ImagePull, PullError};
+use ecrkit::pull::ImagePull;
 use ecrkit::push::{ImagePush, ImageSource};
 use ecrkit::registry::{MIN_CHUNK, RegistryClient, Transport, UploadMode};
 use ecrkit::{Client, Config, Credentials};
@@ -265,33 +265,27 @@ async fn a_partial_file_is_continued_and_a_corrupt_one_replaced() {
         "nothing left half-done"
     );
 
-    // Wrong bytes in a partial file: the digest catches them, the file goes,
-    // and the next pull fetches the layer whole.
+    // Wrong bytes in a partial file: the digest catches them once the rest
+    // is in, the file goes, and the layer comes again whole, in the same
+    // pull.
     let out = temp_dir("corrupt-pulled");
     std::fs::create_dir_all(out.join(".ecrkit-partial")).unwrap();
     std::fs::write(partial_of(&out), vec![0u8; MIB]).unwrap();
-    let err = pull.pull(&env.client, &out).await.unwrap_err();
-    match &err {
-        PullError::Blob {
-            digest: d,
-            bytes_on_disk: 0,
-            ..
-        } => assert_eq!(*d, layer_digest),
-        other => panic!("expected a digest mismatch on the layer, got {other}"),
-    }
-    assert!(
-        err.to_string().contains("does not match its digest"),
-        "{err}"
-    );
-    assert!(!partial_of(&out).exists());
-    assert!(
-        !out.join("blobs/sha256")
-            .join(layer_digest.trim_start_matches("sha256:"))
-            .exists()
-    );
-    let pulled = pull.pull(&env.client, &out).await.expect("pull again");
+    let from = recorder.requests().len();
+    let pulled = pull.pull(&env.client, &out).await.expect("pull");
     assert_eq!(pulled.digest, digest);
     assert_eq!(verify_layout(&out, "p").0, digest);
+    let layer_gets: Vec<Option<String>> = recorder.requests()[from..]
+        .iter()
+        .filter(|r| r.method == "GET" && r.uri.contains(&layer_digest))
+        .map(|r| r.range.clone())
+        .collect();
+    assert_eq!(
+        layer_gets,
+        vec![Some(format!("bytes={MIB}-")), None],
+        "the rest after the partial file, then the whole layer"
+    );
+    assert!(!partial_of(&out).exists());
     case_passed("a_partial_file_is_continued_and_a_corrupt_one_replaced");
 }
 

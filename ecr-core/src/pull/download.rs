@@ -122,40 +122,57 @@ pub(crate) async fn fetch_blob(
     if have > 0 {
         tracing::debug!(digest, have, size, "resuming a partial download");
     }
-    let resumed_from = have;
+    let mut resumed_from = have;
+    let mut fetched = 0u64;
     let mut failures = 0u32;
-    while have < size {
-        match stream_into(&partial, hasher, have, size, source, progress).await {
-            Ok((h, n)) => {
-                hasher = h;
-                have = n;
-            }
-            Err(Interrupted {
-                hasher: h,
-                have: n,
-                error,
-            }) => {
-                hasher = h;
-                let advanced = n > have;
-                have = n;
-                failures += 1;
-                if failures >= attempts.max(1) || !error.is_retryable() {
-                    return Err(PullError::Blob {
-                        digest: digest.to_owned(),
-                        bytes_on_disk: have,
-                        source: Box::new(error),
-                    });
+    loop {
+        let round_start = have;
+        while have < size {
+            match stream_into(&partial, hasher, have, size, source, progress).await {
+                Ok((h, n)) => {
+                    hasher = h;
+                    have = n;
                 }
-                tracing::debug!(digest, have, %error, "download interrupted; resuming");
-                if !advanced {
-                    tokio::time::sleep(backoff(failures)).await;
+                Err(Interrupted {
+                    hasher: h,
+                    have: n,
+                    error,
+                }) => {
+                    hasher = h;
+                    let advanced = n > have;
+                    have = n;
+                    failures += 1;
+                    if failures >= attempts.max(1) || !error.is_retryable() {
+                        return Err(PullError::Blob {
+                            digest: digest.to_owned(),
+                            bytes_on_disk: have,
+                            source: Box::new(error),
+                        });
+                    }
+                    tracing::debug!(digest, have, %error, "download interrupted; resuming");
+                    if !advanced {
+                        tokio::time::sleep(backoff(failures)).await;
+                    }
                 }
             }
         }
-    }
-    let actual = hasher.finish();
-    if actual != digest {
+        fetched += size - round_start;
+        let actual = std::mem::take(&mut hasher).finish();
+        if actual == digest {
+            break;
+        }
         let _ = std::fs::remove_file(&partial);
+        // A partial file whose bytes changed on disk hashes wrong only once
+        // complete: it is not trusted, the blob comes again from byte 0.
+        if std::mem::take(&mut resumed_from) > 0 {
+            tracing::warn!(
+                "{digest}: the partial download in {} did not hash to the digest once complete \
+                 (its bytes changed on disk); fetching the blob again from byte 0",
+                partial.display()
+            );
+            have = 0;
+            continue;
+        }
         return Err(PullError::Blob {
             digest: digest.to_owned(),
             bytes_on_disk: 0,
@@ -170,7 +187,7 @@ pub(crate) async fn fetch_blob(
         std::fs::write(&partial, b"").map_err(|e| layout_err(&partial, e))?;
     }
     std::fs::rename(&partial, &target).map_err(|e| layout_err(&target, e))?;
-    Ok(Fetched::Downloaded(size - resumed_from))
+    Ok(Fetched::Downloaded(fetched))
 }
 
 /// A request that stopped: the hash and length of what reached the file.
