@@ -205,14 +205,18 @@ async fn a_killed_pull_resumes_and_a_changed_partial_is_fetched_again(transport:
     servers.stall.stall();
     let had = kill_mid_blob(&args, &layout, &layer).await;
     servers.stall.lift();
-    let (from, served) = (proxy.requests().len(), servers.stall.served());
+    let (from, served) = (proxy.requests().len(), servers.stall.served(&layer));
     again().await;
     assert_eq!(
         blob_gets(proxy, from, &layer),
         vec![Some(format!("bytes={had}-"))],
         "one ranged GET of the blob"
     );
-    assert_eq!(servers.stall.served() - served, BLOB - had, "only the rest");
+    assert_eq!(
+        servers.stall.served(&layer) - served,
+        BLOB - had,
+        "only the rest"
+    );
     let (pulled, reached) = verify_layout(&layout, "v1");
     assert_eq!(pulled, top);
     assert_eq!(
@@ -233,7 +237,7 @@ async fn a_killed_pull_resumes_and_a_changed_partial_is_fetched_again(transport:
     bytes[(had / 2) as usize] ^= 0xff;
     std::fs::write(&partial, &bytes).unwrap();
     servers.stall.lift();
-    let (from, served) = (proxy.requests().len(), servers.stall.served());
+    let (from, served) = (proxy.requests().len(), servers.stall.served(&layer));
     let stderr = again().await;
     assert!(
         stderr.contains("did not hash to the digest once complete"),
@@ -244,7 +248,7 @@ async fn a_killed_pull_resumes_and_a_changed_partial_is_fetched_again(transport:
         vec![Some(format!("bytes={had}-")), None],
         "the rest, then the whole blob"
     );
-    assert_eq!(servers.stall.served() - served, BLOB - had + BLOB);
+    assert_eq!(servers.stall.served(&layer) - served, BLOB - had + BLOB);
     let (pulled, _) = verify_layout(&layout, "v1");
     assert_eq!(pulled, top);
     let _ = std::fs::remove_dir_all(&layout);

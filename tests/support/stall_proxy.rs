@@ -2,11 +2,12 @@
 //! kill a pull in the middle of a blob: while the stall is on, the body of
 //! each `GET` of a blob (`/blobs/sha256:...`) stops after a set number of
 //! bytes and hangs (never ends) until the stall is lifted, then the
-//! connection closes. Everything is forwarded; the blob bytes served are
-//! counted.
+//! connection closes. Everything is forwarded; the bytes served of each
+//! blob are counted.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use futures_util::{StreamExt, TryStreamExt};
 use http_body_util::{BodyDataStream, BodyExt, StreamBody};
@@ -20,7 +21,7 @@ pub struct StallingDownloads {
     stall_at: u64,
     stalled: AtomicBool,
     lifted: tokio::sync::Notify,
-    served: AtomicU64,
+    served: Mutex<HashMap<String, u64>>,
 }
 
 impl StallingDownloads {
@@ -31,7 +32,7 @@ impl StallingDownloads {
             stall_at,
             stalled: AtomicBool::new(true),
             lifted: tokio::sync::Notify::new(),
-            served: AtomicU64::new(0),
+            served: Mutex::new(HashMap::new()),
         })
     }
 
@@ -46,9 +47,14 @@ impl StallingDownloads {
         self.lifted.notify_waiters();
     }
 
-    /// Blob body bytes sent to clients so far.
-    pub fn served(&self) -> u64 {
-        self.served.load(Ordering::SeqCst)
+    /// Bytes of the blob `digest` sent to clients so far.
+    pub fn served(&self, digest: &str) -> u64 {
+        self.served
+            .lock()
+            .unwrap()
+            .get(digest)
+            .copied()
+            .unwrap_or(0)
     }
 }
 
@@ -58,6 +64,7 @@ struct Body {
     chunks: BodyDataStream<crate::proxy::ProxyBody>,
     left: Option<u64>,
     handler: Arc<StallingDownloads>,
+    digest: String,
 }
 
 impl Body {
@@ -81,9 +88,13 @@ impl Body {
             chunk.truncate(take as usize);
             self.left = Some(left - take);
         }
-        self.handler
+        *self
+            .handler
             .served
-            .fetch_add(chunk.len() as u64, Ordering::SeqCst);
+            .lock()
+            .unwrap()
+            .entry(self.digest.clone())
+            .or_default() += chunk.len() as u64;
         Some((Ok(chunk), self))
     }
 }
@@ -98,10 +109,14 @@ impl Handler for StallProxyHandler {
         upstream: &'a Upstream,
     ) -> HandlerFuture<'a> {
         Box::pin(async move {
-            let blob =
-                request.method() == Method::GET && request.uri().path().contains("/blobs/sha256:");
+            let digest = match request.uri().path().split_once("/blobs/") {
+                Some((_, d)) if request.method() == Method::GET && d.starts_with("sha256:") => {
+                    d.to_owned()
+                }
+                _ => return upstream.pass(request).await,
+            };
             let response = upstream.pass(request).await?;
-            if !blob || !response.status().is_success() {
+            if !response.status().is_success() {
                 return Ok(response);
             }
             let handler = self.0.clone();
@@ -114,6 +129,7 @@ impl Handler for StallProxyHandler {
                 chunks: BodyDataStream::new(body),
                 left,
                 handler,
+                digest,
             };
             let stream = futures_util::stream::unfold(Some(state), |state| async move {
                 let (item, next) = state?.next().await?;
