@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 
 runs=${FUZZ_RUNS:-3000}
 seconds=${FUZZ_SECONDS:-}
-read -r -a targets <<<"${FUZZ_TARGETS:-parse_output parse_error sign_headers validate_request serde_roundtrip part_digests manifests image_sources}"
+read -r -a targets <<<"${FUZZ_TARGETS:-parse_output parse_error sign_headers validate_request serde_roundtrip part_digests manifests image_sources journal}"
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "cargo-fuzz is missing: installing it from crates.io"

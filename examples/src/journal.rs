@@ -8,11 +8,15 @@
 //! hash is of what makes two runs the same push (endpoint, region,
 //! profile, repository, source, chosen images and tags).
 //!
-//! What: `{"format": "ecrkit push journal", "version": 1, "push": <what
-//! the hash is of>, "uploads": [{"key", "digest", "upload_id", "bytes"}]}`,
-//! each upload the blob (its digest, or the layer file's name), the upload
-//! id and the bytes the service acknowledged. Upload ids are not secrets;
-//! no credential is written.
+//! What: the uploads under way (`ecrkit::push::journal` has the format
+//! and the checks): `{"format": "ecrkit push journal", "version": 1,
+//! "push": <what the hash is of>, "uploads": [...]}`, each upload the blob
+//! (its digest, or the layer file's name) and, through the ECR API, the
+//! upload id and the bytes the service acknowledged (`{"key", "digest",
+//! "upload_id", "bytes"}`), through the registry the upload's URL and the
+//! offset the registry acknowledged (`{"key", "digest", "location",
+//! "bytes"}`). Upload ids and upload URLs are not secrets; no credential
+//! is written.
 //!
 //! How: rewritten whole after each acknowledged part, to a temporary file
 //! renamed over the last one, so a reader sees one state or the next,
@@ -23,29 +27,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use serde::{Deserialize, Serialize};
+use ecrkit::push::journal::{JournalUpload, PushJournal, ResumePoint};
 use sha2::{Digest, Sha256};
 
 use crate::resume::ResumeSpec;
-
-const FORMAT: &str = "ecrkit push journal";
-const VERSION: u32 = 1;
-
-#[derive(Debug, Serialize, Deserialize)]
-struct File {
-    format: String,
-    version: u32,
-    push: String,
-    uploads: Vec<Upload>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Upload {
-    key: String,
-    digest: Option<String>,
-    upload_id: String,
-    bytes: u64,
-}
 
 /// One push's journal file.
 pub struct Journal {
@@ -53,7 +38,7 @@ pub struct Journal {
     push: String,
     /// What was last written, to skip identical rewrites; `None` before
     /// the first write.
-    written: Mutex<Option<Vec<Upload>>>,
+    written: Mutex<Option<Vec<u8>>>,
     /// A write failed once already (warned about once).
     failed: Mutex<bool>,
 }
@@ -97,33 +82,25 @@ impl Journal {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
             Err(e) => return self.ignore(&e.to_string()),
         };
-        let file: File = match serde_json::from_slice(&text) {
-            Ok(file) => file,
-            Err(e) => return self.ignore(&format!("not a journal ({e})")),
-        };
-        if file.format != FORMAT || file.version != VERSION {
-            return self.ignore(&format!(
-                "its format is {:?} version {}, not {FORMAT:?} version {VERSION}",
-                file.format, file.version
-            ));
+        match PushJournal::read(&text, &self.push) {
+            Ok(journal) => journal
+                .uploads
+                .into_iter()
+                .map(|u| {
+                    let (upload_id, bytes) = match u.at {
+                        ResumePoint::Api { upload_id, bytes } => (upload_id, bytes),
+                        ResumePoint::Registry { location, offset } => (location, offset),
+                    };
+                    let spec = ResumeSpec {
+                        digest: u.digest,
+                        upload_id,
+                        bytes,
+                    };
+                    (u.key, spec)
+                })
+                .collect(),
+            Err(e) => self.ignore(&e.to_string()),
         }
-        if file.push != self.push {
-            return self.ignore("it describes another push");
-        }
-        let mut out = Vec::new();
-        for u in file.uploads {
-            // The same checks as a `--resume` value typed by hand.
-            let text = match &u.digest {
-                Some(d) => format!("{d}={}:{}", u.upload_id, u.bytes),
-                None => format!("{}:{}", u.upload_id, u.bytes),
-            };
-            match text.parse::<ResumeSpec>() {
-                Ok(spec) if !u.key.is_empty() => out.push((u.key, spec)),
-                Ok(_) => return self.ignore("an upload without its blob"),
-                Err(e) => return self.ignore(&format!("an upload that is not one: {e}")),
-            }
-        }
-        out
     }
 
     fn ignore(&self, why: &str) -> Vec<(String, ResumeSpec)> {
@@ -139,22 +116,31 @@ impl Journal {
     /// are what it holds already. A failure is warned about once and does
     /// not stop the push.
     pub fn record(&self, uploads: &[(String, ResumeSpec)]) {
-        let mut uploads: Vec<Upload> = uploads
+        let mut journal = PushJournal::new(self.push.clone());
+        journal.uploads = uploads
             .iter()
-            .map(|(key, s)| Upload {
+            .map(|(key, s)| JournalUpload {
                 key: key.clone(),
                 digest: s.digest.clone(),
-                upload_id: s.upload_id.clone(),
-                bytes: s.bytes,
+                at: match s.is_registry() {
+                    true => ResumePoint::Registry {
+                        location: s.upload_id.clone(),
+                        offset: s.bytes,
+                    },
+                    false => ResumePoint::Api {
+                        upload_id: s.upload_id.clone(),
+                        bytes: s.bytes,
+                    },
+                },
             })
             .collect();
-        uploads.sort_by(|a, b| a.key.cmp(&b.key));
+        let bytes = journal.to_bytes();
         let mut written = lock(&self.written);
-        if written.as_ref() == Some(&uploads) {
+        if written.as_ref() == Some(&bytes) {
             return;
         }
-        match self.write(&uploads) {
-            Ok(()) => *written = Some(uploads),
+        match self.write(&bytes) {
+            Ok(()) => *written = Some(bytes),
             Err(e) => {
                 if !std::mem::replace(&mut *lock(&self.failed), true) {
                     tracing::warn!(
@@ -167,21 +153,14 @@ impl Journal {
         }
     }
 
-    fn write(&self, uploads: &[Upload]) -> std::io::Result<()> {
+    fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let file = File {
-            format: FORMAT.into(),
-            version: VERSION,
-            push: self.push.clone(),
-            uploads: uploads.to_vec(),
-        };
-        let text = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
         let tmp = self
             .path
             .with_extension(format!("json.tmp-{}", std::process::id()));
-        std::fs::write(&tmp, text)?;
+        std::fs::write(&tmp, bytes)?;
         std::fs::rename(&tmp, &self.path)
     }
 
@@ -222,6 +201,17 @@ mod tests {
         let spec: ResumeSpec = format!("{digest}=u-1:5242880").parse().unwrap();
         j.record(&[(digest.clone(), spec.clone())]);
         assert_eq!(j.load(), vec![(digest.clone(), spec.clone())]);
+        // A registry upload: its URL and offset.
+        let other = format!("sha256:{}", "cd".repeat(32));
+        let at: ResumeSpec = format!("{other}=http://127.0.0.1:5000/v2/a/blobs/uploads/u-2:7")
+            .parse()
+            .unwrap();
+        assert!(at.is_registry() && !spec.is_registry());
+        j.record(&[(digest.clone(), spec.clone()), (other.clone(), at.clone())]);
+        let mut both = j.load();
+        both.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(both, vec![(digest.clone(), spec.clone()), (other, at)]);
+        j.record(&[(digest.clone(), spec.clone())]);
         // Another push's reading of the same file does not trust it.
         assert!(journal(&dir, "push b").load().is_empty());
         // Nor a file cut short, nor one whose entries are not uploads.

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use ecrkit::push::{BlobEvent, ImageProgress};
+use ecrkit::registry::UploadState;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::output::{human_size, mib, short_digest};
@@ -133,9 +134,12 @@ pub struct BlobState {
     pub digest: String,
     /// Its size.
     pub size: u64,
-    /// Bytes the service acknowledged.
+    /// Bytes the service acknowledged (through the registry: sent).
     pub acked: u64,
-    /// Its upload, once started.
+    /// Through the registry, the offset the registry acknowledged (its
+    /// bytes go out before they are acknowledged, a chunk at a time).
+    pub committed: Option<u64>,
+    /// Its upload, once started (through the registry, its URL).
     pub upload_id: Option<String>,
     /// Whether the repository has it (it was there, or its upload finished).
     pub done: bool,
@@ -249,6 +253,13 @@ struct Inner {
     /// Called with every blob's state after an upload starts, a part is
     /// acknowledged or a blob finishes (the push journal).
     on_change: Mutex<Option<ChangeFn>>,
+}
+
+impl BlobState {
+    /// The bytes its upload continues from: what the service acknowledged.
+    pub fn acknowledged(&self) -> u64 {
+        self.committed.unwrap_or(self.acked)
+    }
 }
 
 /// What [`Display::on_change`] calls.
@@ -365,6 +376,7 @@ impl Display {
                     digest: digest.to_owned(),
                     size,
                     acked: sent,
+                    committed: None,
                     upload_id,
                     done: present,
                     present,
@@ -518,9 +530,25 @@ impl Display {
         lock(&self.inner.state)
             .blobs
             .iter()
-            .filter(|b| !b.done && b.acked > 0)
-            .filter_map(|b| Some((b.digest.clone(), b.upload_id.clone()?, b.acked)))
+            .filter(|b| !b.done && b.acknowledged() > 0)
+            .filter_map(|b| Some((b.digest.clone(), b.upload_id.clone()?, b.acknowledged())))
             .collect()
+    }
+
+    /// A registry upload's new state (its URL, the offset acknowledged).
+    pub fn on_upload_state(&self, upload: &UploadState) {
+        let Some(digest) = &upload.digest else {
+            return;
+        };
+        let mut state = lock(&self.inner.state);
+        let Some(blob) = state.find(digest) else {
+            return;
+        };
+        blob.upload_id = Some(upload.location.clone());
+        blob.committed = Some(upload.offset);
+        if let Some(f) = lock(&self.inner.on_change).clone() {
+            f(&state.blobs);
+        }
     }
 
     /// Ends the display (once; later calls do nothing): bars off the

@@ -11,18 +11,27 @@ use std::sync::Arc;
 use crate::journal::Journal;
 use crate::progress::{BlobState, ChangeFn, Display};
 
-/// One upload to continue: `[DIGEST=]UPLOAD_ID:BYTES`. An image push names
-/// the blob by digest; a `--layer` push may leave it out (the file is then
+/// One upload to continue: `[DIGEST=]UPLOAD_ID:BYTES`, where through the
+/// registry the upload id is the upload's URL. An image push names the
+/// blob by digest; a `--layer` push may leave it out (the file is then
 /// hashed first, since a resumed upload does not read the bytes before
 /// the offset).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResumeSpec {
     /// The blob, `sha256:<hex>`.
     pub digest: Option<String>,
-    /// The upload id.
+    /// The upload id (the ECR API), or the upload's URL (the registry).
     pub upload_id: String,
     /// Bytes the service acknowledged.
     pub bytes: u64,
+}
+
+impl ResumeSpec {
+    /// Whether it continues a registry upload (its id is the upload's
+    /// URL; an ECR API upload id is never one).
+    pub fn is_registry(&self) -> bool {
+        self.upload_id.starts_with("https://") || self.upload_id.starts_with("http://")
+    }
 }
 
 impl FromStr for ResumeSpec {
@@ -122,7 +131,7 @@ impl Session {
             for b in blobs {
                 if b.done {
                     uploads.remove(&b.digest);
-                } else if let (Some(id), true) = (&b.upload_id, b.acked > 0) {
+                } else if let (Some(id), true) = (&b.upload_id, b.acknowledged() > 0) {
                     let digest = match b.digest.starts_with("sha256:") {
                         true => Some(b.digest.clone()),
                         false => layer_digest.clone(),
@@ -130,7 +139,7 @@ impl Session {
                     let spec = ResumeSpec {
                         digest,
                         upload_id: id.clone(),
-                        bytes: b.acked,
+                        bytes: b.acknowledged(),
                     };
                     uploads.insert(b.digest.clone(), spec);
                 }

@@ -15,7 +15,11 @@
 //! Upload URLs are ECR's: stable per upload (`/v2/<name>/blobs/uploads/<id>`);
 //! the proxy keeps the registry's own, which changes with every chunk, and
 //! the committed offset. Faults (a `PATCH` cut after some bytes, or its
-//! answer lost) are injected by patch number.
+//! answer lost) are injected by patch number; a stall holds the chunks of
+//! uploads under way without passing a byte on (a client killed then
+//! leaves nothing half-written: as ECR's parts, a chunk commits whole or
+//! not at all), and forgetting the uploads plays an upload ECR no longer
+//! knows.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -60,6 +64,8 @@ pub struct EcrStats {
     pub largest_tag_page: u32,
     /// Faults injected.
     pub faults: usize,
+    /// `PATCH`es held by a stall (never passed on).
+    pub stalled: usize,
 }
 
 #[derive(Debug)]
@@ -80,6 +86,9 @@ pub struct EcrRules {
     faults: Mutex<HashMap<usize, PatchFault>>,
     patch_count: Mutex<usize>,
     stats: Mutex<EcrStats>,
+    /// Chunks of an upload with this many `PATCH`es committed are held.
+    stall_after: Mutex<Option<u32>>,
+    stall_lifted: tokio::sync::Notify,
 }
 
 impl EcrRules {
@@ -92,6 +101,25 @@ impl EcrRules {
     pub fn fault_on_patch(&self, nth: usize, fault: PatchFault) {
         let base = *self.patch_count.lock().unwrap();
         self.faults.lock().unwrap().insert(base + nth, fault);
+    }
+
+    /// From now on, holds every `PATCH` of an upload that has `patches`
+    /// committed already: its bytes are not read or passed on, and once
+    /// [`EcrRules::lift_stall`] is called it is dropped unanswered.
+    pub fn stall_after(&self, patches: u32) {
+        *self.stall_after.lock().unwrap() = Some(patches);
+    }
+
+    /// Ends a stall: held `PATCH`es are dropped unanswered, new ones pass.
+    pub fn lift_stall(&self) {
+        *self.stall_after.lock().unwrap() = None;
+        self.stall_lifted.notify_waiters();
+    }
+
+    /// Forgets every upload under way: their `PATCH`es and `PUT`s get 404
+    /// `BLOB_UPLOAD_UNKNOWN`, as from ECR for an upload it no longer knows.
+    pub fn forget_uploads(&self) {
+        self.uploads.lock().unwrap().clear();
     }
 
     /// What the proxy did so far.
@@ -185,7 +213,7 @@ impl EcrRules {
             *count
         };
         let fault = self.faults.lock().unwrap().remove(&nth);
-        let (location, committed, last_chunk) = {
+        let (location, committed, last_chunk, patches) = {
             let uploads = self.uploads.lock().unwrap();
             let Some(upload) = uploads.get(&id) else {
                 return Ok(oci_error(
@@ -198,8 +226,24 @@ impl EcrRules {
                 upload.registry_location.clone(),
                 upload.committed,
                 upload.last_chunk,
+                upload.patches,
             )
         };
+        if self
+            .stall_after
+            .lock()
+            .unwrap()
+            .is_some_and(|n| patches >= n)
+        {
+            self.stat(|s| s.stalled += 1);
+            loop {
+                let lifted = self.stall_lifted.notified();
+                if self.stall_after.lock().unwrap().is_none() {
+                    return Err(Dropped("stalled: dropped unanswered"));
+                }
+                lifted.await;
+            }
+        }
         let start = header(&request, "content-range")
             .and_then(|r| r.split_once('-'))
             .and_then(|(s, _)| s.trim().parse::<u64>().ok())

@@ -24,6 +24,7 @@ pub mod registry_env;
 pub mod registry_faults;
 pub mod scripted_server;
 pub mod sources;
+pub mod stall_proxy;
 pub mod stand_in;
 pub mod throttle_proxy;
 pub mod tls;

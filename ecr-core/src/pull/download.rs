@@ -126,8 +126,10 @@ pub(crate) async fn fetch_blob(
         tracing::debug!(digest, have, size, "resuming a partial download");
     }
     let mut resumed_from = have;
+    let mut fetched = 0u64;
     let mut failures = 0u32;
     loop {
+        let round_start = have;
         while have < size {
             match stream_into(&partial, hasher, have, size, source, progress).await {
                 Ok((h, n)) => {
@@ -157,40 +159,50 @@ pub(crate) async fn fetch_blob(
                 }
             }
         }
-        let actual = std::mem::replace(&mut hasher, BlobHasher::new()).finish();
+        fetched += size - round_start;
+        let actual = std::mem::take(&mut hasher).finish();
         if actual == digest {
             break;
         }
-        // Bytes changed on the way (or a partial file that was not what
-        // it seemed): none of them can be trusted, so the file goes and the
-        // blob is fetched whole again, while attempts remain.
+        // Bytes changed on the way, or a partial file from an earlier run
+        // whose bytes changed on disk (that hashes wrong only once complete):
+        // none of them can be trusted, so the file goes and the blob is
+        // fetched whole again, while attempts remain.
         match std::fs::remove_file(&partial) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 return Err(layout_err(&partial, e));
             }
             _ => {}
         }
-        failures += 1;
-        if failures >= attempts.max(1) {
-            return Err(PullError::Blob {
-                digest: digest.to_owned(),
-                bytes_on_disk: 0,
-                source: Box::new(RegistryError::Digest {
-                    what: "blob",
-                    expected: digest.to_owned(),
-                    actual,
-                }),
-            });
+        let from_disk = std::mem::take(&mut resumed_from) > 0;
+        if from_disk {
+            tracing::warn!(
+                "{digest}: the partial download in {} did not hash to the digest once complete \
+                 (its bytes changed on disk); fetching the blob again from byte 0",
+                partial.display()
+            );
+        } else {
+            failures += 1;
+            if failures >= attempts.max(1) {
+                return Err(PullError::Blob {
+                    digest: digest.to_owned(),
+                    bytes_on_disk: 0,
+                    source: Box::new(RegistryError::Digest {
+                        what: "blob",
+                        expected: digest.to_owned(),
+                        actual,
+                    }),
+                });
+            }
+            tracing::warn!(digest, %actual, "the downloaded bytes do not match the digest; fetching the blob again");
         }
-        tracing::warn!(digest, %actual, "the downloaded bytes do not match the digest; fetching the blob again");
         have = 0;
-        resumed_from = 0;
     }
     if size == 0 {
         std::fs::write(&partial, b"").map_err(|e| layout_err(&partial, e))?;
     }
     std::fs::rename(&partial, &target).map_err(|e| layout_err(&target, e))?;
-    Ok(Fetched::Downloaded(size - resumed_from))
+    Ok(Fetched::Downloaded(fetched))
 }
 
 /// A request that stopped: the hash and length of what reached the file.

@@ -17,7 +17,8 @@ use crate::ecr::{BatchCheckLayerAvailability, LayerAvailability, PutImage, PutIm
 use crate::error::{Error, ErrorKind};
 use crate::oci::RawManifest;
 use crate::registry::{
-    self, RegistryClient, RegistryError, Resolved, Transport, UploadError, UploadMode,
+    self, RegistryClient, RegistryError, Resolved, Transport, UploadError, UploadMode, UploadState,
+    UploadStateFn,
 };
 
 /// Progress of one blob of an image.
@@ -161,8 +162,23 @@ pub struct ImagePush {
     /// Uploads to continue instead of starting again, by blob digest: the
     /// upload id and the bytes the service acknowledged, as a stopped
     /// push reported them ([`BlobEvent::Started`] and the `Part`s after
-    /// it, or a [`PushError`]). The API only.
+    /// it, or a [`PushError`]). The API only; the registry's are
+    /// [`ImagePush::resume_registry`].
     pub resume: HashMap<String, (String, u64)>,
+    /// Registry uploads to continue instead of starting again, by blob
+    /// digest: the state [`ImagePush::upload_state`] last reported (or an
+    /// [`UploadError`]'s). Only its `location` and `offset` are read; the
+    /// rest is the image's. A location on another host than the
+    /// registry's is not followed (the credentials would go there): that
+    /// blob starts over. An upload the registry no longer knows starts
+    /// over too, with a warning. The registry only.
+    pub resume_registry: HashMap<String, UploadState>,
+    /// Called with each registry upload's state as it changes (its
+    /// location, the offset the registry acknowledged, the blob's digest):
+    /// what a journal records to resume it in another process. The
+    /// registry only; through the API the `Started` and `Part` events say
+    /// it.
+    pub upload_state: Option<UploadStateFn>,
     /// The API, the registry, or the registry when it answers (default:
     /// [`Transport::Auto`]).
     pub transport: Transport,
@@ -181,6 +197,7 @@ impl std::fmt::Debug for ImagePush {
             .field("tag", &self.tag)
             .field("concurrency", &self.concurrency)
             .field("resume", &self.resume)
+            .field("resume_registry", &self.resume_registry)
             .field("transport", &self.transport)
             .finish_non_exhaustive()
     }
@@ -214,6 +231,8 @@ impl ImagePush {
             max_part_size: None,
             progress: None,
             resume: HashMap::new(),
+            resume_registry: HashMap::new(),
+            upload_state: None,
             transport: Transport::Auto,
             registry: None,
             upload_mode: UploadMode::default(),
@@ -263,8 +282,14 @@ impl ImagePush {
         )
     }
 
-    /// Sends `Present` or `Queued` for every blob, before any byte moves.
-    pub(super) fn announce(&self, blobs: &[PlannedBlob], present: &HashSet<String>) {
+    /// Sends `Present` or `Queued` for every blob, before any byte moves;
+    /// `starts` is where resumed uploads start, by digest.
+    pub(super) fn announce(
+        &self,
+        blobs: &[PlannedBlob],
+        present: &HashSet<String>,
+        starts: &HashMap<String, u64>,
+    ) {
         let Some(progress) = &self.progress else {
             return;
         };
@@ -272,7 +297,7 @@ impl ImagePush {
             let (event, sent) = if present.contains(&blob.digest) {
                 (BlobEvent::Present, blob.size)
             } else {
-                let resumed = self.resume.get(&blob.digest).map_or(0, |r| r.1);
+                let resumed = starts.get(&blob.digest).copied().unwrap_or(0);
                 (BlobEvent::Queued, resumed.min(blob.size))
             };
             progress(ImageProgress {
@@ -300,7 +325,12 @@ impl ImagePush {
             .collect();
         let blobs_present = blobs.len() - missing.len();
         let blobs_pushed = missing.len();
-        self.announce(&blobs, &present);
+        let starts = self
+            .resume
+            .iter()
+            .map(|(digest, (_, acked))| (digest.clone(), *acked))
+            .collect();
+        self.announce(&blobs, &present, &starts);
         self.push_blobs_api(client, missing).await?;
         let mut platform_manifests = Vec::new();
         for m in &plan.platform_manifests {

@@ -11,10 +11,13 @@
 //! push their blobs, then their manifests, read from a layout or an
 //! archive (`source`; a legacy archive's documents in `archive`, the OCI
 //! ones in [`crate::oci`]). Through the registry a layer travels as itself
-//! ([`crate::registry`]).
+//! ([`crate::registry`]). What a push records to continue its uploads in
+//! another process, and the checks such a record must pass, is
+//! [`journal`].
 
 mod archive;
 mod image;
+pub mod journal;
 mod layer;
 mod part;
 mod source;

@@ -3,24 +3,38 @@
 //! API), the missing blobs uploaded as they are, then `PUT` of each
 //! manifest, platform manifests before their index.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::image::{BlobEvent, ImageProgress, ImagePush, ImagePushError, PushedImage};
 use super::image::{distinct, local_err, registry_err};
-use super::source::ImagePlan;
+use super::source::{ImagePlan, PlannedBlob};
 use super::{ImageProgressFn, Progress};
-use crate::registry::{BlobOutcome, FileBlob, PushBlob, RegistryClient, Transport, UploadState};
+use crate::registry::{
+    BlobOutcome, FileBlob, PushBlob, RegistryClient, Transport, UploadState, UploadStateFn,
+};
 
-/// The event sender of one blob's registry upload: `Started` once, at its
-/// first state, then a `Part` per progress report.
-fn blob_events(upload: &mut PushBlob, progress: &ImageProgressFn, digest: &str, size: u64) {
+/// The event sender of one blob's registry upload: each state to
+/// `upload_state`; `Started` once, at its first state, then a `Part` per
+/// progress report.
+fn blob_events(
+    upload: &mut PushBlob,
+    progress: Option<&ImageProgressFn>,
+    upload_state: Option<&UploadStateFn>,
+    digest: &str,
+    size: u64,
+) {
     let started = Arc::new(AtomicBool::new(false));
-    let (on_state, id) = (progress.clone(), digest.to_owned());
+    let (on_start, on_change, id) = (progress.cloned(), upload_state.cloned(), digest.to_owned());
     upload.on_state = Some(Arc::new(move |state: &UploadState| {
-        if !started.swap(true, Ordering::Relaxed) {
-            on_state(ImageProgress {
+        if let Some(on_change) = &on_change {
+            on_change(state);
+        }
+        if let Some(on_start) = &on_start
+            && !started.swap(true, Ordering::Relaxed)
+        {
+            on_start(ImageProgress {
                 digest: id.clone(),
                 progress: Progress {
                     bytes_sent: state.offset,
@@ -32,6 +46,9 @@ fn blob_events(upload: &mut PushBlob, progress: &ImageProgressFn, digest: &str, 
             })
         }
     }));
+    let Some(progress) = progress else {
+        return;
+    };
     let (on_part, id) = (progress.clone(), digest.to_owned());
     upload.progress = Some(Arc::new(move |sent, total| {
         on_part(ImageProgress {
@@ -62,7 +79,16 @@ impl ImagePush {
                 present.insert(blob.digest.clone());
             }
         }
-        self.announce(&blobs, &present);
+        let resumes: HashMap<String, UploadState> = blobs
+            .iter()
+            .filter(|b| !present.contains(&b.digest))
+            .filter_map(|b| Some((b.digest.clone(), self.registry_resume(registry, b)?)))
+            .collect();
+        let starts = resumes
+            .iter()
+            .map(|(digest, state)| (digest.clone(), state.offset))
+            .collect();
+        self.announce(&blobs, &present, &starts);
         let limit = Arc::new(tokio::sync::Semaphore::new(self.concurrency.max(1)));
         let mut tasks = tokio::task::JoinSet::new();
         for blob in blobs.into_iter().filter(|b| !present.contains(&b.digest)) {
@@ -80,9 +106,18 @@ impl ImagePush {
             upload.mode = self.upload_mode;
             // Just checked; a blob that appeared since is taken as uploaded.
             upload.check_exists = false;
+            upload.resume = resumes.get(&blob.digest).cloned();
             let progress = self.progress.clone();
-            if let Some(progress) = &progress {
-                blob_events(&mut upload, progress, &blob.digest, blob.size);
+            blob_events(
+                &mut upload,
+                progress.as_ref(),
+                self.upload_state.as_ref(),
+                &blob.digest,
+                blob.size,
+            );
+            // A resumed upload's first state is where it resumes.
+            if let (Some(state), Some(on_state)) = (&upload.resume, &upload.on_state) {
+                on_state(state);
             }
             tasks.spawn(async move {
                 let _permit = permit;
@@ -139,6 +174,40 @@ impl ImagePush {
             blobs_present,
             platform_manifests,
             transport: Transport::Registry,
+        })
+    }
+}
+
+impl ImagePush {
+    /// The upload of `blob` to continue, from [`ImagePush::resume_registry`],
+    /// if it can be followed: on the registry's host, within the blob.
+    fn registry_resume(
+        &self,
+        registry: &RegistryClient,
+        blob: &PlannedBlob,
+    ) -> Option<UploadState> {
+        let given = self.resume_registry.get(&blob.digest)?;
+        let same_origin = reqwest::Url::parse(&given.location)
+            .is_ok_and(|url| url.origin() == registry.endpoint().origin());
+        if !same_origin || given.offset > blob.size {
+            tracing::warn!(
+                "not continuing upload {} of {} at byte {}: {}; that blob starts over",
+                given.location,
+                blob.digest,
+                given.offset,
+                match same_origin {
+                    false => format!("it is not on the registry {}", registry.endpoint()),
+                    true => format!("the blob has {} bytes", blob.size),
+                }
+            );
+            return None;
+        }
+        Some(UploadState {
+            repository: self.repository_name.clone(),
+            location: given.location.clone(),
+            offset: given.offset,
+            digest: Some(blob.digest.clone()),
+            size: blob.size,
         })
     }
 }

@@ -374,7 +374,11 @@ impl PushBlob {
         state: &mut UploadState,
         error: RegistryError,
     ) -> Result<(), RegistryError> {
-        tracing::debug!(%error, "the upload is gone; starting a new one");
+        tracing::warn!(
+            "upload {} of {} is no longer known to the registry ({error}): that blob starts over",
+            state.location,
+            self.digest.as_deref().unwrap_or("a blob"),
+        );
         match self.start(client, false).await? {
             Some(new) => {
                 *state = new;

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use ecrkit::Error;
 use ecrkit::ecr::{PutImage, PutImageError};
 use ecrkit::push::{ImagePush, ImagePushError, ImageSource, PushedImage, SourceError, SourceImage};
+use ecrkit::registry::{RegistryClient, UploadMode, UploadState};
 use serde::Serialize;
 
 use super::{PushArgs, lock, style};
@@ -123,11 +124,30 @@ pub(super) async fn push_images(
         .await
         .map_err(|e| CliError::internal(e.to_string()))??;
     let chosen = choose(args, &images, path)?;
-    let mut resume: HashMap<String, (String, u64)> = lock(session)
-        .specs
-        .iter()
-        .map(|(digest, s)| (digest.clone(), (s.upload_id.clone(), s.bytes)))
-        .collect();
+    let registry = match &args.registry_endpoint {
+        Some(endpoint) => Some(
+            RegistryClient::for_ecr(&cx.client, None, Some(endpoint))
+                .await
+                .map_err(|e| CliError::new(Class::of_registry(&e), e.to_string()))?,
+        ),
+        None => None,
+    };
+    // Through the API an upload id, through the registry the upload's URL.
+    let (mut resume, mut resume_registry) = (HashMap::new(), HashMap::new());
+    for (digest, s) in &lock(session).specs {
+        if s.is_registry() {
+            let state = UploadState {
+                repository: args.repository.clone(),
+                location: s.upload_id.clone(),
+                offset: s.bytes,
+                digest: Some(digest.clone()),
+                size: 0,
+            };
+            resume_registry.insert(digest.clone(), state);
+        } else {
+            resume.insert(digest.clone(), (s.upload_id.clone(), s.bytes));
+        }
+    }
 
     let mut rows = Vec::new();
     for (i, Chosen { choice, tags }) in chosen.iter().enumerate() {
@@ -142,7 +162,13 @@ pub(super) async fn push_images(
             chosen.len()
         );
         let (pushed, display) = loop {
-            let mut display = Display::new(style(cx, args), label.clone()).with_uploads(&resume);
+            let mut resuming = resume.clone();
+            resuming.extend(
+                resume_registry
+                    .iter()
+                    .map(|(d, s)| (d.clone(), (s.location.clone(), s.offset))),
+            );
+            let mut display = Display::new(style(cx, args), label.clone()).with_uploads(&resuming);
             if let Some(hook) = lock(session).journal_hook(None) {
                 display = display.on_change(hook);
             }
@@ -152,8 +178,17 @@ pub(super) async fn push_images(
             push.concurrency = usize::from(args.concurrency);
             push.max_part_size = args.max_part_size.map(|m| usize::from(m) << 20);
             push.resume.clone_from(&resume);
+            push.resume_registry.clone_from(&resume_registry);
+            push.transport = args.transport.into();
+            push.registry.clone_from(&registry);
+            if let Some(mib) = args.max_part_size {
+                let chunk_size = u64::from(mib) << 20;
+                push.upload_mode = UploadMode::Chunked { chunk_size };
+            }
             let shown = display.clone();
             push.progress = Some(Arc::new(move |p| shown.on_image(p)));
+            let shown = display.clone();
+            push.upload_state = Some(Arc::new(move |s| shown.on_upload_state(s)));
             lock(session).current = Some(display.clone());
             let pushed = push.push(&cx.client, &source).await;
             display.finish();
@@ -168,6 +203,21 @@ pub(super) async fn push_images(
                     eprintln!(
                         "upload {upload_id} of {digest} is no longer known to the service: \
                          that blob starts over"
+                    );
+                }
+                lock(session).specs.remove(digest);
+                continue;
+            }
+            // A registry upload that could not be continued (it went
+            // back, or failed): that blob starts over, once.
+            if let Err(ImagePushError::RegistryBlob { digest, source: e }) = &pushed
+                && let Some(state) = resume_registry.remove(digest)
+            {
+                if !cx.quiet {
+                    crate::progress::clear_bars();
+                    eprintln!(
+                        "upload {} of {digest} could not be continued ({e}): that blob starts over",
+                        state.location
                     );
                 }
                 lock(session).specs.remove(digest);
@@ -217,6 +267,18 @@ pub(super) async fn push_images(
 /// the session, so the resume command continues it.
 fn image_error(e: ImagePushError, session: &Mutex<Session>) -> CliError {
     let mut s = lock(session);
+    if let ImagePushError::RegistryBlob { digest, source } = &e
+        && let Some(state) = source.state.as_ref().filter(|st| st.offset > 0)
+    {
+        s.specs.insert(
+            digest.clone(),
+            ResumeSpec {
+                digest: Some(digest.clone()),
+                upload_id: state.location.clone(),
+                bytes: state.offset,
+            },
+        );
+    }
     if let ImagePushError::Blob { digest, source } = &e {
         if source.code.as_deref() == Some("UploadNotFoundException") {
             // The upload expired or never existed: start the blob again.

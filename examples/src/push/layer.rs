@@ -41,7 +41,12 @@ pub(super) async fn push_layer(
     let mut layer = LayerPush::new(args.repository.clone());
     layer.known_size = Some(size);
     layer.max_part_size = args.max_part_size.map(|m| usize::from(m) << 20);
-    let resume = lock(session).specs.get(&key).cloned();
+    // A layer goes through the API: a registry upload is not its.
+    let resume = lock(session)
+        .specs
+        .get(&key)
+        .filter(|s| !s.is_registry())
+        .cloned();
     if let Some(spec) = &resume {
         let digest = match &spec.digest {
             Some(d) => d.clone(),

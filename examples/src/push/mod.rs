@@ -20,6 +20,7 @@ use crate::error::{Class, CliError};
 use crate::journal::Journal;
 use crate::progress::Style;
 use crate::resume::{ResumeSpec, Session};
+use crate::transfer::TransportArg;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -85,9 +86,23 @@ pub struct PushArgs {
     concurrency: u16,
 
     /// Cap layer parts at this many MiB (the service asks for 10 and refuses
-    /// parts under 5, except the last)
+    /// parts under 5, except the last); through the registry, send each
+    /// layer in chunks of this size, so that a push that dies continues it
+    /// from the last whole chunk [default there: one streaming request per
+    /// layer]
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u16).range(5..=20))]
     max_part_size: Option<u16>,
+
+    /// The wire: the ECR API, the registry endpoint, or the registry when
+    /// it answers (a --layer push goes through the API)
+    #[arg(long, value_enum, default_value_t = TransportArg::Auto, value_name = "TRANSPORT")]
+    transport: TransportArg,
+
+    /// ECR's registry endpoint, when not the one GetAuthorizationToken
+    /// names (`https://ACCOUNT.dkr.ecr.REGION.amazonaws.com`): a VPC
+    /// endpoint, or a test registry
+    #[arg(long, value_name = "URL", conflicts_with = "layer")]
+    registry_endpoint: Option<String>,
 
     /// Continue an upload that a stopped push reported, `[DIGEST=]UPLOAD_ID:BYTES`,
     /// once per upload (a stopped push prints the whole command)
@@ -158,8 +173,10 @@ impl PushArgs {
                 .to_string()
         };
         format!(
-            "{} repository={} source={} layer={} images={:?} tags={:?}",
+            "{} transport={} registry={} repository={} source={} layer={} images={:?} tags={:?}",
             cx.place(),
+            crate::transfer::transport_name(self.transport.into()),
+            self.registry_endpoint.as_deref().unwrap_or(""),
             self.repository,
             self.source.as_ref().map(path).unwrap_or_default(),
             self.layer.as_ref().map(path).unwrap_or_default(),
@@ -176,6 +193,11 @@ impl PushArgs {
             return Err(CliError::usage(format!(
                 "--resume {spec}: an image push needs the blob's digest (DIGEST=UPLOAD_ID:BYTES)"
             )));
+        }
+        if self.layer.is_some() && self.transport == TransportArg::Registry {
+            return Err(CliError::usage(
+                "a --layer push goes through the ECR API: leave out --transport registry",
+            ));
         }
         if self.layer.is_some() && self.resume.len() > 1 {
             return Err(CliError::usage(
