@@ -9,17 +9,17 @@
 //! Memory per blob in flight is bounded by the channel between the network
 //! and the writer (4 batches of about 1 MiB) and the writer's 1 MiB buffer.
 
-use std::io::{Read, Write as _};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use bytes::Bytes;
 use futures_util::StreamExt;
 
 use super::PullError;
 use super::layout::Layout;
-use crate::oci::BlobHasher;
+use super::writer::{BlobWriter, Written};
 use crate::registry::{BlobSource, RegistryError, backoff};
+use crate::sha256::Sha256Stream;
 
 /// Bytes sent to the writer at a time.
 const BATCH: usize = 1 << 20;
@@ -45,13 +45,13 @@ fn layout_err(path: &Path, e: std::io::Error) -> PullError {
 
 /// The SHA-256 of a file's first `len` bytes (the whole file if `None`),
 /// and how many bytes it has.
-fn hash_file(path: &Path, len: Option<u64>) -> std::io::Result<(BlobHasher, u64)> {
+fn hash_file(path: &Path, len: Option<u64>) -> std::io::Result<(Sha256Stream, u64)> {
     let file = std::fs::File::open(path)?;
     let mut reader: Box<dyn Read> = match len {
         Some(len) => Box::new(file.take(len)),
         None => Box::new(file),
     };
-    let mut hasher = BlobHasher::new();
+    let mut hasher = Sha256Stream::default();
     let mut buf = vec![0u8; 1 << 20];
     let mut total = 0u64;
     loop {
@@ -65,8 +65,10 @@ fn hash_file(path: &Path, len: Option<u64>) -> std::io::Result<(BlobHasher, u64)
 }
 
 /// Fetches `digest` (`size` bytes) from `source` into the layout, with up to
-/// `attempts` requests.
+/// `attempts` requests, its bytes hashed and written by `writer`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn fetch_blob(
+    writer: &BlobWriter,
     layout: &Layout,
     digest: &str,
     size: u64,
@@ -85,7 +87,7 @@ pub(crate) async fn fetch_blob(
     // checked again (cheap next to a download) in case it was changed since.
     let existing = {
         let path = target.clone();
-        tokio::task::spawn_blocking(move || -> std::io::Result<Option<(BlobHasher, u64)>> {
+        tokio::task::spawn_blocking(move || -> std::io::Result<Option<(Sha256Stream, u64)>> {
             match hash_file(&path, None) {
                 Ok(found) => Ok(Some(found)),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -97,7 +99,7 @@ pub(crate) async fn fetch_blob(
         .map_err(|e| layout_err(&target, e))?
     };
     if let Some((hasher, len)) = existing {
-        if len == size && hasher.finish() == digest {
+        if len == size && digest_of(hasher) == digest {
             return Ok(Fetched::Present);
         }
         tracing::warn!(path = %target.display(), "a blob in the layout does not match its name; fetching it again");
@@ -107,14 +109,16 @@ pub(crate) async fn fetch_blob(
     // Continue a partial download: hash what it holds (up to `size`).
     let (mut hasher, mut have) = {
         let path = partial.clone();
-        tokio::task::spawn_blocking(move || -> std::io::Result<(BlobHasher, u64)> {
+        tokio::task::spawn_blocking(move || -> std::io::Result<(Sha256Stream, u64)> {
             match std::fs::metadata(&path) {
                 Ok(meta) if meta.len() <= size => hash_file(&path, Some(meta.len())),
                 Ok(_) => {
                     std::fs::remove_file(&path)?;
-                    Ok((BlobHasher::new(), 0))
+                    Ok((Sha256Stream::default(), 0))
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((BlobHasher::new(), 0)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    Ok((Sha256Stream::default(), 0))
+                }
                 Err(e) => Err(e),
             }
         })
@@ -131,7 +135,7 @@ pub(crate) async fn fetch_blob(
     loop {
         let round_start = have;
         while have < size {
-            match stream_into(&partial, hasher, have, size, source, progress).await {
+            match stream_into(writer, &partial, hasher, have, size, source, progress).await {
                 Ok((h, n)) => {
                     hasher = h;
                     have = n;
@@ -160,7 +164,7 @@ pub(crate) async fn fetch_blob(
             }
         }
         fetched += size - round_start;
-        let actual = std::mem::take(&mut hasher).finish();
+        let actual = digest_of(std::mem::take(&mut hasher));
         if actual == digest {
             break;
         }
@@ -205,31 +209,45 @@ pub(crate) async fn fetch_blob(
     Ok(Fetched::Downloaded(fetched))
 }
 
+/// `sha256:<hex>` of what `hasher` took in.
+fn digest_of(hasher: Sha256Stream) -> String {
+    format!("sha256:{}", hex::encode(hasher.finalize()))
+}
+
 /// A request that stopped: the hash and length of what reached the file.
 struct Interrupted {
-    hasher: BlobHasher,
+    hasher: Sha256Stream,
     have: u64,
     error: RegistryError,
 }
 
 /// One request: the source from `have`, written to the partial file's end
-/// and hashed by a blocking writer task.
+/// and hashed by the pull's writer thread.
+#[allow(clippy::too_many_arguments)]
 async fn stream_into(
+    writer: &BlobWriter,
     partial: &Path,
-    hasher: BlobHasher,
+    hasher: Sha256Stream,
     have: u64,
     size: u64,
     source: &dyn BlobSource,
     progress: Option<&BytesFn>,
-) -> Result<(BlobHasher, u64), Interrupted> {
+) -> Result<(Sha256Stream, u64), Interrupted> {
+    let gone = |hasher| Interrupted {
+        hasher,
+        have: 0,
+        error: RegistryError::Io {
+            path: partial.to_owned(),
+            source: std::io::Error::other("the pull's writer stopped"),
+        },
+    };
+    // A failed open comes back from `close`, with the hash as it was.
+    let Some(file) = writer.open(partial, hasher, have, size).await else {
+        return Err(gone(Sha256Stream::default()));
+    };
     // Chunks go to the writer in batches of about 1 MiB: a message (and a
     // wake-up of the writer thread) per socket read cost more than the
     // hashing.
-    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Bytes>>(4);
-    let writer = tokio::task::spawn_blocking({
-        let path = partial.to_owned();
-        move || write_chunks(&path, hasher, have, size, rx)
-    });
     let mut error = None;
     match source.open(have).await {
         Err(e) => error = Some(e),
@@ -240,7 +258,7 @@ async fn stream_into(
             loop {
                 let Some(chunk) = stream.next().await else {
                     if !batch.is_empty() {
-                        let _ = tx.send(std::mem::take(&mut batch)).await;
+                        let _ = file.write(std::mem::take(&mut batch)).await;
                     }
                     break;
                 };
@@ -258,7 +276,7 @@ async fn stream_into(
                         batch.push(chunk);
                         if batched >= BATCH || at == size {
                             batched = 0;
-                            if tx.send(std::mem::take(&mut batch)).await.is_err() {
+                            if !file.write(std::mem::take(&mut batch)).await {
                                 break;
                             }
                             if let Some(progress) = progress {
@@ -269,7 +287,7 @@ async fn stream_into(
                     Err(e) => {
                         // What arrived before the cut is kept.
                         if !batch.is_empty() {
-                            let _ = tx.send(std::mem::take(&mut batch)).await;
+                            let _ = file.write(std::mem::take(&mut batch)).await;
                         }
                         error = Some(RegistryError::Io {
                             path: PathBuf::from("(network)"),
@@ -290,20 +308,13 @@ async fn stream_into(
             }
         }
     }
-    drop(tx);
-    let written = writer.await;
-    let (hasher, have_now, write_error) = match written {
-        Ok(w) => w,
-        Err(join) => {
-            return Err(Interrupted {
-                hasher: BlobHasher::new(),
-                have: 0,
-                error: RegistryError::Io {
-                    path: partial.to_owned(),
-                    source: std::io::Error::other(join),
-                },
-            });
-        }
+    let Some(Written {
+        hasher,
+        have: have_now,
+        error: write_error,
+    }) = file.close().await
+    else {
+        return Err(gone(Sha256Stream::default()));
     };
     if let Some(e) = write_error {
         // The disk, not the network: not worth another request.
@@ -324,123 +335,4 @@ async fn stream_into(
         }),
         None => Ok((hasher, have_now)),
     }
-}
-
-/// The writer task: appends each chunk to the file and hashes it; returns
-/// the hash and length of what was written, and the write error if any.
-fn write_chunks(
-    path: &Path,
-    mut hasher: BlobHasher,
-    mut have: u64,
-    size: u64,
-    mut rx: tokio::sync::mpsc::Receiver<Vec<Bytes>>,
-) -> (BlobHasher, u64, Option<std::io::Error>) {
-    let mut file = match open_partial(path, have, size) {
-        Ok(f) => f,
-        Err(e) => return (hasher, have, Some(e)),
-    };
-    while let Some(batch) = rx.blocking_recv() {
-        // Hashed, then written with one vectored write, a group of chunks
-        // at a time: small enough that the bytes the hash read are still in
-        // cache when the kernel copies them into the file; no copy into a
-        // buffer of ours, and few system calls.
-        for group in groups(&batch, GROUP) {
-            for chunk in group {
-                hasher.update(chunk);
-            }
-            if let Err(e) = write_batch(&mut file, group) {
-                return (hasher, have, Some(e));
-            }
-            have += group.iter().map(|c| c.len() as u64).sum::<u64>();
-        }
-    }
-    (hasher, have, None)
-}
-
-/// The partial file, opened to append after its first `have` bytes (what
-/// was hashed), with room for the rest of the blob's `size` reserved.
-fn open_partial(path: &Path, have: u64, size: u64) -> std::io::Result<std::fs::File> {
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    // The file must hold exactly what was hashed; it is truncated only when
-    // it holds more. ext4 writes back, when it is closed, a file truncated
-    // to nothing (its rule for files replaced in place): the whole blob,
-    // from the pull's own thread.
-    if file.metadata()?.len() != have {
-        file.set_len(have)?;
-    }
-    preallocate(&file, have, size);
-    Ok(file)
-}
-
-/// Reserves the file's blocks from `from` to `to` without changing its
-/// length (what it holds stays what was written): the file system
-/// allocates once instead of at every write. Best effort: a file system
-/// without it allocates as it goes.
-#[cfg(target_os = "linux")]
-fn preallocate(file: &std::fs::File, from: u64, to: u64) {
-    use std::os::fd::AsRawFd;
-    let (Ok(offset), Ok(len)) = (
-        libc::off_t::try_from(from),
-        libc::off_t::try_from(to.saturating_sub(from)),
-    ) else {
-        return;
-    };
-    if len > 0 {
-        // SAFETY: fallocate on a descriptor this function borrows, with
-        // plain integers; it reads and writes no memory of ours.
-        let _ = unsafe { libc::fallocate(file.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, offset, len) };
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn preallocate(_: &std::fs::File, _: u64, _: u64) {}
-
-/// Bytes hashed and then written at a time (a fraction of an L2 cache).
-const GROUP: usize = 256 << 10;
-
-/// `batch` cut into runs of chunks of about `size` bytes (at least one
-/// chunk each).
-fn groups(batch: &[Bytes], size: usize) -> impl Iterator<Item = &[Bytes]> {
-    let mut rest = batch;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let mut bytes = 0;
-        let mut n = 0;
-        while n < rest.len() && (n == 0 || bytes + rest[n].len() <= size) {
-            bytes += rest[n].len();
-            n += 1;
-        }
-        let (group, tail) = rest.split_at(n);
-        rest = tail;
-        Some(group)
-    })
-}
-
-/// Writes every chunk of `batch`, in order, with `write_vectored`.
-fn write_batch(file: &mut std::fs::File, batch: &[Bytes]) -> std::io::Result<()> {
-    let (mut index, mut offset) = (0usize, 0usize);
-    while index < batch.len() {
-        let slices: Vec<std::io::IoSlice<'_>> = std::iter::once(&batch[index][offset..])
-            .chain(batch[index + 1..].iter().map(|c| &c[..]))
-            .map(std::io::IoSlice::new)
-            .collect();
-        let mut written = match file.write_vectored(&slices) {
-            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        while index < batch.len() && written >= batch[index].len() - offset {
-            written -= batch[index].len() - offset;
-            index += 1;
-            offset = 0;
-        }
-        offset += written;
-    }
-    Ok(())
 }

@@ -39,6 +39,7 @@ use bytes::Bytes;
 mod download;
 mod fetch;
 mod layout;
+mod writer;
 
 pub use fetch::Origin;
 
@@ -434,6 +435,9 @@ impl ImagePull {
         blobs: Vec<(String, u64)>,
     ) -> Result<(usize, usize, u64), PullError> {
         let limit = Arc::new(tokio::sync::Semaphore::new(self.concurrency.max(1)));
+        // One writer thread for every blob of the pull: it hashes two blobs'
+        // bytes at once.
+        let writer = writer::BlobWriter::start();
         let mut tasks = tokio::task::JoinSet::new();
         for (digest, size) in blobs {
             let permit = limit.clone().acquire_owned().await.map_err(|e| {
@@ -444,6 +448,7 @@ impl ImagePull {
             })?;
             let source = origin.blob(&digest);
             let layout = layout.clone();
+            let writer = writer.clone();
             let attempts = self.attempts;
             let progress: Option<download::BytesFn> = self.progress.clone().map(|p| {
                 let digest = digest.clone();
@@ -458,6 +463,7 @@ impl ImagePull {
             tasks.spawn(async move {
                 let _permit = permit;
                 download::fetch_blob(
+                    &writer,
                     &layout,
                     &digest,
                     size,

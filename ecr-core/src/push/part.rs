@@ -16,10 +16,10 @@
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use crate::sha256::{Sha256Stream, update_pair};
 use crate::client::PreparedBody;
 use crate::ecr::UploadLayerPart;
 use crate::schema::{Constraint, Kind, Schema};
+use crate::sha256::{Sha256Stream, update_pair};
 use crate::wire::{BlobSplitError, split_at_blob};
 
 /// The largest part the API accepts: the `length` maximum of
