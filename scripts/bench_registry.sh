@@ -83,6 +83,9 @@ YML
 # measure LABEL CMD...: runs CMD on CPU 0 under /usr/bin/time; prints one line.
 measure() {
   local label=$1; shift
+  # What the previous step wrote is written back first: the kernel's
+  # writeback of one side's files would otherwise be charged to the next.
+  sync
   /usr/bin/time -f "%e %U %S %M" -o "$work/time" taskset -c 0 "$@" >"$work/out" 2>&1 ||
     { echo "bench: $label failed:" >&2; cat "$work/out" >&2; exit 1; }
   read -r wall user sys rss < "$work/time"
