@@ -76,6 +76,7 @@ impl Class {
     pub fn of_registry(e: &RegistryError) -> Class {
         match e {
             RegistryError::Status { .. } => Class::Service,
+            RegistryError::Api { kind, .. } => Class::of(*kind),
             RegistryError::Auth { .. } => Class::Setup,
             RegistryError::Transport { .. }
             | RegistryError::Timeout { .. }

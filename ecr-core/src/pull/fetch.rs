@@ -202,24 +202,18 @@ impl ApiBlob {
         }
         .send(&self.client)
         .await
-        .map_err(|e| RegistryError::Status {
-            stage: "GetDownloadUrlForLayer",
-            status: match &e {
-                crate::Error::Service { meta, .. } | crate::Error::Response { meta, .. } => {
-                    meta.status
-                }
-                _ => 0,
-            },
-            code: e.service_code().map(str::to_owned),
-            message: e.to_string(),
-            request_id: e.request_id().map(str::to_owned),
-        })?;
+        .map_err(|e| RegistryError::api("GetDownloadUrlForLayer", &e))?;
         let url = out.download_url.unwrap_or_default();
-        reqwest::Url::parse(&url).map_err(|e| {
-            RegistryError::protocol(
-                "GetDownloadUrlForLayer",
-                format!("the download URL does not parse: {e}"),
-            )
+        // A 200 without a usable URL is a garbled answer, like one that
+        // does not parse: worth asking again.
+        reqwest::Url::parse(&url).map_err(|e| RegistryError::Api {
+            stage: "GetDownloadUrlForLayer",
+            kind: crate::ErrorKind::Response,
+            status: Some(200),
+            code: None,
+            message: format!("the download URL does not parse: {e}"),
+            request_id: None,
+            retryable: true,
         })
     }
 }

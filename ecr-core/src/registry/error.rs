@@ -20,8 +20,9 @@ pub enum RegistryError {
         source: reqwest::Error,
     },
     /// No answer came within the attempt timeout (the ECR client's
-    /// `timeouts.attempt`), on every attempt.
-    #[error("{stage}: no answer within {} ms ({url})", after.as_millis())]
+    /// `timeouts.attempt`): on every attempt of a request that can be sent
+    /// again, or after the last byte of an upload's body.
+    #[error("{stage}: no answer within {} ms {since} ({url})", after.as_millis())]
     Timeout {
         /// The step that failed.
         stage: &'static str,
@@ -29,6 +30,29 @@ pub enum RegistryError {
         url: String,
         /// The timeout of each attempt.
         after: std::time::Duration,
+        /// What the wait was counted from: [`SINCE_SENT`] or
+        /// [`SINCE_BODY_SENT`].
+        since: &'static str,
+    },
+    /// An ECR API call a download needs (`GetDownloadUrlForLayer`) failed,
+    /// after the API client's own retries.
+    #[error("{stage}: {message}")]
+    Api {
+        /// The operation.
+        stage: &'static str,
+        /// The class of the API error.
+        kind: crate::ErrorKind,
+        /// The HTTP status, where the service answered.
+        status: Option<u16>,
+        /// The service's error code, where it sent one.
+        code: Option<String>,
+        /// The API error, as it reads.
+        message: String,
+        /// The request id, where the service answered.
+        request_id: Option<String>,
+        /// Whether another attempt could succeed: the request did not
+        /// complete, a success answer did not parse, throttling, 408, 5xx.
+        retryable: bool,
     },
     /// The registry answered with an error status.
     #[error("{stage}: HTTP {status}{}{}: {message}",
@@ -95,19 +119,30 @@ pub enum RegistryError {
     },
 }
 
+/// [`RegistryError::Timeout`]'s `since` for a request that can be sent
+/// again: the wait counts from sending it.
+pub const SINCE_SENT: &str = "of sending the request";
+
+/// [`RegistryError::Timeout`]'s `since` for a `PATCH` or `PUT` with a
+/// blob's bytes: the wait counts from the body's last byte (sending a
+/// large body takes as long as it takes).
+pub const SINCE_BODY_SENT: &str = "after the body's last byte was sent";
+
 impl RegistryError {
-    /// The HTTP status, where the registry answered.
+    /// The HTTP status, where the registry (or the API) answered.
     pub fn status(&self) -> Option<u16> {
         match self {
             RegistryError::Status { status, .. } => Some(*status),
+            RegistryError::Api { status, .. } => *status,
             _ => None,
         }
     }
 
-    /// The OCI error code, where the registry sent one.
+    /// The OCI error code, where the registry sent one (or the API's
+    /// error code).
     pub fn code(&self) -> Option<&str> {
         match self {
-            RegistryError::Status { code, .. } => code.as_deref(),
+            RegistryError::Status { code, .. } | RegistryError::Api { code, .. } => code.as_deref(),
             _ => None,
         }
     }
@@ -115,21 +150,52 @@ impl RegistryError {
     /// The request id of the failing call, where there was one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            RegistryError::Status { request_id, .. } | RegistryError::Auth { request_id, .. } => {
-                request_id.as_deref()
-            }
+            RegistryError::Status { request_id, .. }
+            | RegistryError::Auth { request_id, .. }
+            | RegistryError::Api { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }
 
+    /// An API call's error, marked retryable when it is transient: the
+    /// request did not complete (connection, timeout; not an oversized
+    /// body), a success answer did not parse (a gateway's page, a cut or
+    /// garbled body), throttling, 408 and 5xx. Not: access denied, a
+    /// missing layer or repository, a request that broke the model,
+    /// missing credentials.
+    pub(crate) fn api<E: std::fmt::Display>(stage: &'static str, e: &crate::Error<E>) -> Self {
+        let (status, retryable) = match e {
+            crate::Error::Transport { source, .. } => (None, source.is_retryable()),
+            crate::Error::Response { meta, .. } => (Some(meta.status), true),
+            crate::Error::Service { meta, .. } => (
+                Some(meta.status),
+                matches!(meta.status, 408 | 429)
+                    || (500..600).contains(&meta.status)
+                    || crate::retry::classify(meta.status, meta.code.as_deref())
+                        != crate::retry::RetryKind::Permanent,
+            ),
+            _ => (None, false),
+        };
+        RegistryError::Api {
+            stage,
+            kind: e.kind(),
+            status,
+            code: e.service_code().map(str::to_owned),
+            message: e.to_string(),
+            request_id: e.request_id().map(str::to_owned),
+            retryable,
+        }
+    }
+
     /// Whether another attempt could succeed: transport failures, 408,
-    /// 429 and 5xx, and a throttling code whatever the status (the ECR
+    /// 429 and 5xx, transient API failures ([`RegistryError::api`]), and a throttling code whatever the status (the ECR
     /// API's `ThrottlingException` comes with 400, as when a
     /// `GetDownloadUrlForLayer` stays throttled through its retries).
     pub fn is_retryable(&self) -> bool {
         match self {
             RegistryError::Transport { source, .. } => !source.is_builder(),
             RegistryError::Timeout { .. } => true,
+            RegistryError::Api { retryable, .. } => *retryable,
             RegistryError::Status { status, code, .. } => {
                 matches!(*status, 408 | 429)
                     || (500..600).contains(status)
@@ -349,5 +415,90 @@ mod tests {
         assert!(status(503, None).is_retryable());
         assert!(!status(400, Some("LayersNotFoundException")).is_retryable());
         assert!(!status(404, Some("BLOB_UNKNOWN")).is_retryable());
+    }
+
+    fn meta(status: u16, code: Option<&str>) -> crate::ErrorMeta {
+        crate::ErrorMeta {
+            status,
+            code: code.map(str::to_owned),
+            message: Some("m".into()),
+            request_id: Some("req-1".into()),
+            extended_request_id: None,
+        }
+    }
+
+    fn service(status: u16, code: &str) -> crate::Error<crate::UnmodeledError> {
+        let meta = meta(status, Some(code));
+        crate::Error::Service {
+            error: crate::UnmodeledError::from_meta(&meta),
+            meta,
+        }
+    }
+
+    #[test]
+    fn transient_api_failures_are_worth_another_try() {
+        let transient: [crate::Error<crate::UnmodeledError>; 6] = [
+            crate::Error::Transport {
+                source: crate::error::TransportError::AttemptTimeout(
+                    std::time::Duration::from_secs(1),
+                ),
+                attempts: 3,
+            },
+            // A 200 that does not parse: a gateway's page, a garbled body.
+            crate::Error::Response {
+                message: "expected value at line 1".into(),
+                meta: meta(200, None),
+            },
+            service(400, "ThrottlingException"),
+            service(429, "TooManyRequestsException"),
+            service(500, "ServerException"),
+            service(503, ""),
+        ];
+        for e in &transient {
+            let mapped = RegistryError::api("GetDownloadUrlForLayer", e);
+            assert!(mapped.is_retryable(), "{mapped}");
+            assert_eq!(mapped.to_string(), format!("GetDownloadUrlForLayer: {e}"));
+        }
+        let response = RegistryError::api("GetDownloadUrlForLayer", &transient[1]);
+        assert_eq!(response.status(), Some(200));
+        assert_eq!(response.request_id(), Some("req-1"));
+        assert!(matches!(
+            response,
+            RegistryError::Api {
+                kind: crate::ErrorKind::Response,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn permanent_api_failures_stop_at_once() {
+        let too_large: crate::Error<crate::UnmodeledError> = crate::Error::Transport {
+            source: crate::error::TransportError::BodyTooLarge { limit: 10 },
+            attempts: 1,
+        };
+        let invalid: crate::Error<crate::UnmodeledError> =
+            crate::Error::Validation(crate::validate::ValidationError {
+                shape: "GetDownloadUrlForLayerRequest",
+                violations: Vec::new(),
+            });
+        let permanent = [
+            service(400, "AccessDeniedException"),
+            service(400, "LayersNotFoundException"),
+            service(400, "LayerInaccessibleException"),
+            service(400, "RepositoryNotFoundException"),
+            service(400, "InvalidParameterException"),
+            too_large,
+            invalid,
+            crate::Error::Config("no region".into()),
+        ];
+        for e in &permanent {
+            let mapped = RegistryError::api("GetDownloadUrlForLayer", e);
+            assert!(!mapped.is_retryable(), "{mapped}");
+        }
+        let denied = RegistryError::api("GetDownloadUrlForLayer", &permanent[0]);
+        assert_eq!(denied.code(), Some("AccessDeniedException"));
+        assert_eq!(denied.status(), Some(400));
+        assert_eq!(denied.request_id(), Some("req-1"));
     }
 }

@@ -50,6 +50,7 @@ use std::time::Duration;
 
 use reqwest::header::{AUTHORIZATION, HeaderValue, WWW_AUTHENTICATE};
 
+mod after_body;
 pub mod auth;
 mod blobs;
 mod error;
@@ -65,7 +66,7 @@ pub use auth::{EcrToken, RegistryCredentials, fetch_ecr_token};
 pub use blobs::{
     BlobSource, BlobStream, ByteStream, FileBlob, IDLE_TIMEOUT, OpenFuture, RegistryBlob, UrlBlob,
 };
-pub use error::RegistryError;
+pub use error::{RegistryError, SINCE_BODY_SENT, SINCE_SENT};
 pub use manifests::PushedManifest;
 pub use mount::MountOutcome;
 pub use select::{Resolved, resolve};
@@ -321,6 +322,7 @@ impl RegistryClient {
                             stage,
                             url: error::redact(&url),
                             after: limit,
+                            since: SINCE_SENT,
                         });
                     }
                 },
@@ -365,7 +367,10 @@ impl RegistryClient {
 
     /// Sends a request with a one-shot body once: the authorization header
     /// known now goes with it; a 401 refreshes it for the next request and
-    /// comes back as an error (the caller resends, reopening its body).
+    /// comes back as an error (the caller resends, reopening its body). The
+    /// answer is waited for at most the attempt timeout after the body's
+    /// last byte ([`RegistryError::Timeout`], retryable: the caller asks
+    /// where the upload stands).
     pub(crate) async fn send_once(
         &self,
         stage: &'static str,
@@ -378,10 +383,21 @@ impl RegistryClient {
             .build()
             .map_err(|e| RegistryError::invalid("request", format!("{stage}: {e}")))?;
         let url = request.url().clone();
-        let response = http
-            .execute(request)
-            .await
-            .map_err(|e| RegistryError::transport(stage, &url, e))?;
+        let response = match self.inner.attempt_timeout {
+            Some(limit) => match after_body::execute(http, request, limit).await {
+                after_body::Answer::Done(done) => done,
+                after_body::Answer::TimedOut => {
+                    return Err(RegistryError::Timeout {
+                        stage,
+                        url: error::redact(&url),
+                        after: limit,
+                        since: SINCE_BODY_SENT,
+                    });
+                }
+            },
+            None => http.execute(request).await,
+        }
+        .map_err(|e| RegistryError::transport(stage, &url, e))?;
         if response.status() == 401 {
             self.answer_challenge(&response, scopes, header.as_ref())
                 .await?;
