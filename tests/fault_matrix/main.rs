@@ -49,4 +49,5 @@ mod api;
 mod harness;
 mod pulls;
 mod registry;
+mod swallowed;
 mod token;

@@ -31,6 +31,9 @@ pub enum Fault {
     Throttle,
     /// Read the request, then say nothing for this long and close.
     Stall(Duration),
+    /// Forward the request, then hold the answer back this long and close
+    /// (the upstream did the work; the client hears nothing).
+    SwallowAnswer(Duration),
     /// Forward, then send the response head and half its body, and close.
     TruncateResponse,
     /// Answer 200 with a body that is not JSON.
@@ -54,6 +57,7 @@ impl Fault {
             Fault::Status503 => "http_503",
             Fault::Throttle => "throttling",
             Fault::Stall(_) => "stall",
+            Fault::SwallowAnswer(_) => "swallowed_answer",
             Fault::TruncateResponse => "truncated_response",
             Fault::Garbage => "garbage_body",
             Fault::WrongContentType => "wrong_content_type",
@@ -352,6 +356,11 @@ async fn serve(mut sock: TcpStream, upstream: String, state: Arc<Mutex<State>>) 
                 .await
             }
             Some(Fault::Stall(d)) => {
+                tokio::time::sleep(d).await;
+                return None;
+            }
+            Some(Fault::SwallowAnswer(d)) => {
+                forward(&upstream, &head, &body).await?;
                 tokio::time::sleep(d).await;
                 return None;
             }

@@ -13,6 +13,8 @@
 //! - `Throttle`: 429 `TOOMANYREQUESTS`, as ECR and the distribution spec
 //!   answer throttling, not forwarded;
 //! - `Stall(d)`: the request read, then nothing for `d`, then closed;
+//! - `SwallowAnswer(d)`: forwarded (the registry did the work), then
+//!   nothing for `d`, then closed;
 //! - `TruncateResponse`: forwarded, half the response body sent, closed;
 //! - `Garbage`, `WrongShape`: forwarded, the answer's status and headers
 //!   kept (its `Docker-Content-Digest` too) and its body replaced by bytes
@@ -323,6 +325,11 @@ impl RegistryFaults {
                 drain(body).await;
                 tokio::time::sleep(d).await;
                 return Err(Dropped("fault: stalled"));
+            }
+            Some(Fault::SwallowAnswer(d)) => {
+                drop(forward(body).await?);
+                tokio::time::sleep(d).await;
+                return Err(Dropped("fault: the answer swallowed"));
             }
             Some(Fault::Garbage) => {
                 let answer = forward(body).await?;
