@@ -34,6 +34,7 @@
 //! | `wrong_content_type` | a gateway's 200 HTML page (GET) |
 //! | `corrupt_body` | forwarded, a byte of a blob flipped (GET blob) |
 //! | `token_expired` | 401 for the token in force, partway through a push |
+//! | `swallowed_answer` | a `PATCH` or `PUT` forwarded, its answer withheld for an hour (`swallowed.rs`; a stalled `PUT` too): given up on after the body's last byte |
 //!
 //! The body classes go to GETs only: a 200 made up for a HEAD, PATCH or
 //! PUT the registry never saw is a lie no client can detect (a HEAD 200

@@ -149,6 +149,66 @@ async fn api_pull_fault_matrix() {
     }
 }
 
+/// Garbled 200s from the API, each once in turn: the manifest's
+/// `BatchGetImage` (not JSON) and the first two `GetDownloadUrlForLayer`s
+/// (not JSON, the wrong shape); then a connection cut in the third. Each
+/// is asked again within the pull: it completes in one call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbled_api_answers_are_asked_again_within_the_pull() {
+    let env = RegistryEnv::start();
+    let layout = temp_dir("faults-garbled-src");
+    let digest = single_layout(&layout, "v1", &[300_000, 40_000], 61);
+    publish(&env, "faults/garbled", &layout, &digest).await;
+    let storage = Registry::serve_storage_of(&env.registry);
+    let stand_in = DownloadUrlStandIn::new(&storage.endpoint);
+    let stand_in_proxy = Proxy::start(&env.moto.endpoint, stand_in.clone());
+    let mut urls = 0;
+    let mut manifests = 0;
+    let schedule: ecr_tests::fault_proxy::Schedule = Box::new(move |req: &RequestInfo| {
+        // The proxy reads the target lowercased.
+        match req.operation.as_str() {
+            "batchgetimage" => {
+                manifests += 1;
+                (manifests == 1).then_some(Fault::Garbage)
+            }
+            "getdownloadurlforlayer" => {
+                urls += 1;
+                match urls {
+                    1 => Some(Fault::Garbage),
+                    2 => Some(Fault::WrongShape),
+                    // Through the API client's own 3 attempts.
+                    3..=5 => Some(Fault::ResetBeforeResponse),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    });
+    let upstream = stand_in_proxy.endpoint.trim_start_matches("http://");
+    let api_faults = FaultProxy::start(upstream.to_owned(), schedule).await;
+    let client = client_through(&api_faults.endpoint, 3, ATTEMPT_TIMEOUT);
+    let out = temp_dir("faults-garbled-pulled");
+    let mut pull = ImagePull::new("faults/garbled", "v1");
+    pull.transport = Transport::Api;
+    pull.concurrency = 1;
+    let pulled = pull
+        .pull(&client, &out)
+        .await
+        .expect("one pull, past the garbled answers");
+    assert_eq!(pulled.digest, digest);
+    assert_eq!(verify_layout(&out, "v1").0, digest);
+    let injected = api_faults.injected();
+    assert_eq!(injected.get("garbage_body"), Some(&2), "{injected:?}");
+    assert_eq!(injected.get("wrong_shape"), Some(&1), "{injected:?}");
+    assert_eq!(
+        injected.get("reset_before_response"),
+        Some(&3),
+        "{injected:?}"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(&layout);
+}
+
 /// A schedule that flips a byte of the first `times` GETs of `digest`.
 fn corrupt_gets_of(
     digest: String,

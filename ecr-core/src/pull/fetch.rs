@@ -47,6 +47,9 @@ pub(crate) fn download_client(client: &Client) -> reqwest::Client {
         .unwrap_or_default()
 }
 
+/// Calls of `BatchGetImage` for one manifest when the answers do not parse.
+const MANIFEST_ATTEMPTS: u32 = 3;
+
 fn api_err<E: std::fmt::Display>(stage: &'static str, e: &crate::Error<E>) -> PullError {
     PullError::Api {
         stage,
@@ -94,7 +97,7 @@ impl Origin {
                         ..Default::default()
                     },
                 };
-                let out = BatchGetImage {
+                let request = BatchGetImage {
                     registry_id: registry_id.clone(),
                     repository_name: repository.clone(),
                     image_ids: vec![id],
@@ -104,10 +107,25 @@ impl Origin {
                             .map(|m| (*m).to_owned())
                             .collect(),
                     ),
-                }
-                .send(client)
-                .await
-                .map_err(|e| api_err("BatchGetImage", &e))?;
+                };
+                let mut attempt = 0;
+                let out = loop {
+                    attempt += 1;
+                    match request.send(client).await {
+                        Ok(out) => break out,
+                        // The API client does not retry a 200 that does
+                        // not parse (a gateway's page, a garbled answer);
+                        // a read changes nothing, so it is asked again.
+                        Err(e)
+                            if e.kind() == crate::ErrorKind::Response
+                                && attempt < MANIFEST_ATTEMPTS =>
+                        {
+                            tracing::debug!(attempt, error = %e, "BatchGetImage answer unreadable; asking again");
+                            tokio::time::sleep(crate::registry::backoff(attempt)).await;
+                        }
+                        Err(e) => return Err(api_err("BatchGetImage", &e)),
+                    }
+                };
                 let image = out.images.unwrap_or_default().into_iter().next();
                 let Some(image) = image else {
                     let reason = out
