@@ -163,6 +163,8 @@ impl RegistryError {
     /// garbled body), throttling, 408 and 5xx. Not: access denied, a
     /// missing layer or repository, a request that broke the model,
     /// missing credentials.
+    // Only a pull calls the API for a download.
+    #[cfg_attr(not(feature = "pull"), allow(dead_code))]
     pub(crate) fn api<E: std::fmt::Display>(stage: &'static str, e: &crate::Error<E>) -> Self {
         let (status, retryable) = match e {
             crate::Error::Transport { source, .. } => (None, source.is_retryable()),
