@@ -190,9 +190,10 @@ impl RegistryError {
     }
 
     /// Whether another attempt could succeed: transport failures, 408,
-    /// 429 and 5xx, transient API failures ([`RegistryError::api`]), and a throttling code whatever the status (the ECR
-    /// API's `ThrottlingException` comes with 400, as when a
-    /// `GetDownloadUrlForLayer` stays throttled through its retries).
+    /// 429 and 5xx, a throttling code whatever the status (the ECR API's
+    /// `ThrottlingException` comes with 400), and the API failures a
+    /// [`RegistryError::Api`] marks transient (no connection, a 200 that
+    /// does not parse, throttling, 5xx).
     pub fn is_retryable(&self) -> bool {
         match self {
             RegistryError::Transport { source, .. } => !source.is_builder(),
