@@ -15,7 +15,7 @@ use ecrkit::registry::{
     FileBlob, PushBlob, RegistryClient, RegistryError, SINCE_BODY_SENT, UploadError, UploadMode,
 };
 
-use crate::harness::{ATTEMPT_TIMEOUT, MIB, bytes_lost};
+use crate::harness::{ATTEMPT_TIMEOUT, MIB, bytes_lost, part_line};
 
 /// Longer than any test: without the bound the client would wait for it.
 const FOR_AN_HOUR: Duration = Duration::from_secs(3600);
@@ -94,6 +94,7 @@ async fn an_upload_whose_answer_is_swallowed_is_given_up_on_and_resumed() {
         len: bytes.len() as u64,
     };
     let counted = |class: &str| faults.injected().get(class).copied().unwrap_or(0);
+    let mut lost = 0;
 
     // The first PATCH and the first PUT reach the registry and their
     // answers never come back: each is given up on and the push goes on
@@ -110,16 +111,15 @@ async fn an_upload_whose_answer_is_swallowed_is_given_up_on_and_resumed() {
         .expect("the push, past two swallowed answers");
     assert_eq!(done.digest, digest);
     assert_eq!(counted("swallowed_answer"), 2);
-    assert_eq!(
-        bytes_lost(
-            &env.registry.endpoint,
-            "faults/swallowed-once",
-            &digest,
-            blob.len
-        )
-        .await,
-        0
-    );
+    let missing = bytes_lost(
+        &env.registry.endpoint,
+        "faults/swallowed-once",
+        &digest,
+        blob.len,
+    )
+    .await;
+    assert_eq!(missing, 0, "faults/swallowed-once");
+    lost += missing;
 
     // Every PATCH's answer swallowed: the push stops with a typed timeout
     // naming the PATCH and the wait after its body, and resumes from the
@@ -146,16 +146,15 @@ async fn an_upload_whose_answer_is_swallowed_is_given_up_on_and_resumed() {
     .await
     .expect("the resumed push");
     assert_eq!(done.digest, digest);
-    assert_eq!(
-        bytes_lost(
-            &env.registry.endpoint,
-            "faults/swallowed-patch",
-            &digest,
-            blob.len
-        )
-        .await,
-        0
-    );
+    let missing = bytes_lost(
+        &env.registry.endpoint,
+        "faults/swallowed-patch",
+        &digest,
+        blob.len,
+    )
+    .await;
+    assert_eq!(missing, 0, "faults/swallowed-patch");
+    lost += missing;
 
     // Every PUT read and never answered (the registry never sees it): a
     // typed timeout naming the PUT, then resumed.
@@ -177,20 +176,20 @@ async fn an_upload_whose_answer_is_swallowed_is_given_up_on_and_resumed() {
     .await
     .expect("the resumed push");
     assert_eq!(done.digest, digest);
-    assert_eq!(
-        bytes_lost(
-            &env.registry.endpoint,
-            "faults/stalled-put",
-            &digest,
-            blob.len
-        )
-        .await,
-        0
-    );
+    let missing = bytes_lost(
+        &env.registry.endpoint,
+        "faults/stalled-put",
+        &digest,
+        blob.len,
+    )
+    .await;
+    assert_eq!(missing, 0, "faults/stalled-put");
+    lost += missing;
     println!(
         "swallowed upload answers: {:?}; requests by method {:?}",
         faults.injected(),
         faults.methods()
     );
+    part_line("registry", faults.injected().values().sum(), 3, 0, lost);
     let _ = std::fs::remove_dir_all(&dir);
 }
