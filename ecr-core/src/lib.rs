@@ -450,7 +450,7 @@ pub mod registry;
 pub mod retry;
 pub mod schema;
 pub mod service;
-#[cfg(feature = "registry")]
+#[cfg(any(feature = "push", feature = "pull"))]
 mod sha256;
 pub mod signing;
 pub mod transport;

@@ -64,7 +64,8 @@ impl Sha256Stream {
         self.keep(tail);
     }
 
-    /// Bytes hashed so far.
+    /// Bytes hashed so far (the push's parts ask; a pull knows).
+    #[cfg(feature = "push")]
     pub(crate) fn len(&self) -> u64 {
         self.len
     }
