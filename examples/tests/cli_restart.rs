@@ -7,27 +7,15 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{ecrkit, run, run_cmd};
+use common::{ecrkit, journal_file, run, run_cmd};
 use ecr_tests::layout::{image_manifest, temp_layout_dir, write_index};
 use ecr_tests::throttle_proxy::ThrottleProxy;
 use ecr_tests::{Moto, random_bytes, sha256_digest};
 
 const MIB: u64 = 1 << 20;
-
-/// The one journal file in `dir`, if there is one.
-fn journal_file(dir: &Path) -> Option<PathBuf> {
-    std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("push-") && n.ends_with(".json"))
-        })
-}
 
 /// The journal's uploads: blob digest → (upload id, bytes acknowledged).
 fn journal_uploads(path: &Path) -> HashMap<String, (String, u64)> {
@@ -87,7 +75,6 @@ async fn a_killed_push_run_again_continues_its_uploads_from_the_journal() {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     let mut child = cmd.spawn().expect("spawn ecrkit");
-    let pid = child.id().expect("pid");
     // Kill it once the journal records a part of each layer acknowledged.
     let digests: Vec<String> = layers.iter().map(|l| sha256_digest(l)).collect();
     let deadline = Instant::now() + Duration::from_secs(90);
@@ -107,14 +94,7 @@ async fn a_killed_push_run_again_continues_its_uploads_from_the_journal() {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    let kill = tokio::process::Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status()
-        .await
-        .expect("kill");
-    assert!(kill.success());
-    let status = child.wait().await.expect("wait");
-    assert_eq!(status.code(), None, "killed by a signal: {status:?}");
+    common::sigkill(&mut child).await;
     let recorded = journal_uploads(&journal);
     // What the killed process had on the wire drains, then the count starts.
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -135,7 +135,6 @@ async fn kill_mid_blob(args: &[String], layout: &Path, digest: &str) -> u64 {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("spawn ecrkit");
-    let pid = child.id().expect("pid");
     let partial = partial_file(layout, digest);
     let deadline = Instant::now() + Duration::from_secs(90);
     while std::fs::metadata(&partial).map_or(0, |m| m.len()) < STALL_AT - 2 * MIB {
@@ -146,14 +145,7 @@ async fn kill_mid_blob(args: &[String], layout: &Path, digest: &str) -> u64 {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let kill = tokio::process::Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status()
-        .await
-        .expect("kill");
-    assert!(kill.success());
-    let status = child.wait().await.expect("wait");
-    assert_eq!(status.code(), None, "killed by a signal: {status:?}");
+    common::sigkill(&mut child).await;
     let len = std::fs::metadata(&partial).expect("the partial file").len();
     assert!(len > 0 && len <= STALL_AT, "{len}");
     len

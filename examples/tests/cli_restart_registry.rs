@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{ecrkit, run, run_cmd};
+use common::{ecrkit, journal_file, run, run_cmd};
 use ecr_tests::layout::{image_manifest, temp_layout_dir, write_index};
 use ecr_tests::layouts::verify_layout;
 use ecr_tests::proxy::Seen;
@@ -22,18 +22,6 @@ use ecr_tests::{random_bytes, sha256_digest};
 
 const MIB: u64 = 1 << 20;
 const CHUNK: u64 = 5 * MIB;
-
-/// The one journal file in `dir`, if there is one.
-fn journal_file(dir: &Path) -> Option<PathBuf> {
-    std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("push-") && n.ends_with(".json"))
-        })
-}
 
 /// The journal's registry uploads: blob digest → (upload URL, offset).
 fn journal_uploads(path: &Path) -> HashMap<String, (String, u64)> {
@@ -138,7 +126,6 @@ impl Push {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
         let mut child = cmd.spawn().expect("spawn ecrkit");
-        let pid = child.id().expect("pid");
         let digests = self.digests();
         let deadline = Instant::now() + Duration::from_secs(90);
         let journal = loop {
@@ -159,14 +146,7 @@ impl Push {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         };
-        let kill = tokio::process::Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .status()
-            .await
-            .expect("kill");
-        assert!(kill.success());
-        let status = child.wait().await.expect("wait");
-        assert_eq!(status.code(), None, "killed by a signal: {status:?}");
+        common::sigkill(&mut child).await;
         let recorded = journal_uploads(&journal);
         assert_eq!(recorded.len(), 2, "{recorded:?}");
         // The held chunks are dropped, never passed on; new ones pass.

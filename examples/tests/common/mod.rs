@@ -107,3 +107,29 @@ pub fn is_rfc3339(text: &str) -> bool {
         && digits(17..19)
         && text.ends_with('Z')
 }
+
+/// The one push journal file in `dir`, if there is one.
+pub fn journal_file(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("push-") && n.ends_with(".json"))
+        })
+}
+
+/// Kills `child` with SIGKILL (no chance to clean up, as a crash or an
+/// out-of-memory kill) and checks that the signal is what ended it.
+pub async fn sigkill(child: &mut tokio::process::Child) {
+    let pid = child.id().expect("a running child");
+    let kill = tokio::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .await
+        .expect("kill");
+    assert!(kill.success());
+    let status = child.wait().await.expect("wait");
+    assert_eq!(status.code(), None, "killed by a signal: {status:?}");
+}
