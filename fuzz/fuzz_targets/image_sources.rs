@@ -39,9 +39,12 @@ fuzz_target!(|data: &[u8]| {
         };
         let digest = sha256_digest(blob);
         let hex = digest.trim_start_matches("sha256:");
-        let written = std::fs::write(layout.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#)
-            .and_then(|()| std::fs::write(layout.join("index.json"), index))
-            .and_then(|()| std::fs::write(blobs.join(hex), blob));
+        let written = std::fs::write(
+            layout.join("oci-layout"),
+            br#"{"imageLayoutVersion":"1.0.0"}"#,
+        )
+        .and_then(|()| std::fs::write(layout.join("index.json"), index))
+        .and_then(|()| std::fs::write(blobs.join(hex), blob));
         if written.is_err() {
             return;
         }

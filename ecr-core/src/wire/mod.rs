@@ -154,7 +154,7 @@ pub fn split_at_blob<T: Serialize>(
     let pattern = format!("\"{wire_name}\":\"\"");
     let mut found = None;
     let mut from = 0;
-    while let Some(at) = find(&body[from..], pattern.as_bytes()).map(|i| i + from) {
+    while let Some(at) = memchr::memmem::find(&body[from..], pattern.as_bytes()).map(|i| i + from) {
         if at > 0 && matches!(body[at - 1], b'{' | b',') {
             if found.is_some() {
                 return Err(BlobSplitError::new(format!("`{wire_name}` appears twice")));
@@ -171,10 +171,6 @@ pub fn split_at_blob<T: Serialize>(
     // Through the blob's opening quote; the tail starts at its closing one.
     let cut = at + pattern.len() - 1;
     Ok((body[..cut].to_vec(), body[cut..].to_vec()))
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 #[cfg(test)]
