@@ -249,20 +249,25 @@ mod tests {
         format!("sha256:{}", c.to_string().repeat(64))
     }
 
-    /// The fuzz target's find (its input is fuzz/seeds/journal/regression-unknown-member):
-    /// a member this program does not know, whose value holds bytes that are
-    /// not UTF-8, was skipped unchecked and the journal accepted.
-    #[test]
-    fn a_member_it_does_not_know_is_not_trusted() {
-        let mut j = PushJournal::new("push a");
-        j.uploads.push(JournalUpload {
+    /// Layer `a`, 5 MiB into API upload `u-1`.
+    fn api_upload() -> JournalUpload {
+        JournalUpload {
             key: digest('a'),
             digest: Some(digest('a')),
             at: ResumePoint::Api {
                 upload_id: "u-1".into(),
                 bytes: 5 << 20,
             },
-        });
+        }
+    }
+
+    /// The fuzz target's find (its input is fuzz/seeds/journal/regression-unknown-member):
+    /// a member this program does not know, whose value holds bytes that are
+    /// not UTF-8, was skipped unchecked and the journal accepted.
+    #[test]
+    fn a_member_it_does_not_know_is_not_trusted() {
+        let mut j = PushJournal::new("push a");
+        j.uploads.push(api_upload());
         let text = String::from_utf8(j.to_bytes()).unwrap();
         assert!(PushJournal::read(text.as_bytes(), "push a").is_ok());
         let mut upload = text
@@ -295,14 +300,7 @@ mod tests {
                 offset: 10 << 20,
             },
         });
-        j.uploads.push(JournalUpload {
-            key: digest('a'),
-            digest: Some(digest('a')),
-            at: ResumePoint::Api {
-                upload_id: "u-1".into(),
-                bytes: 5 << 20,
-            },
-        });
+        j.uploads.push(api_upload());
         let bytes = j.to_bytes();
         let back = PushJournal::read(&bytes, "push a").unwrap();
         assert_eq!(back.uploads.len(), 2);
